@@ -1,0 +1,277 @@
+//! The [`Instruct`] trait: what a type must say about itself to be extracted (schema, tool
+//! spec, description, validators), and the per-type cache that builds each schema once.
+
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::schema::{describe, sanitize_name, SchemaGenerator};
+use crate::{JsonPointer, ValidationErrors};
+
+/// A type a model can be asked to produce: it knows its JSON schema, its tool spec, its
+/// description and how to validate a value of itself.
+///
+/// Derive it with `#[derive(Instruct)]` (together with `serde::Deserialize`); the standard
+/// types (`String`, integers, floats, `bool`, `char`, `Option`, `Vec`, sets, maps with
+/// string keys, arrays, `Box`, `Arc`, `serde_json::Value`) implement it already.
+///
+/// ```
+/// use instructor_core::Instruct;
+/// let schema = <Vec<u8> as Instruct>::json_schema();
+/// assert_eq!(schema["items"]["maximum"], 255);
+/// assert!(vec![1u8, 2].validate().is_ok());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be extracted from a model: it does not implement `Instruct`",
+    label = "this type has no schema",
+    note = "add `#[derive(instructor::Instruct, serde::Deserialize)]` to the type's definition"
+)]
+pub trait Instruct: DeserializeOwned + 'static {
+    /// The type's name: the tool name and the `$defs` key (for derived types, the type's
+    /// identifier unless `#[instruct(name = "...")]` says otherwise).
+    const NAME: &'static str;
+
+    /// What the type is, for the model (from doc comments or `#[instruct(description)]`).
+    const DESCRIPTION: Option<&'static str> = None;
+
+    /// Example values as JSON text (from `#[instruct(example = "...")]`), for prompts.
+    const EXAMPLES: &'static [&'static str] = &[];
+
+    /// Whether the type gets its own `$defs` entry (derived structs and enums do).
+    #[doc(hidden)]
+    const IS_DEFINITION: bool = false;
+
+    /// Whether a missing field of this type deserializes (as for `Option`), so the field
+    /// is not required.
+    #[doc(hidden)]
+    const OPTIONAL: bool = false;
+
+    /// Why this type cannot be written in OpenAI's strict schema dialect, if it cannot.
+    /// `#[instruct(strict)]` turns a `Some` here into a build error.
+    #[doc(hidden)]
+    const STRICT_INCOMPATIBLE: Option<&'static str> = None;
+
+    /// The name used for this type's `$defs` entry; generic types add their parameters.
+    ///
+    /// ```
+    /// use instructor_core::Instruct;
+    /// assert_eq!(<Vec<String> as Instruct>::schema_name(), "Vec_String");
+    /// ```
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed(Self::NAME)
+    }
+
+    /// Writes this type's schema body, adding nested definitions to `generator`. Called
+    /// once per process per root type; use [`Instruct::json_schema`] to read a schema.
+    ///
+    /// ```
+    /// use instructor_core::{Instruct, SchemaGenerator};
+    /// let body = <bool as Instruct>::schema(&mut SchemaGenerator::new());
+    /// assert_eq!(body["type"], "boolean");
+    /// ```
+    fn schema(generator: &mut SchemaGenerator) -> Value;
+
+    /// Everything a request needs about this type, built once per process and cached.
+    ///
+    /// ```
+    /// use instructor_core::Instruct;
+    /// let a = <String as Instruct>::type_schema();
+    /// let b = <String as Instruct>::type_schema();
+    /// assert!(std::ptr::eq(a, b));
+    /// ```
+    fn type_schema() -> &'static TypeSchema {
+        cached::<Self>()
+    }
+
+    /// The root JSON schema (with `$defs`), built once and cached.
+    ///
+    /// ```
+    /// use instructor_core::Instruct;
+    /// assert_eq!(<u8 as Instruct>::json_schema()["maximum"], 255);
+    /// ```
+    fn json_schema() -> &'static Value {
+        &Self::type_schema().schema
+    }
+
+    /// The function-tool spec (name, description, object parameters).
+    ///
+    /// ```
+    /// use instructor_core::Instruct;
+    /// let tool = <Vec<String> as Instruct>::tool_spec();
+    /// assert_eq!(tool.parameters["type"], "object");
+    /// ```
+    fn tool_spec() -> &'static ToolSpec {
+        &Self::type_schema().tool
+    }
+
+    /// Runs every validator on the value and collects every failure.
+    ///
+    /// ```
+    /// use instructor_core::Instruct;
+    /// assert!(Some(3u8).validate().is_ok());
+    /// ```
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        self.validate_at(&mut JsonPointer::new(), &mut errors);
+        errors.into_result()
+    }
+
+    /// Validates the value found at `path`, adding failures to `errors`.
+    ///
+    /// ```
+    /// use instructor_core::{Instruct, JsonPointer, ValidationErrors};
+    /// let mut errors = ValidationErrors::new();
+    /// 5u32.validate_at(&mut JsonPointer::new(), &mut errors);
+    /// assert!(errors.is_empty());
+    /// ```
+    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+        let _ = (path, errors);
+    }
+}
+
+/// A function tool: the name, description and parameter schema the model sees.
+///
+/// ```
+/// use instructor_core::Instruct;
+/// let tool = <u8 as Instruct>::tool_spec();
+/// assert_eq!(tool.name, "u8");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolSpec {
+    /// Tool name (letters, digits, `_`, `-`; at most 64 characters).
+    pub name: String,
+    /// Tool description, when the type has one.
+    pub description: Option<String>,
+    /// The parameters: always an object schema.
+    pub parameters: Value,
+}
+
+/// Everything about a type that requests need, computed once per process.
+///
+/// Non-object types (lists, enums, numbers) are wrapped in an object under one property
+/// for the request, because tools and most strict formats need an object at the root;
+/// [`TypeSchema::wrapped`] names that property so the answer can be unwrapped.
+///
+/// ```
+/// use instructor_core::Instruct;
+/// let ts = <Vec<String> as Instruct>::type_schema();
+/// assert_eq!(ts.wrapped, Some("items"));
+/// assert_eq!(ts.request_schema["properties"]["items"]["type"], "array");
+/// assert!(ts.request_schema_text.starts_with('{'));
+/// ```
+#[derive(Debug, Clone)]
+pub struct TypeSchema {
+    /// The tool / response-format name.
+    pub name: String,
+    /// The type's description.
+    pub description: Option<String>,
+    /// The type's own root schema.
+    pub schema: Value,
+    /// The schema requests carry: `schema` itself, or an object wrapping it.
+    pub request_schema: Value,
+    /// `request_schema` serialized once, for prompts and request bodies.
+    pub request_schema_text: String,
+    /// The property a non-object root is wrapped under, if it is.
+    pub wrapped: Option<&'static str>,
+    /// The tool spec.
+    pub tool: ToolSpec,
+    /// Example values (already parsed), for prompts.
+    pub examples: Vec<Value>,
+}
+
+impl TypeSchema {
+    /// Builds the whole description of `T`. Use [`Instruct::type_schema`] instead, which
+    /// caches this.
+    ///
+    /// ```
+    /// let ts = instructor_core::TypeSchema::build::<bool>();
+    /// assert_eq!(ts.wrapped, Some("value"));
+    /// ```
+    pub fn build<T: Instruct>() -> Self {
+        let mut schema = SchemaGenerator::root::<T>();
+        let description = T::DESCRIPTION.map(str::to_owned);
+        if let Some(d) = &description {
+            if schema.get("description").is_none() {
+                describe(&mut schema, d);
+            }
+        }
+        let is_object = schema.get("type") == Some(&Value::from("object"));
+        let (request_schema, wrapped) = if is_object {
+            (schema.clone(), None)
+        } else {
+            let key = if schema.get("type") == Some(&Value::from("array")) {
+                "items"
+            } else {
+                "value"
+            };
+            (wrap(&schema, key), Some(key))
+        };
+        let name = sanitize_name(&T::schema_name());
+        let examples = T::EXAMPLES
+            .iter()
+            .filter_map(|e| serde_json::from_str(e).ok())
+            .collect();
+        Self {
+            tool: ToolSpec {
+                name: name.clone(),
+                description: description.clone(),
+                parameters: request_schema.clone(),
+            },
+            request_schema_text: request_schema.to_string(),
+            name,
+            description,
+            schema,
+            request_schema,
+            wrapped,
+            examples,
+        }
+    }
+}
+
+/// `{"type":"object","properties":{key: inner},"required":[key]}` with `$defs` hoisted to
+/// the wrapper so references still resolve from the root.
+fn wrap(inner: &Value, key: &str) -> Value {
+    let mut inner = inner.clone();
+    let defs = inner.as_object_mut().and_then(|m| m.remove("$defs"));
+    let mut props = Map::new();
+    props.insert(key.to_owned(), inner);
+    let mut map = Map::new();
+    map.insert("type".to_owned(), Value::from("object"));
+    map.insert("properties".to_owned(), Value::Object(props));
+    map.insert("required".to_owned(), Value::Array(vec![Value::from(key)]));
+    map.insert("additionalProperties".to_owned(), Value::Bool(false));
+    if let Some(defs) = defs {
+        map.insert("$defs".to_owned(), defs);
+    }
+    Value::Object(map)
+}
+
+type Registry = RwLock<HashMap<TypeId, &'static TypeSchema>>;
+
+/// The process-wide cache behind [`Instruct::type_schema`] for types that cannot hold a
+/// `static` of their own (a `static` in a generic function is shared by every
+/// instantiation). Each type's schema is built once and kept for the life of the process.
+pub(crate) fn cached<T: Instruct>() -> &'static TypeSchema {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    let registry = REGISTRY.get_or_init(Registry::default);
+    let id = TypeId::of::<T>();
+    if let Some(found) = registry
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&id)
+    {
+        return found;
+    }
+    // Built outside the lock: building never re-enters the registry, but a user's
+    // hand-written `schema` might.
+    let built = TypeSchema::build::<T>();
+    let mut map = registry
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    map.entry(id)
+        .or_insert_with(|| Box::leak(Box::new(built)))
+}

@@ -1,0 +1,246 @@
+//! [`Instruct`] for the standard types, so derived types compose with them: numbers carry
+//! their type's range, collections their element schema and validation, `Option` is
+//! nullable and not required.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, Hash};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::schema::{nullable, SchemaGenerator};
+use crate::{Instruct, JsonPointer, ValidationErrors};
+
+const MAP_NOT_STRICT: &str = "a map (HashMap/BTreeMap) has no fixed property names, and OpenAI strict mode needs every property declared; use a Vec of key/value structs instead";
+const VALUE_NOT_STRICT: &str = "serde_json::Value accepts any JSON, and OpenAI strict mode needs a fixed schema";
+
+macro_rules! integer {
+    ($($t:ty),*) => {$(
+        impl Instruct for $t {
+            const NAME: &'static str = stringify!($t);
+            fn schema(_: &mut SchemaGenerator) -> Value {
+                json!({"type": "integer", "minimum": <$t>::MIN, "maximum": <$t>::MAX})
+            }
+        }
+    )*};
+}
+integer!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+impl Instruct for i128 {
+    const NAME: &'static str = "i128";
+    fn schema(_: &mut SchemaGenerator) -> Value {
+        json!({"type": "integer"})
+    }
+}
+
+impl Instruct for u128 {
+    const NAME: &'static str = "u128";
+    fn schema(_: &mut SchemaGenerator) -> Value {
+        json!({"type": "integer", "minimum": 0})
+    }
+}
+
+macro_rules! simple {
+    ($($t:ty => $name:literal, $schema:tt;)*) => {$(
+        impl Instruct for $t {
+            const NAME: &'static str = $name;
+            fn schema(_: &mut SchemaGenerator) -> Value {
+                json!($schema)
+            }
+        }
+    )*};
+}
+simple! {
+    f32 => "f32", {"type": "number"};
+    f64 => "f64", {"type": "number"};
+    bool => "bool", {"type": "boolean"};
+    String => "String", {"type": "string"};
+    char => "char", {"type": "string", "minLength": 1, "maxLength": 1};
+    () => "unit", {"type": "null"};
+}
+
+impl Instruct for Value {
+    const NAME: &'static str = "Value";
+    const STRICT_INCOMPATIBLE: Option<&'static str> = Some(VALUE_NOT_STRICT);
+    fn schema(_: &mut SchemaGenerator) -> Value {
+        json!({})
+    }
+}
+
+impl<T: Instruct> Instruct for Option<T> {
+    const NAME: &'static str = "Option";
+    const OPTIONAL: bool = true;
+    const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Owned(format!("Option_{}", T::schema_name()))
+    }
+    fn schema(generator: &mut SchemaGenerator) -> Value {
+        nullable(generator.subschema::<T>())
+    }
+    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+        if let Some(v) = self {
+            v.validate_at(path, errors);
+        }
+    }
+}
+
+macro_rules! pointer {
+    ($($p:ident),*) => {$(
+        impl<T: Instruct> Instruct for $p<T> {
+            const NAME: &'static str = T::NAME;
+            const DESCRIPTION: Option<&'static str> = T::DESCRIPTION;
+            const OPTIONAL: bool = T::OPTIONAL;
+            const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
+            fn schema_name() -> Cow<'static, str> {
+                T::schema_name()
+            }
+            fn schema(generator: &mut SchemaGenerator) -> Value {
+                generator.subschema::<T>()
+            }
+            fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+                (**self).validate_at(path, errors);
+            }
+        }
+    )*};
+}
+pointer!(Box, Arc, Rc);
+
+/// Validates each element of a sequence under its index.
+fn validate_each<'a, T: Instruct>(
+    items: impl Iterator<Item = &'a T>,
+    path: &mut JsonPointer,
+    errors: &mut ValidationErrors,
+) {
+    for (i, item) in items.enumerate() {
+        path.push_index(i);
+        item.validate_at(path, errors);
+        path.pop();
+    }
+}
+
+macro_rules! sequence {
+    ($($name:literal: $t:ty, bounds = [$($bound:path),*], unique = $unique:literal;)*) => {$(
+        impl<T: Instruct $(+ $bound)*> Instruct for $t {
+            const NAME: &'static str = $name;
+            const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
+            fn schema_name() -> Cow<'static, str> {
+                Cow::Owned(format!(concat!($name, "_{}"), T::schema_name()))
+            }
+            fn schema(generator: &mut SchemaGenerator) -> Value {
+                let items = generator.subschema::<T>();
+                if $unique {
+                    json!({"type": "array", "items": items, "uniqueItems": true})
+                } else {
+                    json!({"type": "array", "items": items})
+                }
+            }
+            fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+                validate_each(self.iter(), path, errors);
+            }
+        }
+    )*};
+}
+sequence! {
+    "Vec": Vec<T>, bounds = [], unique = false;
+    "VecDeque": VecDeque<T>, bounds = [], unique = false;
+    "BTreeSet": BTreeSet<T>, bounds = [Ord], unique = true;
+}
+
+impl<T: Instruct + Eq + Hash, S: BuildHasher + Default + 'static> Instruct for HashSet<T, S> {
+    const NAME: &'static str = "HashSet";
+    const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Owned(format!("HashSet_{}", T::schema_name()))
+    }
+    fn schema(generator: &mut SchemaGenerator) -> Value {
+        json!({"type": "array", "items": generator.subschema::<T>(), "uniqueItems": true})
+    }
+    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+        validate_each(self.iter(), path, errors);
+    }
+}
+
+impl<T: Instruct, const N: usize> Instruct for [T; N]
+where
+    [T; N]: serde::de::DeserializeOwned,
+{
+    const NAME: &'static str = "Array";
+    const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Owned(format!("Array{N}_{}", T::schema_name()))
+    }
+    fn schema(generator: &mut SchemaGenerator) -> Value {
+        json!({"type": "array", "items": generator.subschema::<T>(), "minItems": N, "maxItems": N})
+    }
+    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+        validate_each(self.iter(), path, errors);
+    }
+}
+
+/// Validates each value of a map under its key.
+fn validate_values<'a, T: Instruct>(
+    entries: impl Iterator<Item = (&'a String, &'a T)>,
+    path: &mut JsonPointer,
+    errors: &mut ValidationErrors,
+) {
+    for (k, v) in entries {
+        path.push_key(k);
+        v.validate_at(path, errors);
+        path.pop();
+    }
+}
+
+impl<T: Instruct, S: BuildHasher + Default + 'static> Instruct for HashMap<String, T, S> {
+    const NAME: &'static str = "HashMap";
+    const STRICT_INCOMPATIBLE: Option<&'static str> = Some(MAP_NOT_STRICT);
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Owned(format!("Map_{}", T::schema_name()))
+    }
+    fn schema(generator: &mut SchemaGenerator) -> Value {
+        json!({"type": "object", "additionalProperties": generator.subschema::<T>()})
+    }
+    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+        validate_values(self.iter(), path, errors);
+    }
+}
+
+impl<T: Instruct> Instruct for BTreeMap<String, T> {
+    const NAME: &'static str = "BTreeMap";
+    const STRICT_INCOMPATIBLE: Option<&'static str> = Some(MAP_NOT_STRICT);
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Owned(format!("Map_{}", T::schema_name()))
+    }
+    fn schema(generator: &mut SchemaGenerator) -> Value {
+        json!({"type": "object", "additionalProperties": generator.subschema::<T>()})
+    }
+    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+        validate_values(self.iter(), path, errors);
+    }
+}
+
+macro_rules! tuple {
+    ($($name:ident . $idx:tt),+) => {
+        impl<$($name: Instruct),+> Instruct for ($($name,)+) {
+            const NAME: &'static str = "Tuple";
+            const STRICT_INCOMPATIBLE: Option<&'static str> =
+                Some("tuples need `prefixItems`, which OpenAI strict mode does not support; use a struct");
+            fn schema(generator: &mut SchemaGenerator) -> Value {
+                let items = vec![$(generator.subschema::<$name>()),+];
+                let n = items.len();
+                json!({"type": "array", "prefixItems": items, "items": false, "minItems": n, "maxItems": n})
+            }
+            fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+                $(
+                    path.push_index($idx);
+                    self.$idx.validate_at(path, errors);
+                    path.pop();
+                )+
+            }
+        }
+    };
+}
+tuple!(A.0, B.1);
+tuple!(A.0, B.1, C.2);
+tuple!(A.0, B.1, C.2, D.3);

@@ -1,0 +1,1 @@
+//! Providers: filled in by the providers issue.
