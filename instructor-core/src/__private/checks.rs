@@ -107,6 +107,12 @@ macro_rules! collection_length {
 }
 collection_length!(Vec<T>, VecDeque<T>, BTreeSet<T>);
 
+impl<T, const N: usize> CheckLength for [T; N] {
+    fn length(&self) -> Option<(usize, &'static str)> {
+        Some((N, "items"))
+    }
+}
+
 impl<T, S> CheckLength for HashSet<T, S> {
     fn length(&self) -> Option<(usize, &'static str)> {
         Some((self.len(), "items"))

@@ -20,16 +20,22 @@ pub const fn trim_doc(s: &'static str) -> &'static str {
     s.trim_ascii()
 }
 
-/// The first reason of several, at compile time.
-pub const fn first_reason(reasons: &[Option<&'static str>]) -> Option<&'static str> {
-    let mut i = 0;
-    while i < reasons.len() {
-        if reasons[i].is_some() {
-            return reasons[i];
-        }
-        i += 1;
+/// The first of two reasons, at compile time (chained, not collected in an array, so that
+/// nothing is promoted and recursive types do not form a cycle of constants).
+pub const fn or_reason(
+    first: Option<&'static str>,
+    second: Option<&'static str>,
+) -> Option<&'static str> {
+    match first {
+        Some(r) => Some(r),
+        None => second,
     }
-    None
+}
+
+/// A type's strict-dialect reason behind a generic call, so that building the constant of
+/// a (mutually) recursive type does not evaluate the constants it refers to.
+pub const fn strict_reason<T: Instruct>() -> Option<&'static str> {
+    T::STRICT_INCOMPATIBLE
 }
 
 /// Fails the build (the generated `const` that calls it) when a field's type cannot be
@@ -99,6 +105,29 @@ pub fn examples(schema: &mut Value, examples: &[&str]) {
     if let (Value::Object(map), false) = (schema, values.is_empty()) {
         map.insert("examples".to_owned(), Value::Array(values));
     }
+}
+
+/// Appends the descriptions of string-enum values (`- value: what it means`) to a
+/// schema's description.
+pub fn describe_values(schema: &mut Value, values: &[(&str, &str)]) {
+    if values.is_empty() {
+        return;
+    }
+    let mut text = schema
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_default();
+    for (name, description) in values {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str("- ");
+        text.push_str(name);
+        text.push_str(": ");
+        text.push_str(description);
+    }
+    crate::schema::describe(schema, &text);
 }
 
 /// The composed name of a generic type's `$defs` entry: `Page_User`.

@@ -1,0 +1,10 @@
+use instructor::Instruct;
+use serde::Deserialize;
+
+#[derive(Instruct, Deserialize)]
+struct User {
+    #[instruct(range(min = 10, max = 5))]
+    age: u8,
+}
+
+fn main() {}

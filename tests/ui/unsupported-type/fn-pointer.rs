@@ -1,0 +1,9 @@
+use instructor::Instruct;
+use serde::Deserialize;
+
+#[derive(Instruct, Deserialize)]
+struct User {
+    callback: fn() -> u8,
+}
+
+fn main() {}
