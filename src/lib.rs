@@ -1,4 +1,41 @@
-//! instructor facade (filled in below).
+//! # instructor
+//!
+//! Typed, validated structured output from large language models, local models first.
+//!
+//! Annotate a type, and get a validated value of it back from a model:
+//!
+//! ```
+//! use instructor::Instruct;
+//! use serde::Deserialize;
+//!
+//! /// A person mentioned in the text.
+//! #[derive(Instruct, Deserialize, Debug)]
+//! struct UserDetail {
+//!     /// First name as written.
+//!     name: String,
+//!     #[instruct(range(max = 150))]
+//!     age: u8,
+//! }
+//!
+//! // Everything a request needs is generated at compile time and built once:
+//! let schema = UserDetail::json_schema();
+//! assert_eq!(schema["properties"]["age"]["maximum"], 150);
+//! assert_eq!(UserDetail::tool_spec().name, "UserDetail");
+//!
+//! // Validators run on the parsed value, with JSON pointers a model can act on:
+//! let user: UserDetail = serde_json::from_str(r#"{"name": "Jason", "age": 200}"#).unwrap();
+//! let errors = user.validate().unwrap_err();
+//! assert_eq!(errors.to_string(), "- /age: must be at most 150, got 200");
+//! ```
+//!
+//! The attributes `#[derive(Instruct)]` understands are listed in the
+//! [`Instruct` derive's documentation](derive@Instruct).
+//!
+//! ## Features
+//!
+//! - `derive` (default): `#[derive(Instruct)]`.
+
 pub use instructor_core::*;
+
 #[cfg(feature = "derive")]
 pub use instructor_derive::Instruct;

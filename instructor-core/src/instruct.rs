@@ -272,6 +272,5 @@ pub(crate) fn cached<T: Instruct>() -> &'static TypeSchema {
     let mut map = registry
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    map.entry(id)
-        .or_insert_with(|| Box::leak(Box::new(built)))
+    map.entry(id).or_insert_with(|| Box::leak(Box::new(built)))
 }

@@ -44,7 +44,7 @@ impl SchemaGenerator {
     /// let mut generator = SchemaGenerator::new();
     /// assert_eq!(generator.subschema::<bool>(), serde_json::json!({"type": "boolean"}));
     /// ```
-    pub fn subschema<T: Instruct + ?Sized>(&mut self) -> Value {
+    pub fn subschema<T: Instruct>(&mut self) -> Value {
         if !T::IS_DEFINITION {
             return T::schema(self);
         }
@@ -81,7 +81,7 @@ impl SchemaGenerator {
     /// let schema = SchemaGenerator::root::<Option<String>>();
     /// assert_eq!(schema["type"], serde_json::json!(["string", "null"]));
     /// ```
-    pub fn root<T: Instruct + ?Sized>() -> Value {
+    pub fn root<T: Instruct>() -> Value {
         let mut generator = Self::new();
         let mut body = T::schema(&mut generator);
         if !generator.defs.is_empty() {
@@ -110,7 +110,7 @@ impl SchemaGenerator {
     /// generator.flatten_into::<std::collections::HashMap<String, u8>>(&mut props, &mut required, &mut open);
     /// assert!(open);
     /// ```
-    pub fn flatten_into<T: Instruct + ?Sized>(
+    pub fn flatten_into<T: Instruct>(
         &mut self,
         properties: &mut Map<String, Value>,
         required: &mut Vec<Value>,
@@ -127,8 +127,7 @@ impl SchemaGenerator {
                 if let Some(Value::Array(req)) = map.remove("required") {
                     required.extend(req);
                 }
-                if matches!(map.get("additionalProperties"), Some(v) if v != &Value::Bool(false))
-                {
+                if matches!(map.get("additionalProperties"), Some(v) if v != &Value::Bool(false)) {
                     *open = true;
                 }
             }
@@ -206,12 +205,13 @@ pub fn nullable(schema: Value) -> Value {
 /// Where in a (possibly nullable) schema validator keywords belong, as a JSON pointer: the
 /// non-null branch of an `anyOf` made by [`nullable`], else the schema itself.
 fn keyword_target(schema: &Value) -> &'static str {
-    let is_nullable_any_of = schema
-        .get("anyOf")
-        .and_then(Value::as_array)
-        .is_some_and(|branches| {
-            branches.len() == 2 && branches[1].get("type") == Some(&Value::from("null"))
-        });
+    let is_nullable_any_of =
+        schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|branches| {
+                branches.len() == 2 && branches[1].get("type") == Some(&Value::from("null"))
+            });
     if is_nullable_any_of {
         "/anyOf/0"
     } else {

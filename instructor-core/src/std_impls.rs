@@ -14,7 +14,8 @@ use crate::schema::{nullable, SchemaGenerator};
 use crate::{Instruct, JsonPointer, ValidationErrors};
 
 const MAP_NOT_STRICT: &str = "a map (HashMap/BTreeMap) has no fixed property names, and OpenAI strict mode needs every property declared; use a Vec of key/value structs instead";
-const VALUE_NOT_STRICT: &str = "serde_json::Value accepts any JSON, and OpenAI strict mode needs a fixed schema";
+const VALUE_NOT_STRICT: &str =
+    "serde_json::Value accepts any JSON, and OpenAI strict mode needs a fixed schema";
 
 macro_rules! integer {
     ($($t:ty),*) => {$(

@@ -190,10 +190,13 @@ fn variant<'a>(cx: &mut Ctxt, v: &'a syn::Variant, container: &Serde) -> Variant
     let rule = serde.rename_all.or(container.rename_all_fields);
     let (style, fields) = fields_of(cx, &v.fields, rule);
     let ident = v.ident.to_string();
-    let name = serde.rename.clone().unwrap_or_else(|| match container.rename_all {
-        Some(rule) => rule.apply_to_variant(&ident),
-        None => ident,
-    });
+    let name = serde
+        .rename
+        .clone()
+        .unwrap_or_else(|| match container.rename_all {
+            Some(rule) => rule.apply_to_variant(&ident),
+            None => ident,
+        });
     Variant {
         ident: &v.ident,
         text,
@@ -224,7 +227,12 @@ fn fields_of<'a>(
     (style, fields)
 }
 
-fn field<'a>(cx: &mut Ctxt, index: usize, f: &'a syn::Field, rule: Option<RenameRule>) -> Field<'a> {
+fn field<'a>(
+    cx: &mut Ctxt,
+    index: usize,
+    f: &'a syn::Field,
+    rule: Option<RenameRule>,
+) -> Field<'a> {
     let mut text = Described::default();
     let mut validators = Validators::default();
     for a in f.attrs.iter().filter(|a| a.path() == INSTRUCT) {

@@ -92,7 +92,7 @@ impl Validators {
             .or(self.non_empty)
             .or(self.email)
             .or(self.url)
-            .or(self.custom.as_ref().map(|p| syn::spanned::Spanned::span(p)))
+            .or(self.custom.as_ref().map(syn::spanned::Spanned::span))
             .or(self.inner.as_ref().map(|i| i.0))
     }
 }
@@ -116,7 +116,11 @@ pub fn docs(attrs: &[syn::Attribute]) -> Vec<TokenStream> {
             }) => {
                 // `/// text` arrives as " text": drop the one space the comment style adds.
                 let text = s.value();
-                let text = text.strip_prefix(' ').unwrap_or(&text).trim_end().to_owned();
+                let text = text
+                    .strip_prefix(' ')
+                    .unwrap_or(&text)
+                    .trim_end()
+                    .to_owned();
                 pieces.push(quote!(#text));
             }
             // `#[doc = include_str!(...)]` and other macros: concat! expands them.
@@ -223,7 +227,9 @@ fn parse_range(meta: &ParseNestedMeta, cx: &mut Ctxt) -> syn::Result<RangeSpec> 
         && spec.exclusive_min.is_none()
         && spec.exclusive_max.is_none()
     {
-        return Err(meta.error("`range` needs at least one of `min`, `max`, `exclusive_min`, `exclusive_max`"));
+        return Err(meta.error(
+            "`range` needs at least one of `min`, `max`, `exclusive_min`, `exclusive_max`",
+        ));
     }
     Ok(spec)
 }
@@ -265,7 +271,10 @@ fn parse_one_of(meta: &ParseNestedMeta) -> syn::Result<OneOf> {
         ));
     };
     if array.elems.is_empty() {
-        return Err(syn::Error::new_spanned(array, "`one_of` needs at least one value"));
+        return Err(syn::Error::new_spanned(
+            array,
+            "`one_of` needs at least one value",
+        ));
     }
     let mut strs = Vec::new();
     let mut ints = Vec::new();
@@ -345,7 +354,9 @@ pub fn parse_validator(
         if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
             return Err(meta.error(format!(
                 "`{}` takes no value",
-                path.get_ident().map(ToString::to_string).unwrap_or_default()
+                path.get_ident()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
             )));
         }
         let slot = if *path == NON_EMPTY {
@@ -376,7 +387,9 @@ pub fn parse_validator(
             if parse_validator(&m, &mut inner, cx, false)? {
                 Ok(())
             } else {
-                Err(m.error(format!("unknown `inner` item, expected one of {INNER_ITEMS}")))
+                Err(m.error(format!(
+                    "unknown `inner` item, expected one of {INNER_ITEMS}"
+                )))
             }
         })?;
         if v.inner.is_some() {

@@ -205,7 +205,9 @@ impl LazyRegex {
     }
 
     fn get(&self) -> Option<&Regex> {
-        self.cell.get_or_init(|| Regex::new(self.pattern).ok()).as_ref()
+        self.cell
+            .get_or_init(|| Regex::new(self.pattern).ok())
+            .as_ref()
     }
 }
 
@@ -250,7 +252,10 @@ pub fn is_url(s: &str) -> bool {
     let Some((scheme, rest)) = s.split_once("://") else {
         return false;
     };
-    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
@@ -259,7 +264,11 @@ pub fn is_url(s: &str) -> bool {
 }
 
 /// Checks `email`.
-pub fn check_email<T: CheckText + ?Sized>(value: &T, path: &JsonPointer, errors: &mut ValidationErrors) {
+pub fn check_email<T: CheckText + ?Sized>(
+    value: &T,
+    path: &JsonPointer,
+    errors: &mut ValidationErrors,
+) {
     if let Some(text) = value.text() {
         if !is_email(text) {
             errors.push(path, format!("must be an email address, got {text:?}"));
@@ -268,7 +277,11 @@ pub fn check_email<T: CheckText + ?Sized>(value: &T, path: &JsonPointer, errors:
 }
 
 /// Checks `url`.
-pub fn check_url<T: CheckText + ?Sized>(value: &T, path: &JsonPointer, errors: &mut ValidationErrors) {
+pub fn check_url<T: CheckText + ?Sized>(
+    value: &T,
+    path: &JsonPointer,
+    errors: &mut ValidationErrors,
+) {
     if let Some(text) = value.text() {
         if !is_url(text) {
             errors.push(
@@ -357,7 +370,11 @@ pub trait Elements {
     /// The element type.
     type Item;
     /// Calls `f` with each element, the pointer already pointing at it.
-    fn for_each_element(&self, path: &mut JsonPointer, f: &mut dyn FnMut(&Self::Item, &JsonPointer));
+    fn for_each_element(
+        &self,
+        path: &mut JsonPointer,
+        f: &mut dyn FnMut(&Self::Item, &JsonPointer),
+    );
 }
 
 macro_rules! indexed_elements {
@@ -463,6 +480,9 @@ mod tests {
             ..Range::default()
         };
         200u8.check_range(&r, &JsonPointer::new(), &mut errors);
-        assert_eq!(errors.iter().next().map(|e| e.message.as_str()), Some("must be at most 150, got 200"));
+        assert_eq!(
+            errors.iter().next().map(|e| e.message.as_str()),
+            Some("must be at most 150, got 200")
+        );
     }
 }

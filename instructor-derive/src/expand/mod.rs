@@ -20,10 +20,7 @@ pub fn krate(cont: &Container) -> TokenStream {
 }
 
 /// A doc/description expression: the override, else the doc comment, else nothing.
-pub fn description(
-    text: &crate::attr::Described,
-    docs: &[TokenStream],
-) -> Option<TokenStream> {
+pub fn description(text: &crate::attr::Described, docs: &[TokenStream]) -> Option<TokenStream> {
     if let Some(d) = &text.description {
         return Some(quote!(#d));
     }
@@ -135,7 +132,9 @@ fn mentions(ty: &syn::Type, ident: &syn::Ident) -> bool {
 
 fn flatten_tokens(t: proc_macro2::TokenTree) -> Vec<proc_macro2::TokenTree> {
     match t {
-        proc_macro2::TokenTree::Group(g) => g.stream().into_iter().flat_map(flatten_tokens).collect(),
+        proc_macro2::TokenTree::Group(g) => {
+            g.stream().into_iter().flat_map(flatten_tokens).collect()
+        }
         other => vec![other],
     }
 }
@@ -161,12 +160,10 @@ fn strict_reasons(cont: &Container) -> TokenStream {
             "tuples need `prefixItems`, which OpenAI strict mode does not support; use named fields"
         )));
     }
-    reasons
-        .into_iter()
-        .rev()
-        .fold(quote!(::core::option::Option::None), |rest, r| {
-            quote!(__p::or_reason(#r, #rest))
-        })
+    reasons.into_iter().rev().fold(
+        quote!(::core::option::Option::None),
+        |rest, r| quote!(__p::or_reason(#r, #rest)),
+    )
 }
 
 /// `#[instruct(strict)]`: one compile-time assertion per field, spanned at the field's type

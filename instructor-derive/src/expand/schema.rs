@@ -277,6 +277,7 @@ fn enum_body(cont: &Container, variants: &[Variant]) -> TokenStream {
                     Some((tag, name)),
                 ),
                 (None, Style::Newtype) => {
+                    let closed = serde.deny_unknown_fields;
                     let ty = live(&v.fields).next().map(|f| f.ty);
                     let flatten = ty.map(|ty| {
                         quote_spanned!(ty.span()=> __g.flatten_into::<#ty>(&mut __props, &mut __req, &mut __open);)
@@ -287,7 +288,7 @@ fn enum_body(cont: &Container, variants: &[Variant]) -> TokenStream {
                         let mut __open = false;
                         __props.insert(#tag.to_owned(), __p::string_const(#name));
                         #flatten
-                        __p::object(__props, __req, !__open)
+                        __p::object(__props, __req, #closed && !__open)
                     })
                 }
                 (None, _) => object(&[], false, false, Some((tag, name))),

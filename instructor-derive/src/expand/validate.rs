@@ -71,9 +71,7 @@ fn field_segments<'a>(
     match style {
         Style::Named => vec![Segment::Key(&f.name)],
         _ => {
-            let index = live(fields)
-                .position(|x| std::ptr::eq(x, f))
-                .unwrap_or(0);
+            let index = live(fields).position(|x| std::ptr::eq(x, f)).unwrap_or(0);
             vec![Segment::Index(index)]
         }
     }
@@ -82,7 +80,9 @@ fn field_segments<'a>(
 fn variant_arm(cont: &Container, v: &Variant) -> TokenStream {
     let serde = &cont.attrs.serde;
     let ident = v.ident;
-    let bindings: Vec<_> = (0..v.fields.len()).map(|i| format_ident!("__f{}", i)).collect();
+    let bindings: Vec<_> = (0..v.fields.len())
+        .map(|i| format_ident!("__f{}", i))
+        .collect();
     let pattern = match v.style {
         Style::Unit => quote!(Self::#ident),
         Style::Named => {
@@ -129,11 +129,24 @@ fn field_checks(f: &Field, access: TokenStream, segs: &[Segment]) -> TokenStream
     let ty = f.ty;
     let pushes = segs.iter().map(push);
     let pops = segs.iter().map(|_| quote!(__path.pop();));
-    let nested = quote_spanned!(ty.span()=> <#ty as __p::Instruct>::validate_at(#access, __path, __errors););
-    let own = checks(&f.validators, &quote!(#ty), &access, &quote!(__path), &quote!(__errors));
+    let nested =
+        quote_spanned!(ty.span()=> <#ty as __p::Instruct>::validate_at(#access, __path, __errors););
+    let own = checks(
+        &f.validators,
+        &quote!(#ty),
+        &access,
+        &quote!(__path),
+        &quote!(__errors),
+    );
     let inner = f.validators.inner.as_ref().map(|(span, inner)| {
         let item_ty = quote!(<#ty as __p::Elements>::Item);
-        let item_checks = checks(inner, &item_ty, &quote!(__item), &quote!(__ipath), &quote!(__ierrors));
+        let item_checks = checks(
+            inner,
+            &item_ty,
+            &quote!(__item),
+            &quote!(__ipath),
+            &quote!(__ierrors),
+        );
         quote_spanned! {*span=>
             __p::each_element::<#ty>(#access, __path, __errors, |__item, __ipath, __ierrors| {
                 #(#item_checks)*
@@ -188,7 +201,11 @@ fn checks(
         });
     }
     let length = match (&v.length, v.non_empty) {
-        (Some((span, l)), _) => Some((*span, l.min.as_ref().map(|m| m.0), l.max.as_ref().map(|m| m.0))),
+        (Some((span, l)), _) => Some((
+            *span,
+            l.min.as_ref().map(|m| m.0),
+            l.max.as_ref().map(|m| m.0),
+        )),
         (None, Some(span)) => Some((span, Some(1), None)),
         (None, None) => None,
     };
@@ -215,12 +232,22 @@ fn checks(
             ),
             OneOf::Int(n) => (
                 quote!(i128),
-                n.iter().map(|n| { let l = Literal::i128_suffixed(n.value as i128); quote!(#l) }).collect(),
+                n.iter()
+                    .map(|n| {
+                        let l = Literal::i128_suffixed(n.value as i128);
+                        quote!(#l)
+                    })
+                    .collect(),
                 n.iter().map(|n| format!("{}", n.value as i128)).collect(),
             ),
             OneOf::Float(n) => (
                 quote!(f64),
-                n.iter().map(|n| { let l = Literal::f64_suffixed(n.value); quote!(#l) }).collect(),
+                n.iter()
+                    .map(|n| {
+                        let l = Literal::f64_suffixed(n.value);
+                        quote!(#l)
+                    })
+                    .collect(),
                 n.iter().map(|n| format!("{}", n.value)).collect(),
             ),
         };
