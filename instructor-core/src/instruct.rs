@@ -9,8 +9,11 @@ use std::sync::{OnceLock, RwLock};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use std::future::Future;
+
+use crate::extract::Plans;
 use crate::schema::{describe, sanitize_name, SchemaGenerator};
-use crate::{JsonPointer, ValidationErrors};
+use crate::{Client, Error, JsonPointer, ValidationErrors};
 
 /// A type a model can be asked to produce: it knows its JSON schema, its tool spec, its
 /// description and how to validate a value of itself.
@@ -131,6 +134,25 @@ pub trait Instruct: DeserializeOwned + 'static {
     fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
         let _ = (path, errors);
     }
+
+    /// Extracts a validated `Self` from `prompt` with `client`'s defaults: the shortcut for
+    /// `client.create::<Self>().user(prompt).send()`.
+    ///
+    /// ```
+    /// use instructor_core::{Client, Instruct, testing::ScriptedProvider};
+    /// # async fn demo() -> Result<(), instructor_core::Error> {
+    /// let client = Client::new(ScriptedProvider::new().with_text(r#"{"items": ["a", "b"]}"#));
+    /// let tags = Vec::<String>::extract(&client, "Tag this: a, b").await?;
+    /// assert_eq!(tags, ["a", "b"]);
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+    /// ```
+    fn extract<'c>(
+        client: &'c Client,
+        prompt: impl Into<String>,
+    ) -> impl Future<Output = Result<Self, Error>> + Send + 'c {
+        client.create::<Self>().user(prompt).send()
+    }
 }
 
 /// A function tool: the name, description and parameter schema the model sees.
@@ -181,6 +203,8 @@ pub struct TypeSchema {
     pub tool: ToolSpec,
     /// Example values (already parsed), for prompts.
     pub examples: Vec<Value>,
+    /// Request fragments per mode, built on first use.
+    pub(crate) plans: Plans,
 }
 
 impl TypeSchema {
@@ -228,6 +252,7 @@ impl TypeSchema {
             request_schema,
             wrapped,
             examples,
+            plans: Plans::default(),
         }
     }
 }

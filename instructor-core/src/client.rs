@@ -1,0 +1,240 @@
+//! The [`Client`]: a provider plus defaults, cheap to clone and safe to share across tasks.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{Create, Hook, Instruct, Mode, Provider, RetryPolicy};
+
+/// Defaults every call starts from.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub model: Option<String>,
+    pub mode: Option<Mode>,
+    pub max_retries: u32,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    pub timeout: Option<Duration>,
+    pub transport: RetryPolicy,
+    pub repair: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            model: None,
+            mode: None,
+            max_retries: 2,
+            temperature: None,
+            max_tokens: None,
+            timeout: None,
+            transport: RetryPolicy::default(),
+            repair: true,
+        }
+    }
+}
+
+/// A provider with defaults. Cloning is cheap (two `Arc`s); a client can be used from many
+/// tasks at once.
+///
+/// ```
+/// use instructor_core::{Client, Mode, testing::ScriptedProvider};
+/// let client = Client::new(ScriptedProvider::new())
+///     .model("llama3.2")
+///     .mode(Mode::Json)
+///     .max_retries(3)
+///     .temperature(0.0)
+///     .max_tokens(256)
+///     .timeout(std::time::Duration::from_secs(30));
+/// let other = client.clone();
+/// # let _ = other;
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    provider: Arc<dyn Provider>,
+    settings: Arc<Settings>,
+    hooks: Arc<[Arc<dyn Hook>]>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("provider", &self.provider)
+            .field("model", &self.settings.model)
+            .field("mode", &self.settings.mode)
+            .field("max_retries", &self.settings.max_retries)
+            .field("hooks", &self.hooks.len())
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for `provider` with default settings: the provider's default mode, two
+    /// re-asks, transport retries per [`RetryPolicy::default`], repair on.
+    ///
+    /// ```
+    /// let client = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// # let _ = client;
+    /// ```
+    pub fn new<P: Provider + 'static>(provider: P) -> Self {
+        Self::from_shared(Arc::new(provider))
+    }
+
+    /// A client for a provider that is already shared.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use instructor_core::{Client, Provider, testing::ScriptedProvider};
+    /// let provider: Arc<dyn Provider> = Arc::new(ScriptedProvider::new());
+    /// let client = Client::from_shared(provider);
+    /// # let _ = client;
+    /// ```
+    pub fn from_shared(provider: Arc<dyn Provider>) -> Self {
+        Self {
+            provider,
+            settings: Arc::new(Settings::default()),
+            hooks: Arc::from(Vec::new()),
+        }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Settings)) -> Self {
+        f(Arc::make_mut(&mut self.settings));
+        self
+    }
+
+    /// The default model name.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.model("gpt-4o-mini");
+    /// # let _ = c;
+    /// ```
+    pub fn model(self, model: impl Into<String>) -> Self {
+        let model = model.into();
+        self.with(|s| s.model = Some(model))
+    }
+
+    /// The default mode (else the provider's).
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.mode(instructor_core::Mode::Tools);
+    /// # let _ = c;
+    /// ```
+    pub fn mode(self, mode: Mode) -> Self {
+        self.with(|s| s.mode = Some(mode))
+    }
+
+    /// How many times the model is asked again after a parse or validation error: at most
+    /// `n + 1` model calls per extraction.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.max_retries(0);
+    /// # let _ = c;
+    /// ```
+    pub fn max_retries(self, n: u32) -> Self {
+        self.with(|s| s.max_retries = n)
+    }
+
+    /// The default sampling temperature.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.temperature(0.2);
+    /// # let _ = c;
+    /// ```
+    pub fn temperature(self, temperature: f32) -> Self {
+        self.with(|s| s.temperature = Some(temperature))
+    }
+
+    /// The default token limit of an answer.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.max_tokens(512);
+    /// # let _ = c;
+    /// ```
+    pub fn max_tokens(self, max_tokens: u32) -> Self {
+        self.with(|s| s.max_tokens = Some(max_tokens))
+    }
+
+    /// A limit on each model call (each transport try); past it the call is
+    /// [`Error::Timeout`](crate::Error::Timeout) and counts as transient.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.timeout(std::time::Duration::from_secs(20));
+    /// # let _ = c;
+    /// ```
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.with(|s| s.timeout = Some(timeout))
+    }
+
+    /// How transient transport failures are retried.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.transport_retries(instructor_core::RetryPolicy::none());
+    /// # let _ = c;
+    /// ```
+    pub fn transport_retries(self, policy: RetryPolicy) -> Self {
+        self.with(|s| s.transport = policy)
+    }
+
+    /// Whether near-JSON is repaired before a parse is given up (on by default; what was
+    /// repaired is listed in [`Completion::repairs`](crate::Completion::repairs)).
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.repair(false);
+    /// # let _ = c;
+    /// ```
+    pub fn repair(self, on: bool) -> Self {
+        self.with(|s| s.repair = on)
+    }
+
+    /// Adds a hook told about every step of every extraction.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.hook(|event: &instructor_core::Event<'_>| println!("{event:?}"));
+    /// # let _ = c;
+    /// ```
+    pub fn hook(mut self, hook: impl Hook + 'static) -> Self {
+        let mut hooks: Vec<Arc<dyn Hook>> = self.hooks.iter().cloned().collect();
+        hooks.push(Arc::new(hook));
+        self.hooks = Arc::from(hooks);
+        self
+    }
+
+    /// Starts an extraction of `T` (see [`Create`]).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create::<Vec<String>>().user("List three colours.");
+    /// # let _ = call;
+    /// ```
+    pub fn create<T: Instruct>(&self) -> Create<'_, T> {
+        Create::new(self)
+    }
+
+    /// The provider.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// assert_eq!(c.provider().name(), "scripted");
+    /// ```
+    pub fn provider(&self) -> &dyn Provider {
+        &*self.provider
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub(crate) fn hooks(&self) -> &[Arc<dyn Hook>] {
+        &self.hooks
+    }
+}

@@ -1,0 +1,150 @@
+//! The per-call builder, [`Create`], and what a finished extraction reports,
+//! [`Completion`].
+
+use std::future::Future;
+use std::marker::PhantomData;
+
+use crate::extract::{run, Call};
+use crate::{Attempt, Client, Error, Instruct, Message, Mode, Repair, Response, Usage};
+
+/// One extraction of `T`: the conversation and per-call overrides of the client's settings.
+///
+/// ```
+/// use instructor_core::{Client, Mode, testing::ScriptedProvider};
+/// # async fn demo() -> Result<(), instructor_core::Error> {
+/// let client = Client::new(ScriptedProvider::new().with_text(r#"["red", "green"]"#));
+/// let colours: Vec<String> = client
+///     .create::<Vec<String>>()
+///     .system("You list things.")
+///     .user("Two colours, please.")
+///     .mode(Mode::Json)
+///     .max_retries(1)
+///     .send()
+///     .await?;
+/// assert_eq!(colours, ["red", "green"]);
+/// # Ok(()) }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+/// ```
+#[must_use = "an extraction does nothing until `.send()` is awaited"]
+pub struct Create<'c, T> {
+    client: &'c Client,
+    messages: Vec<Message>,
+    model: Option<String>,
+    mode: Option<Mode>,
+    max_retries: Option<u32>,
+    temperature: Option<f32>,
+    max_tokens: Option<u32>,
+    _target: PhantomData<fn() -> T>,
+}
+
+impl<'c, T: Instruct> Create<'c, T> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        Self {
+            client,
+            messages: Vec::new(),
+            model: None,
+            mode: None,
+            max_retries: None,
+            temperature: None,
+            max_tokens: None,
+            _target: PhantomData,
+        }
+    }
+
+    /// Adds a system message.
+    pub fn system(mut self, text: impl Into<String>) -> Self {
+        self.messages.push(Message::system(text));
+        self
+    }
+
+    /// Adds a user message.
+    pub fn user(mut self, text: impl Into<String>) -> Self {
+        self.messages.push(Message::user(text));
+        self
+    }
+
+    /// Adds one message of any kind.
+    pub fn message(mut self, message: Message) -> Self {
+        self.messages.push(message);
+        self
+    }
+
+    /// Adds messages.
+    pub fn messages(mut self, messages: impl IntoIterator<Item = Message>) -> Self {
+        self.messages.extend(messages);
+        self
+    }
+
+    /// The model for this call.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// The mode for this call.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// Re-asks for this call.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = Some(n);
+        self
+    }
+
+    /// Temperature for this call.
+    pub fn temperature(mut self, temperature: f32) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// Token limit for this call.
+    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+        self.max_tokens = Some(max_tokens);
+        self
+    }
+
+    fn into_call(self) -> (&'c Client, Call, Vec<Message>) {
+        let s = self.client.settings();
+        let call = Call {
+            model: self.model.or_else(|| s.model.clone()),
+            mode: self.mode.or(s.mode),
+            max_retries: self.max_retries.unwrap_or(s.max_retries),
+            temperature: self.temperature.or(s.temperature),
+            max_tokens: self.max_tokens.or(s.max_tokens),
+        };
+        (self.client, call, self.messages)
+    }
+
+    /// Runs the extraction and returns the validated value.
+    pub fn send(self) -> impl Future<Output = Result<T, Error>> + Send + 'c {
+        let (client, call, messages) = self.into_call();
+        async move { run::<T>(client, call, messages).await.map(|(v, _)| v) }
+    }
+
+    /// Runs the extraction and returns the value with the [`Completion`]: the last raw
+    /// response, the usage summed over every call, the failed attempts and the repairs.
+    pub fn send_with_completion(
+        self,
+    ) -> impl Future<Output = Result<(T, Completion), Error>> + Send + 'c {
+        let (client, call, messages) = self.into_call();
+        run::<T>(client, call, messages)
+    }
+}
+
+/// What a successful extraction reports beside the value.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Completion {
+    /// The provider's last response (the one that passed).
+    pub response: Response,
+    /// Tokens used by every model call of the extraction.
+    pub usage: Usage,
+    /// The attempts that failed before the one that passed.
+    pub attempts: Vec<Attempt>,
+    /// What the repair pass changed in the answer that passed.
+    pub repairs: Vec<Repair>,
+    /// The mode used.
+    pub mode: Mode,
+}

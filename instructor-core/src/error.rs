@@ -1,0 +1,232 @@
+//! Every way an extraction can fail, as one typed [`enum@Error`]. Errors keep the model's raw
+//! output and the HTTP status where there is one; they never hold credentials.
+
+use std::time::Duration;
+
+use crate::{Mode, Usage, ValidationErrors};
+
+/// An extraction's failure.
+///
+/// ```
+/// use instructor_core::Error;
+/// let e = Error::Http { status: 503, body: "overloaded".into() };
+/// assert!(e.is_transient());
+/// assert_eq!(e.status(), Some(503));
+/// let e = Error::Http { status: 401, body: "bad key".into() };
+/// assert!(!e.is_transient());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an error status.
+    #[error("HTTP {status}: {}", excerpt(body))]
+    Http {
+        /// The status code.
+        status: u16,
+        /// The response body (as much as was read).
+        body: String,
+    },
+
+    /// HTTP 429: too many requests.
+    #[error("rate limited (HTTP 429){}: {}", retry_after.map(|d| format!(", retry after {:.1}s", d.as_secs_f64())).unwrap_or_default(), excerpt(body))]
+    RateLimited {
+        /// How long the server asked us to wait.
+        retry_after: Option<Duration>,
+        /// The response body.
+        body: String,
+    },
+
+    /// The account's quota or credit is used up; retrying will not help.
+    #[error("quota exhausted (HTTP {status}): {}", excerpt(body))]
+    QuotaExhausted {
+        /// The status code.
+        status: u16,
+        /// The response body.
+        body: String,
+    },
+
+    /// No answer within the timeout.
+    #[error("the request timed out")]
+    Timeout,
+
+    /// The connection failed or broke.
+    #[error("connection failed: {message}")]
+    Connect {
+        /// What the transport said.
+        message: String,
+    },
+
+    /// The server's answer did not have the documented shape (or was too large, or not
+    /// UTF-8).
+    #[error("unexpected answer from the server: {message}")]
+    Protocol {
+        /// What was wrong.
+        message: String,
+        /// The raw body, as much as was read.
+        raw: Option<String>,
+    },
+
+    /// The model's answer held no usable JSON, or JSON of the wrong shape.
+    #[error("could not parse the model's answer: {message}")]
+    Parse {
+        /// The model's raw output.
+        raw: String,
+        /// What serde (or the extraction) said, with the JSON path.
+        message: String,
+    },
+
+    /// The answer parsed but failed validation.
+    #[error("the model's answer failed validation:\n{errors}")]
+    Validation {
+        /// The model's raw output.
+        raw: String,
+        /// Every failure, with JSON pointers.
+        errors: ValidationErrors,
+    },
+
+    /// Every attempt failed to parse or validate; each attempt is kept.
+    #[error("no valid answer after {} attempt(s); last: {}", attempts.len(), attempts.last().map(|a| a.error.to_string()).unwrap_or_default())]
+    RetriesExhausted {
+        /// Each attempt's raw output and error.
+        attempts: Vec<Attempt>,
+        /// Tokens used by all attempts together.
+        usage: Usage,
+    },
+
+    /// The model refused to answer.
+    #[error("the model refused: {message}")]
+    Refusal {
+        /// The refusal text.
+        message: String,
+    },
+
+    /// The provider's content filter withheld the answer.
+    #[error("the answer was withheld by the provider's content filter")]
+    ContentFilter {
+        /// Whatever text came back.
+        raw: String,
+    },
+
+    /// The answer stopped at the token limit before it was complete; raise `max_tokens`.
+    #[error("the answer hit the token limit before it was complete ({} characters so far); raise max_tokens", partial.len())]
+    IncompleteOutput {
+        /// The text generated so far.
+        partial: String,
+        /// Tokens used so far.
+        usage: Usage,
+    },
+
+    /// The provider cannot honour this mode.
+    #[error(
+        "mode `{mode}` is not supported by the {provider} provider; it supports: {}",
+        list(supported)
+    )]
+    UnsupportedMode {
+        /// The mode asked for.
+        mode: Mode,
+        /// The provider's name.
+        provider: String,
+        /// The modes it does support.
+        supported: Vec<Mode>,
+    },
+
+    /// The type's schema cannot be expressed in the provider's schema dialect.
+    #[error("the schema cannot be used with this provider: {message}")]
+    SchemaIncompatible {
+        /// What cannot be expressed, and where.
+        message: String,
+    },
+
+    /// Something the provider or client cannot do.
+    #[error("not supported: {what}")]
+    Unsupported {
+        /// What was asked.
+        what: String,
+    },
+
+    /// A configuration problem (a missing environment variable, an unknown provider, ...).
+    #[error("configuration error: {0}")]
+    Config(String),
+}
+
+/// One failed attempt of an extraction: the raw output and why it was rejected.
+#[derive(Debug)]
+pub struct Attempt {
+    /// The model's raw output (tool arguments or text).
+    pub raw: String,
+    /// The parse or validation error.
+    pub error: Error,
+    /// Tokens this attempt used.
+    pub usage: Usage,
+}
+
+fn excerpt(body: &str) -> &str {
+    const MAX: usize = 500;
+    if body.len() <= MAX {
+        return body;
+    }
+    let mut end = MAX;
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    &body[..end]
+}
+
+fn list(modes: &[Mode]) -> String {
+    modes
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Error {
+    /// Whether retrying the same request may succeed: connection failures, timeouts,
+    /// 429, and 5xx (and 408) statuses.
+    ///
+    /// ```
+    /// assert!(instructor_core::Error::Timeout.is_transient());
+    /// assert!(!instructor_core::Error::Config("x".into()).is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Timeout | Error::Connect { .. } | Error::RateLimited { .. } => true,
+            Error::Http { status, .. } => *status == 408 || (500..600).contains(status),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status, when the error came with one.
+    ///
+    /// ```
+    /// use instructor_core::Error;
+    /// assert_eq!(Error::RateLimited { retry_after: None, body: String::new() }.status(), Some(429));
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Http { status, .. } | Error::QuotaExhausted { status, .. } => Some(*status),
+            Error::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// The model's raw output, for parse and validation failures.
+    ///
+    /// ```
+    /// let e = instructor_core::Error::Parse { raw: "{".into(), message: "EOF".into() };
+    /// assert_eq!(e.raw_output(), Some("{"));
+    /// ```
+    pub fn raw_output(&self) -> Option<&str> {
+        match self {
+            Error::Parse { raw, .. }
+            | Error::Validation { raw, .. }
+            | Error::ContentFilter { raw } => Some(raw),
+            Error::IncompleteOutput { partial, .. } => Some(partial),
+            Error::RetriesExhausted { attempts, .. } => attempts.last().map(|a| a.raw.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// `Result` with this crate's [`enum@Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

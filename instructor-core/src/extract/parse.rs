@@ -1,0 +1,175 @@
+//! From a response to a `T`: pick the answer the mode reads (tool arguments, content, a
+//! fenced block, the first JSON value in prose), deserialize it with the JSON path of any
+//! error, unwrap a wrapped root, and try the repair pass before giving up.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::repair::{repair, Repair};
+use super::text::{fenced_block, first_json_value, strip_think};
+use crate::{Instruct, Mode, Response, ToolArguments, TypeSchema};
+
+/// Why an answer could not become a `T`; `raw` is what the model said.
+pub(crate) struct ParseFailure {
+    pub raw: String,
+    pub message: String,
+}
+
+/// A parsed answer and what the repair pass had to change.
+pub(crate) struct Parsed<T> {
+    pub value: T,
+    pub raw: String,
+    pub repairs: Vec<Repair>,
+}
+
+#[derive(Deserialize)]
+struct Items<T> {
+    items: T,
+}
+
+#[derive(Deserialize)]
+struct Wrapped<T> {
+    value: T,
+}
+
+fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> String {
+    let path = e.path().to_string();
+    if path.is_empty() || path == "." {
+        e.inner().to_string()
+    } else {
+        format!("at `{path}`: {}", e.inner())
+    }
+}
+
+fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
+fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(path_error)
+}
+
+/// Deserializes `T` from JSON text, through the request's wrapper if there is one (a bare
+/// value is accepted too: many models drop the wrapper).
+fn wrapped_from_text<T: DeserializeOwned>(text: &str, wrapped: Option<&str>) -> Result<T, String> {
+    let first = match wrapped {
+        None => return from_text(text),
+        Some("items") => from_text::<Items<T>>(text).map(|w| w.items),
+        Some(_) => from_text::<Wrapped<T>>(text).map(|w| w.value),
+    };
+    first.or_else(|e| from_text(text).map_err(|_| e))
+}
+
+/// The same for an already parsed value (borrowed: the payload is not copied).
+pub(crate) fn wrapped_from_value<T: DeserializeOwned>(
+    value: &Value,
+    wrapped: Option<&str>,
+) -> Result<T, String> {
+    let first = match wrapped {
+        None => return from_value(value),
+        Some("items") => from_value::<Items<T>>(value).map(|w| w.items),
+        Some(_) => from_value::<Wrapped<T>>(value).map(|w| w.value),
+    };
+    first.or_else(|e| from_value(value).map_err(|_| e))
+}
+
+/// Parses JSON text into `T`, repairing near-JSON when allowed.
+pub(crate) fn parse_text<T: Instruct>(
+    json: &str,
+    schema: &TypeSchema,
+    allow_repair: bool,
+) -> Result<(T, Vec<Repair>), String> {
+    match wrapped_from_text::<T>(json, schema.wrapped) {
+        Ok(v) => Ok((v, Vec::new())),
+        Err(first) => {
+            if allow_repair {
+                if let Some((fixed, repairs)) = repair(json) {
+                    if let Ok(v) = wrapped_from_text::<T>(&fixed, schema.wrapped) {
+                        return Ok((v, repairs));
+                    }
+                }
+            }
+            Err(first)
+        }
+    }
+}
+
+/// The JSON a text answer holds, for the mode: a fenced block for `MdJson` (else the first
+/// JSON value), the first JSON value in prose otherwise. `<think>` blocks are dropped.
+fn json_in_text(text: &str, mode: Mode) -> std::borrow::Cow<'_, str> {
+    let text = strip_think(text);
+    let found = {
+        let t: &str = &text;
+        let fenced = if mode == Mode::MdJson || t.contains("```") {
+            fenced_block(t)
+        } else {
+            None
+        };
+        fenced
+            .or_else(|| first_json_value(t).map(|(v, _)| v))
+            .map(str::to_owned)
+    };
+    match found {
+        Some(s) => std::borrow::Cow::Owned(s),
+        None => text,
+    }
+}
+
+/// Reads one `T` from a response in a single-answer mode.
+pub(crate) fn parse_response<T: Instruct>(
+    response: &Response,
+    mode: Mode,
+    schema: &TypeSchema,
+    allow_repair: bool,
+) -> Result<Parsed<T>, ParseFailure> {
+    if mode.uses_tools() {
+        let call = response
+            .tool_calls
+            .iter()
+            .find(|c| c.name == schema.tool.name)
+            .or_else(|| response.tool_calls.first());
+        if let Some(call) = call {
+            let raw = call.arguments.to_text().into_owned();
+            let result = match &call.arguments {
+                ToolArguments::Json(v) => {
+                    wrapped_from_value::<T>(v, schema.wrapped).map(|v| (v, Vec::new()))
+                }
+                ToolArguments::Text(t) => parse_text::<T>(t, schema, allow_repair),
+            };
+            return match result {
+                Ok((value, repairs)) => Ok(Parsed {
+                    value,
+                    raw,
+                    repairs,
+                }),
+                Err(message) => Err(ParseFailure { raw, message }),
+            };
+        }
+        // No tool call: some servers put the JSON in the content instead.
+    }
+    let raw = response.text.clone().unwrap_or_default();
+    if raw.trim().is_empty() {
+        let message = if mode.uses_tools() {
+            "the answer had no tool call and no text; call the tool with the extracted data"
+        } else {
+            "the answer was empty; answer with the JSON"
+        };
+        return Err(ParseFailure {
+            raw,
+            message: message.to_owned(),
+        });
+    }
+    let json = json_in_text(&raw, mode);
+    match parse_text::<T>(&json, schema, allow_repair) {
+        Ok((value, repairs)) => Ok(Parsed {
+            value,
+            raw,
+            repairs,
+        }),
+        Err(message) => Err(ParseFailure { raw, message }),
+    }
+}

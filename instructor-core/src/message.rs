@@ -1,0 +1,204 @@
+//! Provider-neutral chat messages: roles, text and image parts, tool calls and results.
+
+use serde_json::Value;
+
+/// Who speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Role {
+    /// Instructions.
+    System,
+    /// The user.
+    User,
+    /// The model.
+    Assistant,
+    /// A tool's result, answering an assistant's tool call.
+    Tool,
+}
+
+/// An image given to a vision model.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Image {
+    /// An image at a URL.
+    Url(String),
+    /// Base64-encoded bytes with their media type (`image/png`).
+    Base64 {
+        /// `image/png`, `image/jpeg`, ...
+        media_type: String,
+        /// The encoded bytes.
+        data: String,
+    },
+}
+
+/// One part of a message's content.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Part {
+    /// Text.
+    Text(String),
+    /// An image.
+    Image(Image),
+}
+
+/// A tool call's arguments as the provider gave them: JSON text (OpenAI) or an already
+/// parsed object (Anthropic, Ollama, Gemini).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolArguments {
+    /// JSON text.
+    Text(String),
+    /// A parsed JSON value.
+    Json(Value),
+}
+
+impl ToolArguments {
+    /// The arguments as JSON text (serializing an object).
+    ///
+    /// ```
+    /// use instructor_core::ToolArguments;
+    /// let a = ToolArguments::Json(serde_json::json!({"a": 1}));
+    /// assert_eq!(a.to_text(), r#"{"a":1}"#);
+    /// ```
+    pub fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            ToolArguments::Text(s) => std::borrow::Cow::Borrowed(s),
+            ToolArguments::Json(v) => std::borrow::Cow::Owned(v.to_string()),
+        }
+    }
+}
+
+/// A call of a function tool, made by the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCall {
+    /// The provider's call id (needed to answer the call in a re-ask).
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The arguments.
+    pub arguments: ToolArguments,
+}
+
+/// One chat message.
+///
+/// ```
+/// use instructor_core::{Message, Role};
+/// let m = Message::user("Jason is 30 years old");
+/// assert_eq!(m.role, Role::User);
+/// assert_eq!(m.text(), "Jason is 30 years old");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Who speaks.
+    pub role: Role,
+    /// Text and image parts.
+    pub content: Vec<Part>,
+    /// Tool calls the assistant made (assistant messages).
+    pub tool_calls: Vec<ToolCall>,
+    /// Which call this answers (tool messages).
+    pub tool_call_id: Option<String>,
+    /// Whether a tool result reports an error (tool messages).
+    pub is_error: bool,
+}
+
+impl Message {
+    fn text_message(role: Role, text: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: vec![Part::Text(text.into())],
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            is_error: false,
+        }
+    }
+
+    /// A system message.
+    ///
+    /// ```
+    /// let m = instructor_core::Message::system("Extract people.");
+    /// assert_eq!(m.role, instructor_core::Role::System);
+    /// ```
+    pub fn system(text: impl Into<String>) -> Self {
+        Self::text_message(Role::System, text)
+    }
+
+    /// A user message.
+    ///
+    /// ```
+    /// let m = instructor_core::Message::user("hi");
+    /// assert_eq!(m.text(), "hi");
+    /// ```
+    pub fn user(text: impl Into<String>) -> Self {
+        Self::text_message(Role::User, text)
+    }
+
+    /// An assistant message.
+    ///
+    /// ```
+    /// let m = instructor_core::Message::assistant("{}");
+    /// assert_eq!(m.role, instructor_core::Role::Assistant);
+    /// ```
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Self::text_message(Role::Assistant, text)
+    }
+
+    /// A user message with an image after the text.
+    ///
+    /// ```
+    /// use instructor_core::{Message, Image};
+    /// let m = Message::user_with_image("What is this?", Image::Url("https://x/y.png".into()));
+    /// assert_eq!(m.content.len(), 2);
+    /// ```
+    pub fn user_with_image(text: impl Into<String>, image: Image) -> Self {
+        let mut m = Self::user(text);
+        m.content.push(Part::Image(image));
+        m
+    }
+
+    /// An assistant message that made tool calls.
+    ///
+    /// ```
+    /// use instructor_core::{Message, ToolCall, ToolArguments};
+    /// let call = ToolCall { id: "1".into(), name: "f".into(), arguments: ToolArguments::Text("{}".into()) };
+    /// assert_eq!(Message::assistant_tool_calls(vec![call]).tool_calls.len(), 1);
+    /// ```
+    pub fn assistant_tool_calls(calls: Vec<ToolCall>) -> Self {
+        Self {
+            role: Role::Assistant,
+            content: Vec::new(),
+            tool_calls: calls,
+            tool_call_id: None,
+            is_error: false,
+        }
+    }
+
+    /// A tool result answering call `id`.
+    ///
+    /// ```
+    /// let m = instructor_core::Message::tool_result("call_1", "ok", false);
+    /// assert_eq!(m.tool_call_id.as_deref(), Some("call_1"));
+    /// ```
+    pub fn tool_result(id: impl Into<String>, text: impl Into<String>, is_error: bool) -> Self {
+        let mut m = Self::text_message(Role::Tool, text);
+        m.tool_call_id = Some(id.into());
+        m.is_error = is_error;
+        m
+    }
+
+    /// The text parts joined (images left out).
+    ///
+    /// ```
+    /// assert_eq!(instructor_core::Message::user("a").text(), "a");
+    /// ```
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for part in &self.content {
+            if let Part::Text(t) = part {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(t);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,253 @@
+//! The [`Provider`] trait and the provider-neutral [`Request`] and [`Response`]. A provider
+//! translates these to and from one server's wire format (or runs a model in process); the
+//! core decides everything else.
+
+use std::fmt;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use futures::Stream;
+
+use crate::{Error, Message, Mode, ToolCall, ToolSpec, TypeSchema, Usage};
+
+/// What the request asks the answer to be: the mode, the type's schema (object-rooted,
+/// built once per type) and, for tool modes, the tools offered.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputSpec {
+    /// The mode.
+    pub mode: Mode,
+    /// The target type's schemas.
+    pub schema: &'static TypeSchema,
+    /// The tools offered (one for [`Mode::Tools`], several for [`Mode::ParallelTools`]).
+    pub tools: &'static [ToolSpec],
+}
+
+/// A provider-neutral request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The model name; `None` lets the provider use its default.
+    pub model: Option<String>,
+    /// The conversation, including what the core added for the mode and for re-asks.
+    pub messages: Vec<Message>,
+    /// What the answer must be.
+    pub output: OutputSpec,
+    /// Sampling temperature.
+    pub temperature: Option<f32>,
+    /// Nucleus sampling.
+    pub top_p: Option<f32>,
+    /// The most tokens to generate.
+    pub max_tokens: Option<u32>,
+    /// A seed, for providers that take one.
+    pub seed: Option<u64>,
+    /// Stop sequences.
+    pub stop: Vec<String>,
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FinishReason {
+    /// A natural end or a stop sequence.
+    Stop,
+    /// The token limit: the answer is probably incomplete.
+    Length,
+    /// The model called tools.
+    ToolCalls,
+    /// The provider's content filter withheld the answer.
+    ContentFilter,
+    /// The model refused.
+    Refusal,
+    /// Something else, as the provider named it.
+    Other(String),
+    /// The provider did not say.
+    Unknown,
+}
+
+/// A provider-neutral response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The text content (may hold prose, fences, `<think>` blocks around the JSON).
+    pub text: Option<String>,
+    /// Tool calls.
+    pub tool_calls: Vec<ToolCall>,
+    /// A refusal message, for providers that report one apart from the content.
+    pub refusal: Option<String>,
+    /// Why the model stopped.
+    pub finish_reason: FinishReason,
+    /// Tokens used by this call.
+    pub usage: Usage,
+    /// The model that answered, if the provider says.
+    pub model: Option<String>,
+    /// The raw response body, for debugging.
+    pub raw: Option<String>,
+}
+
+impl Response {
+    /// A plain text answer that stopped normally.
+    ///
+    /// ```
+    /// let r = instructor_core::Response::text(r#"{"a": 1}"#);
+    /// assert_eq!(r.text.as_deref(), Some(r#"{"a": 1}"#));
+    /// ```
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: Some(text.into()),
+            tool_calls: Vec::new(),
+            refusal: None,
+            finish_reason: FinishReason::Stop,
+            usage: Usage::default(),
+            model: None,
+            raw: None,
+        }
+    }
+
+    /// An answer made of tool calls.
+    ///
+    /// ```
+    /// use instructor_core::{Response, ToolCall, ToolArguments};
+    /// let call = ToolCall { id: "c1".into(), name: "User".into(), arguments: ToolArguments::Text("{}".into()) };
+    /// assert_eq!(Response::tool_calls(vec![call]).tool_calls.len(), 1);
+    /// ```
+    pub fn tool_calls(calls: Vec<ToolCall>) -> Self {
+        Self {
+            text: None,
+            tool_calls: calls,
+            refusal: None,
+            finish_reason: FinishReason::ToolCalls,
+            usage: Usage::default(),
+            model: None,
+            raw: None,
+        }
+    }
+
+    /// The same response with `usage` set.
+    ///
+    /// ```
+    /// let r = instructor_core::Response::text("{}").with_usage(instructor_core::Usage::new(5, 2));
+    /// assert_eq!(r.usage.total_tokens, 7);
+    /// ```
+    pub fn with_usage(mut self, usage: Usage) -> Self {
+        self.usage = usage;
+        self
+    }
+
+    /// The same response with `finish_reason` set.
+    ///
+    /// ```
+    /// use instructor_core::{Response, FinishReason};
+    /// let r = Response::text("{\"a\":").with_finish_reason(FinishReason::Length);
+    /// assert_eq!(r.finish_reason, FinishReason::Length);
+    /// ```
+    pub fn with_finish_reason(mut self, reason: FinishReason) -> Self {
+        self.finish_reason = reason;
+        self
+    }
+}
+
+/// One event of a streamed answer, provider-neutral.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StreamEvent {
+    /// More text content.
+    TextDelta(String),
+    /// More of tool call `index`; the first delta of a call carries its id and name.
+    ToolCallDelta {
+        /// Which call (calls may interleave).
+        index: usize,
+        /// The call id, when this delta carries it.
+        id: Option<String>,
+        /// The tool name, when this delta carries it.
+        name: Option<String>,
+        /// A piece of the arguments' JSON text.
+        arguments: String,
+    },
+    /// Token usage (usually once, near the end).
+    Usage(Usage),
+    /// Why the model stopped.
+    Finish(FinishReason),
+}
+
+/// A stream of answer events.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, Error>> + Send>>;
+
+/// What a provider can do, declared as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The modes it honours.
+    pub modes: Vec<Mode>,
+    /// The mode used when neither the client nor the call names one.
+    pub default_mode: Mode,
+    /// Whether [`Provider::stream`] works.
+    pub streaming: bool,
+}
+
+impl Capabilities {
+    /// Capabilities with these modes, the first one the default, streaming off.
+    ///
+    /// ```
+    /// use instructor_core::{Capabilities, Mode};
+    /// let c = Capabilities::new(&[Mode::Tools, Mode::Json]);
+    /// assert_eq!(c.default_mode, Mode::Tools);
+    /// assert!(c.supports(Mode::Json));
+    /// assert!(!c.supports(Mode::Grammar));
+    /// ```
+    pub fn new(modes: &[Mode]) -> Self {
+        Self {
+            modes: modes.to_vec(),
+            default_mode: modes.first().copied().unwrap_or(Mode::MdJson),
+            streaming: false,
+        }
+    }
+
+    /// Whether `mode` is honoured.
+    ///
+    /// ```
+    /// # use instructor_core::{Capabilities, Mode};
+    /// assert!(Capabilities::new(Mode::ALL).supports(Mode::Grammar));
+    /// ```
+    pub fn supports(&self, mode: Mode) -> bool {
+        self.modes.contains(&mode)
+    }
+}
+
+/// A model backend: translates a neutral [`Request`] to its wire format (or runs a model in
+/// process) and translates the answer back. Retries, parsing, validation and re-asks are
+/// the core's; a provider only reports what happened, as typed [`Error`]s.
+///
+/// ```
+/// use instructor_core::{async_trait, Capabilities, Error, Mode, Provider, Request, Response};
+///
+/// /// Always answers the same JSON.
+/// #[derive(Debug)]
+/// struct Echo;
+///
+/// #[async_trait]
+/// impl Provider for Echo {
+///     fn name(&self) -> &str { "echo" }
+///     fn capabilities(&self) -> Capabilities { Capabilities::new(&[Mode::Json]) }
+///     async fn send(&self, _request: &Request) -> Result<Response, Error> {
+///         Ok(Response::text(r#"{"name": "Jason", "age": 30}"#))
+///     }
+/// }
+/// let client = instructor_core::Client::new(Echo);
+/// # let _ = client;
+/// ```
+#[async_trait]
+pub trait Provider: Send + Sync + fmt::Debug {
+    /// A short name for errors and traces (`openai`, `local`, ...).
+    fn name(&self) -> &str;
+
+    /// What this provider can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Sends one request and returns the whole answer.
+    async fn send(&self, request: &Request) -> Result<Response, Error>;
+
+    /// Sends one request and returns the answer as a stream of events.
+    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
+        let _ = request;
+        Err(Error::Unsupported {
+            what: format!("streaming with the {} provider", self.name()),
+        })
+    }
+}
