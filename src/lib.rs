@@ -31,6 +31,17 @@
 //! The attributes `#[derive(Instruct)]` understands are listed in the
 //! [`Instruct` derive's documentation](derive@Instruct).
 //!
+//! A client wraps a provider; `from_provider` builds one from a `"provider/model"` string:
+//!
+//! ```no_run
+//! # use instructor::Instruct;
+//! # #[derive(Instruct, serde::Deserialize, Debug)] struct UserDetail { name: String, age: u8 }
+//! # async fn demo() -> Result<(), instructor::Error> {
+//! let client = instructor::from_provider("ollama/llama3.2")?;
+//! let user = UserDetail::extract(&client, "Jason is 30 years old").await?;
+//! # Ok(()) }
+//! ```
+//!
 //! ## Features
 //!
 //! - `derive` (default): `#[derive(Instruct)]`.
@@ -39,3 +50,16 @@ pub use instructor_core::*;
 
 #[cfg(feature = "derive")]
 pub use instructor_derive::Instruct;
+
+pub use instructor_providers::from_provider;
+
+/// Providers: translators between instructor's neutral requests and model servers.
+///
+/// ```
+/// use instructor::{Client, providers::OpenAi};
+/// let client = Client::new(OpenAi::llama_cpp_python("http://127.0.0.1:8000/v1"));
+/// # let _ = client;
+/// ```
+pub mod providers {
+    pub use instructor_providers::*;
+}

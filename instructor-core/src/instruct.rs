@@ -239,11 +239,16 @@ impl TypeSchema {
             .iter()
             .filter_map(|e| serde_json::from_str(e).ok())
             .collect();
+        // The tool's own description says what the root is; the parameters need not repeat it.
+        let mut parameters = request_schema.clone();
+        if let Value::Object(map) = &mut parameters {
+            map.remove("description");
+        }
         Self {
             tool: ToolSpec {
                 name: name.clone(),
                 description: description.clone(),
-                parameters: request_schema.clone(),
+                parameters,
             },
             request_schema_text: request_schema.to_string(),
             name,

@@ -92,6 +92,7 @@ pub(crate) async fn send(
                 request,
             });
         }
+        tracing::debug!(attempt, try_number, "sending request");
         let sent = Instant::now();
         let result = match timeout {
             Some(limit) => match tokio::time::timeout(limit, provider.send(request)).await {
@@ -105,10 +106,12 @@ pub(crate) async fn send(
             Err(e) => e,
         };
         if !error.is_transient() || try_number >= policy.max_retries {
+            tracing::warn!(attempt, try_number, error = %error, status = error.status(), "request failed");
             return Err(error);
         }
         let delay = policy.delay(try_number, &error);
         if started.elapsed() + delay > policy.max_elapsed {
+            tracing::warn!(attempt, try_number, error = %error, "request failed; retry budget spent");
             return Err(error);
         }
         tracing::warn!(attempt, try_number, error = %error, delay_ms = delay.as_millis() as u64, "transient failure; retrying");

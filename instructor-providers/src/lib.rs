@@ -1,1 +1,35 @@
-//! Providers: filled in by the providers issue.
+//! Providers for `instructor`: translators between its provider-neutral requests and the
+//! wire formats of model servers.
+//!
+//! - [`OpenAi`]: OpenAI and every OpenAI-compatible server, with presets (Ollama, llama.cpp,
+//!   llama-cpp-python, vLLM, LM Studio, Groq, Together, Anyscale, Fireworks, DeepSeek,
+//!   OpenRouter, xAI).
+//! - Native APIs: [`Anthropic`], [`Gemini`], [`Mistral`], [`Cohere`], [`Ollama`].
+//! - [`from_provider`]: a configured client from a `"provider/model"` string.
+//!
+//! Each provider knows which modes its server really honours; asking for another is
+//! [`Error::UnsupportedMode`](instructor_core::Error::UnsupportedMode) before any request.
+//! API keys are held in [`ApiKey`], which never prints.
+
+mod anthropic;
+mod cohere;
+pub mod dialect;
+mod endpoint;
+mod fragments;
+mod from_provider;
+mod gemini;
+mod http;
+mod mistral;
+mod ollama;
+mod openai;
+mod secret;
+
+pub use anthropic::Anthropic;
+pub use cohere::Cohere;
+pub use from_provider::from_provider;
+pub use gemini::Gemini;
+pub use http::HttpOptions;
+pub use mistral::Mistral;
+pub use ollama::Ollama;
+pub use openai::OpenAi;
+pub use secret::ApiKey;

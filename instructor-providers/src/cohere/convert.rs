@@ -1,0 +1,96 @@
+//! Neutral request → Cohere v2 chat body, its answer → neutral response.
+
+use instructor_core::{
+    Error, FinishReason, Request, Response, Role, ToolArguments, ToolCall, Usage,
+};
+use serde_json::Value;
+
+use super::wire::*;
+use crate::http::{status_error, Reply};
+
+pub(crate) fn messages(request: &Request) -> Vec<WireMessage<'_>> {
+    request
+        .messages
+        .iter()
+        .map(|m| WireMessage {
+            role: match m.role {
+                Role::System => "system",
+                Role::Assistant => "assistant",
+                Role::Tool => "tool",
+                _ => "user",
+            },
+            content: {
+                let text = m.text();
+                (!text.is_empty() || m.tool_calls.is_empty()).then_some(text)
+            },
+            tool_calls: (!m.tool_calls.is_empty()).then(|| {
+                m.tool_calls
+                    .iter()
+                    .map(|c| WireToolCall {
+                        id: &c.id,
+                        kind: "function",
+                        function: WireFunction {
+                            name: &c.name,
+                            arguments: c.arguments.to_text(),
+                        },
+                    })
+                    .collect()
+            }),
+            tool_call_id: m.tool_call_id.as_deref(),
+        })
+        .collect()
+}
+
+fn finish_reason(reason: Option<&str>) -> FinishReason {
+    match reason {
+        Some("COMPLETE") | Some("STOP_SEQUENCE") => FinishReason::Stop,
+        Some("MAX_TOKENS") => FinishReason::Length,
+        Some("TOOL_CALL") => FinishReason::ToolCalls,
+        Some(other) => FinishReason::Other(other.to_owned()),
+        None => FinishReason::Unknown,
+    }
+}
+
+pub(crate) fn response(body: String) -> Result<Response, Error> {
+    let parsed: ChatResponse = serde_json::from_str(&body).map_err(|e| Error::Protocol {
+        message: format!("not a Cohere chat response: {e}"),
+        raw: Some(body.clone()),
+    })?;
+    let text: String = parsed
+        .message
+        .content
+        .iter()
+        .filter_map(|c| c.get("text").and_then(Value::as_str))
+        .collect();
+    let tool_calls = parsed
+        .message
+        .tool_calls
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| ToolCall {
+            id: c.id.unwrap_or_else(|| format!("call_{i}")),
+            name: c.function.name,
+            arguments: match c.function.arguments {
+                Value::String(s) => ToolArguments::Text(s),
+                other => ToolArguments::Json(other),
+            },
+        })
+        .collect();
+    let tokens = parsed
+        .usage
+        .and_then(|u| u.tokens.or(u.billed_units))
+        .unwrap_or_default();
+    Ok(Response {
+        text: (!text.is_empty()).then_some(text),
+        tool_calls,
+        refusal: None,
+        finish_reason: finish_reason(parsed.finish_reason.as_deref()),
+        usage: Usage::new(tokens.input_tokens as u64, tokens.output_tokens as u64),
+        model: None,
+        raw: Some(body),
+    })
+}
+
+pub(crate) fn error(reply: Reply) -> Error {
+    status_error(reply, false, None)
+}

@@ -1,0 +1,276 @@
+//! The HTTP layer every provider shares: one pooled `reqwest` client (rustls), JSON POSTs
+//! with bounded bodies and timeouts, and the mapping of HTTP failures to typed errors. A
+//! hostile or broken server cannot make a call hang past its timeouts, read more than the
+//! body limit into memory, or hand invalid UTF-8 to a parser.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use instructor_core::Error;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+
+use crate::ApiKey;
+
+/// Limits and timeouts of a provider's HTTP calls.
+///
+/// ```
+/// use std::time::Duration;
+/// use instructor_providers::HttpOptions;
+/// let o = HttpOptions { timeout: Duration::from_secs(30), ..HttpOptions::default() };
+/// assert_eq!(o.max_body_bytes, 16 * 1024 * 1024);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// The longest a whole call may take.
+    pub timeout: Duration,
+    /// The longest to wait for a connection.
+    pub connect_timeout: Duration,
+    /// The longest to wait between two reads of the body.
+    pub read_timeout: Duration,
+    /// The most bytes of a response body read into memory; more is an error.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(600),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(120),
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// A pooled client plus limits; cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct Http {
+    /// The client, or why it could not be built (reported by the first call).
+    client: Result<reqwest::Client, String>,
+    options: HttpOptions,
+}
+
+/// A response read whole: status, headers and the UTF-8 body.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+fn shared_client() -> Result<reqwest::Client, String> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| build_client(&HttpOptions::default()).map_err(|e| e.to_string()))
+        .clone()
+}
+
+fn build_client(options: &HttpOptions) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .connect_timeout(options.connect_timeout)
+        .read_timeout(options.read_timeout)
+        .build()
+        .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))
+}
+
+impl Http {
+    /// The process-wide client with default limits.
+    pub(crate) fn shared() -> Self {
+        Self {
+            client: shared_client(),
+            options: HttpOptions::default(),
+        }
+    }
+
+    /// A client with its own limits.
+    pub(crate) fn with_options(options: HttpOptions) -> Result<Self, Error> {
+        Ok(Self {
+            client: Ok(build_client(&options)?),
+            options,
+        })
+    }
+
+    /// A caller's own `reqwest` client with default limits.
+    pub(crate) fn with_client(client: reqwest::Client) -> Self {
+        Self {
+            client: Ok(client),
+            options: HttpOptions::default(),
+        }
+    }
+
+    /// POSTs a JSON body and reads the whole reply (bounded).
+    pub(crate) async fn post_json(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Reply, Error> {
+        let client = self.client.as_ref().map_err(|e| Error::Config(e.clone()))?;
+        let response = client
+            .post(url)
+            .headers(headers.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .timeout(self.options.timeout)
+            .body(body)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = read_bounded(response, self.options.max_body_bytes).await?;
+        let body = String::from_utf8(body).map_err(|e| Error::Protocol {
+            message: format!(
+                "the response body is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+            raw: Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        })?;
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::with_capacity(
+        response
+            .content_length()
+            .map_or(8 * 1024, |n| (n as usize).min(max)),
+    );
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > max {
+            return Err(Error::Protocol {
+                message: format!("the response body is larger than the {max}-byte limit"),
+                raw: None,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Maps a `reqwest` failure: timeouts are [`Error::Timeout`], the rest connection errors.
+/// The message never includes request headers.
+pub(crate) fn transport_error(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout
+    } else {
+        Error::Connect {
+            message: e.without_url().to_string(),
+        }
+    }
+}
+
+/// `Retry-After` in any of the forms servers send: `retry-after-ms`, seconds, an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    }
+    let value = get("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return Some(Duration::from_secs_f64(secs.max(0.0)));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Parses a duration like Google's `"30s"` or `"1.5s"`.
+pub(crate) fn seconds_suffix(value: &str) -> Option<Duration> {
+    value
+        .strip_suffix('s')
+        .and_then(|n| n.parse::<f64>().ok())
+        .map(|n| Duration::from_secs_f64(n.max(0.0)))
+}
+
+/// Maps an error status to a typed error. `quota` says whether the body reports an
+/// exhausted quota or credit (not retryable even on 429).
+pub(crate) fn status_error(reply: Reply, quota: bool, retry_hint: Option<Duration>) -> Error {
+    let Reply {
+        status,
+        headers,
+        body,
+    } = reply;
+    if quota || status == 402 {
+        return Error::QuotaExhausted { status, body };
+    }
+    if status == 429 {
+        return Error::RateLimited {
+            retry_after: retry_after(&headers).or(retry_hint),
+            body,
+        };
+    }
+    Error::Http { status, body }
+}
+
+/// Builds request headers: `Authorization: Bearer` (marked sensitive) plus extras.
+pub(crate) fn bearer_headers(key: Option<&ApiKey>, extra: &HeaderMap) -> Result<HeaderMap, Error> {
+    let mut headers = extra.clone();
+    if let Some(key) = key {
+        let mut value =
+            HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+                Error::Config("the API key contains characters not allowed in a header".to_owned())
+            })?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    Ok(headers)
+}
+
+/// A sensitive header carrying a key (`x-api-key`, `x-goog-api-key`).
+pub(crate) fn key_header(
+    headers: &mut HeaderMap,
+    name: &'static str,
+    key: &ApiKey,
+) -> Result<(), Error> {
+    let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
+        Error::Config("the API key contains characters not allowed in a header".to_owned())
+    })?;
+    value.set_sensitive(true);
+    headers.insert(HeaderName::from_static(name), value);
+    Ok(())
+}
+
+/// Parses extra headers given as name/value pairs.
+pub(crate) fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| Error::Config(format!("invalid header name `{name}`")))?;
+    let value = HeaderValue::from_str(value)
+        .map_err(|_| Error::Config(format!("invalid value for header `{name}`")))?;
+    Ok((name, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert("retry-after-ms", HeaderValue::from_static("1500"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(1500)));
+        let mut h = HeaderMap::new();
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(
+            retry_after(&h),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(seconds_suffix("30s"), Some(Duration::from_secs(30)));
+    }
+}

@@ -1,0 +1,459 @@
+//! The OpenAI-compatible provider and its presets against documented traffic replayed by a
+//! local mock server: the request bodies we send and how we read every kind of answer.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{extract, jason, Replay, UserDetail};
+use instructor::providers::{HttpOptions, Mistral, OpenAi};
+use instructor::{Client, Error, Mode, RetryPolicy};
+use serde_json::json;
+
+fn openai(url: String) -> OpenAi {
+    OpenAi::new()
+        .base_url(format!("{url}/v1"))
+        .api_key("sk-test-key")
+}
+
+fn client(p: OpenAi, mode: Mode) -> Client {
+    Client::new(p)
+        .model("gpt-4o-2024-08-06")
+        .mode(mode)
+        .transport_retries(RetryPolicy {
+            initial_backoff: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        })
+}
+
+#[tokio::test]
+async fn tools_mode() {
+    let (user, replay) = extract("openai/tools", |u| client(openai(u), Mode::Tools)).await;
+    assert_eq!(user.unwrap(), jason());
+    let req = &replay.requests().await[0];
+    assert_eq!(req.url.path(), "/v1/chat/completions");
+    assert_eq!(
+        req.headers.get("authorization").unwrap(),
+        "Bearer sk-test-key"
+    );
+    let body = &replay.bodies().await[0];
+    assert_eq!(
+        body["tool_choice"],
+        json!({"type": "function", "function": {"name": "UserDetail"}})
+    );
+    assert_eq!(
+        body["tools"][0]["function"]["parameters"]["properties"]["age"]["maximum"],
+        150
+    );
+}
+
+#[tokio::test]
+async fn tools_strict_mode() {
+    let (user, replay) = extract("openai/tools_strict", |u| {
+        client(openai(u), Mode::ToolsStrict)
+    })
+    .await;
+    assert_eq!(user.unwrap(), jason());
+    let tool = &replay.bodies().await[0]["tools"][0]["function"];
+    assert_eq!(tool["strict"], true);
+    assert_eq!(tool["parameters"]["additionalProperties"], false);
+    assert_eq!(tool["parameters"]["required"], json!(["name", "age"]));
+}
+
+#[tokio::test]
+async fn json_mode() {
+    let (user, replay) = extract("openai/json", |u| client(openai(u), Mode::Json)).await;
+    assert_eq!(user.unwrap(), jason());
+    let body = &replay.bodies().await[0];
+    assert_eq!(body["response_format"], json!({"type": "json_object"}));
+    assert!(
+        body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("JSON"),
+        "json_object needs the word JSON"
+    );
+}
+
+#[tokio::test]
+async fn json_schema_mode_is_strict_when_the_type_fits() {
+    let (user, replay) = extract("openai/json_schema", |u| {
+        client(openai(u), Mode::JsonSchema)
+    })
+    .await;
+    assert_eq!(user.unwrap(), jason());
+    let rf = &replay.bodies().await[0]["response_format"];
+    assert_eq!(rf["type"], "json_schema");
+    assert_eq!(rf["json_schema"]["name"], "UserDetail");
+    assert_eq!(rf["json_schema"]["strict"], true);
+}
+
+#[tokio::test]
+async fn md_json_mode() {
+    let (user, replay) = extract("openai/md_json", |u| client(openai(u), Mode::MdJson)).await;
+    assert_eq!(user.unwrap(), jason());
+    assert!(replay.bodies().await[0].get("response_format").is_none());
+}
+
+#[tokio::test]
+async fn parallel_tools_mode() {
+    let replay = Replay::start("openai/parallel_tools").await;
+    let users = client(openai(replay.url()), Mode::ParallelTools)
+        .create::<Vec<UserDetail>>()
+        .user("Jason is 30 and Sarah is 25")
+        .send()
+        .await
+        .unwrap();
+    replay.assert_requests().await;
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[1].name, "Sarah");
+    let body = &replay.bodies().await[0];
+    assert_eq!(body["tool_choice"], "required");
+    assert_eq!(body["parallel_tool_calls"], true);
+}
+
+#[tokio::test]
+async fn refusal_is_typed() {
+    let (err, _) = extract("openai/refusal", |u| client(openai(u), Mode::JsonSchema)).await;
+    assert!(
+        matches!(err, Err(Error::Refusal { ref message }) if message.contains("cannot help")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn truncated_answer_is_incomplete_output() {
+    let (err, _) = extract("openai/length", |u| client(openai(u), Mode::Json)).await;
+    let Err(Error::IncompleteOutput { partial, usage }) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(partial, r#"{"name":"Ja"#);
+    assert_eq!(usage.output_tokens, 12);
+}
+
+#[tokio::test]
+async fn content_filter_is_typed() {
+    let (err, _) = extract("openai/content_filter", |u| client(openai(u), Mode::Json)).await;
+    assert!(matches!(err, Err(Error::ContentFilter { .. })), "{err:?}");
+}
+
+#[tokio::test]
+async fn unauthorized_is_not_retried() {
+    let (err, replay) = extract("openai/unauthorized", |u| client(openai(u), Mode::Tools)).await;
+    let err = err.unwrap_err();
+    assert_eq!(err.status(), Some(401));
+    assert!(err.to_string().contains("Incorrect API key"));
+    assert_eq!(replay.requests().await.len(), 1);
+}
+
+#[tokio::test]
+async fn exhausted_quota_is_not_retried() {
+    let (err, replay) = extract("openai/quota", |u| client(openai(u), Mode::Tools)).await;
+    assert!(
+        matches!(err, Err(Error::QuotaExhausted { status: 429, .. })),
+        "{err:?}"
+    );
+    assert_eq!(replay.requests().await.len(), 1);
+}
+
+#[tokio::test]
+async fn rate_limit_then_success() {
+    let (user, replay) = extract("openai/rate_limit_then_ok", |u| {
+        client(openai(u), Mode::Tools)
+    })
+    .await;
+    assert_eq!(user.unwrap(), jason());
+    assert_eq!(replay.requests().await.len(), 2);
+}
+
+#[tokio::test]
+async fn server_error_then_success() {
+    let (user, replay) = extract("openai/server_error_then_ok", |u| {
+        client(openai(u), Mode::Tools)
+    })
+    .await;
+    assert_eq!(user.unwrap(), jason());
+    assert_eq!(replay.requests().await.len(), 2);
+}
+
+#[tokio::test]
+async fn reask_sends_the_failed_call_and_an_error_tool_result() {
+    let (user, replay) = extract("openai/reask", |u| client(openai(u), Mode::Tools)).await;
+    assert_eq!(user.unwrap(), jason());
+    let second = &replay.bodies().await[1]["messages"];
+    let n = second.as_array().unwrap().len();
+    assert_eq!(second[n - 2]["tool_calls"][0]["id"], "call_A");
+    assert_eq!(second[n - 1]["role"], "tool");
+    assert_eq!(second[n - 1]["tool_call_id"], "call_A");
+    assert!(second[n - 1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("/age: must be at most 150, got 200"));
+}
+
+#[tokio::test]
+async fn wrong_shape_is_a_protocol_error() {
+    let (err, _) = extract("openai/wrong_shape", |u| client(openai(u), Mode::Json)).await;
+    assert!(matches!(err, Err(Error::Protocol { .. })), "{err:?}");
+}
+
+#[tokio::test]
+async fn llama_cpp_python_sends_json_object_with_schema() {
+    let (user, replay) = extract("openai/llama_cpp_python_json_schema", |u| {
+        Client::new(OpenAi::llama_cpp_python(format!("{u}/v1"))).mode(Mode::JsonSchema)
+    })
+    .await;
+    assert_eq!(user.unwrap(), jason());
+    let rf = &replay.bodies().await[0]["response_format"];
+    assert_eq!(rf["type"], "json_object");
+    assert_eq!(rf["schema"]["required"], json!(["name", "age"]));
+    assert!(
+        replay.requests().await[0]
+            .headers
+            .get("authorization")
+            .is_none(),
+        "no key, no header"
+    );
+}
+
+#[tokio::test]
+async fn llama_cpp_python_forced_tool() {
+    let (user, _) = extract("openai/llama_cpp_python_tools", |u| {
+        Client::new(OpenAi::llama_cpp_python(format!("{u}/v1"))).mode(Mode::Tools)
+    })
+    .await;
+    assert_eq!(user.unwrap(), jason());
+}
+
+#[tokio::test]
+async fn llama_cpp_server_json_schema_and_no_tools() {
+    let (user, replay) = extract("openai/llama_cpp_server_json_schema", |u| {
+        Client::new(OpenAi::llama_cpp_server(format!("{u}/v1")))
+    })
+    .await;
+    assert_eq!(user.unwrap(), jason());
+    let rf = &replay.bodies().await[0]["response_format"];
+    assert_eq!(rf["type"], "json_schema");
+    assert!(rf["json_schema"].get("strict").is_none());
+
+    let err = Client::new(OpenAi::llama_cpp_server("http://127.0.0.1:9/v1"))
+        .create::<UserDetail>()
+        .mode(Mode::Tools)
+        .user("x")
+        .send()
+        .await
+        .unwrap_err();
+    let Error::UnsupportedMode { supported, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(supported, &[Mode::JsonSchema, Mode::Json, Mode::MdJson]);
+}
+
+#[tokio::test]
+async fn ollama_inlines_references() {
+    #[derive(instructor::Instruct, serde::Deserialize, Debug)]
+    struct Team {
+        lead: UserDetail,
+    }
+    let replay = Replay::start("openai/ollama_json_schema").await;
+    let result = Client::new(OpenAi::ollama().base_url(format!("{}/v1", replay.url())))
+        .model("llama3.2")
+        .max_retries(0)
+        .create::<Team>()
+        .user("x")
+        .send()
+        .await;
+    // The canned answer is a user, not a team: what matters here is what was sent.
+    assert!(result.is_err());
+    let rf = &replay.bodies().await[0]["response_format"];
+    let schema = rf["json_schema"]["schema"].to_string();
+    assert!(
+        !schema.contains("$ref") && !schema.contains("$defs"),
+        "{schema}"
+    );
+    assert!(rf["json_schema"]["schema"]["properties"]["lead"]["properties"]["age"].is_object());
+}
+
+#[tokio::test]
+async fn groq_json_validate_failed_is_reasked() {
+    let (user, replay) = extract("openai/groq_json_validate_failed", |u| {
+        Client::new(OpenAi::groq().base_url(u).api_key("gsk-test"))
+            .model("llama-3.1-8b-instant")
+            .mode(Mode::JsonSchema)
+    })
+    .await;
+    assert_eq!(user.unwrap(), jason());
+    let second = &replay.bodies().await[1]["messages"];
+    let last = second.as_array().unwrap().last().unwrap();
+    assert!(
+        last["content"].as_str().unwrap().contains("\"age\": 200"),
+        "the failed generation was kept"
+    );
+}
+
+#[tokio::test]
+async fn anyscale_json_object_with_schema() {
+    let (user, replay) = extract("openai/anyscale_json_schema", |u| {
+        Client::new(OpenAi::anyscale().base_url(u).api_key("esecret"))
+            .model("mistralai/Mixtral-8x7B-Instruct-v0.1")
+            .mode(Mode::JsonSchema)
+    })
+    .await;
+    assert_eq!(user.unwrap(), jason());
+    assert_eq!(
+        replay.bodies().await[0]["response_format"]["type"],
+        "json_object"
+    );
+}
+
+#[tokio::test]
+async fn together_tools() {
+    let (user, _) = extract("openai/together_tools", |u| {
+        Client::new(OpenAi::together().base_url(u).api_key("tg"))
+            .model("mistralai/Mixtral-8x7B-Instruct-v0.1")
+            .mode(Mode::Tools)
+    })
+    .await;
+    assert_eq!(user.unwrap().age, 25);
+}
+
+#[tokio::test]
+async fn mistral_forces_tools_with_any_and_reads_object_arguments() {
+    let (user, replay) = extract("mistral/tools", |u| {
+        Client::new(Mistral::new().base_url(u).api_key("m")).model("mistral-large-latest")
+    })
+    .await;
+    assert_eq!(user.unwrap().age, 20);
+    assert_eq!(replay.bodies().await[0]["tool_choice"], "any");
+}
+
+#[tokio::test]
+async fn mistral_json_schema_with_chunked_content() {
+    let (user, replay) = extract("mistral/json_schema", |u| {
+        Client::new(Mistral::new().base_url(u).api_key("m"))
+            .model("mistral-small-latest")
+            .mode(Mode::JsonSchema)
+    })
+    .await;
+    assert_eq!(user.unwrap(), jason());
+    assert_eq!(
+        replay.bodies().await[0]["response_format"]["type"],
+        "json_schema"
+    );
+}
+
+#[tokio::test]
+async fn presets_refuse_modes_their_servers_lack() {
+    for (p, mode) in [
+        (OpenAi::deepseek().api_key("k"), Mode::JsonSchema),
+        (
+            OpenAi::llama_cpp_python("http://127.0.0.1:9/v1"),
+            Mode::ParallelTools,
+        ),
+        (OpenAi::ollama(), Mode::ToolsStrict),
+        (OpenAi::new().api_key("k"), Mode::Grammar),
+    ] {
+        let name = format!("{p:?}");
+        let err = Client::new(p)
+            .model("m")
+            .create::<UserDetail>()
+            .mode(mode)
+            .user("x")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::UnsupportedMode { .. }),
+            "{name}: {err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn missing_key_is_a_config_error_before_any_request() {
+    let replay = Replay::start("openai/tools").await;
+    std::env::remove_var("TOGETHER_API_KEY");
+    let p = OpenAi::together().base_url(replay.url());
+    let err = Client::new(p)
+        .model("m")
+        .create::<UserDetail>()
+        .user("x")
+        .send()
+        .await;
+    assert!(
+        matches!(&err, Err(Error::Config(m)) if m.contains("TOGETHER_API_KEY")),
+        "{err:?}"
+    );
+    assert!(replay.requests().await.is_empty());
+}
+
+#[tokio::test]
+async fn hostile_servers_get_typed_errors() {
+    use wiremock::matchers::any;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    // A body far over the limit.
+    let server = MockServer::builder().start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(vec![b' '; 2 * 1024 * 1024], "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let p = OpenAi::compatible(server.uri()).http_options(HttpOptions {
+        max_body_bytes: 1024 * 1024,
+        ..HttpOptions::default()
+    });
+    let err = Client::new(p)
+        .max_retries(0)
+        .create::<UserDetail>()
+        .user("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol { message, .. } if message.contains("limit")),
+        "{err:?}"
+    );
+
+    // Invalid UTF-8.
+    let server = MockServer::builder().start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(vec![b'{', 0xff, 0xfe, b'}'], "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let err = Client::new(OpenAi::compatible(server.uri()))
+        .create::<UserDetail>()
+        .user("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol { message, .. } if message.contains("UTF-8")),
+        "{err:?}"
+    );
+
+    // A server that never answers in time.
+    let server = MockServer::builder().start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let p = OpenAi::compatible(server.uri()).http_options(HttpOptions {
+        timeout: Duration::from_millis(200),
+        ..HttpOptions::default()
+    });
+    let err = Client::new(p)
+        .transport_retries(RetryPolicy::none())
+        .create::<UserDetail>()
+        .user("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout), "{err:?}");
+}
