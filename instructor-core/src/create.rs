@@ -75,6 +75,25 @@ impl<'c, T: Instruct> Create<'c, T> {
         self
     }
 
+    /// Adds a worked example: a user turn with `input` and an assistant turn answering with
+    /// `output` as JSON. Small models follow one good example far better than a description.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client
+    ///     .create::<Vec<String>>()
+    ///     .example("Tag: red, blue", &["red", "blue"])
+    ///     .user("Tag: green");
+    /// # let _ = call;
+    /// ```
+    pub fn example(mut self, input: impl Into<String>, output: &impl serde::Serialize) -> Self {
+        let answer = serde_json::to_string(output).unwrap_or_default();
+        self.messages.push(Message::user(input));
+        self.messages.push(Message::assistant(answer));
+        self
+    }
+
     /// The model for this call.
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());

@@ -137,6 +137,24 @@ pub enum Error {
         message: String,
     },
 
+    /// The prompt does not fit the model's context window.
+    #[error("the prompt is {prompt_tokens} tokens, and the model's context holds {context_tokens}; shorten it or raise the context size")]
+    ContextOverflow {
+        /// Tokens in the prompt.
+        prompt_tokens: usize,
+        /// The context size.
+        context_tokens: usize,
+    },
+
+    /// A local model could not be loaded (missing or corrupt file, too little memory).
+    #[error("could not load the model at {path}: {message}")]
+    ModelLoad {
+        /// The model file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+
     /// Something the provider or client cannot do.
     #[error("not supported: {what}")]
     Unsupported {

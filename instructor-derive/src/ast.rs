@@ -249,8 +249,11 @@ fn field<'a>(
             cx.syn_error(e);
         }
     }
-    check_type(cx, &f.ty);
     let serde = attr::parse_serde(&f.attrs);
+    // A skipped field is never extracted, so any type is fine there.
+    if !serde.skip {
+        check_type(cx, &f.ty);
+    }
     let member = match &f.ident {
         Some(ident) => syn::Member::Named(ident.clone()),
         None => syn::Member::Unnamed(syn::Index {

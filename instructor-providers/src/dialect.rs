@@ -383,10 +383,14 @@ mod tests {
         assert_eq!(out["properties"]["a"], json!({"$ref": "#/$defs/A"}));
         assert!(out["properties"]["e"]["anyOf"].is_array());
         assert_eq!(out["$defs"]["A"]["required"], json!(["s"]));
-        assert!(
-            out["$defs"]["A"]["properties"]["s"].get("anyOf").is_some(),
-            "optional became nullable"
+        assert_eq!(
+            out["$defs"]["A"]["properties"]["s"]["type"],
+            json!(["array", "null"]),
+            "the optional field became nullable"
         );
+        assert!(out["$defs"]["A"]["properties"]["s"]
+            .get("uniqueItems")
+            .is_none());
     }
 
     #[test]

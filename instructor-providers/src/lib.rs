@@ -6,6 +6,8 @@
 //!   OpenRouter, xAI).
 //! - Native APIs: [`Anthropic`], [`Gemini`], [`Mistral`], [`Cohere`], [`Ollama`].
 //! - [`from_provider`]: a configured client from a `"provider/model"` string.
+//! - `LocalModel` (feature `local`): a GGUF model run in process by llama.cpp, its answers
+//!   constrained by a grammar compiled from the type's schema ([`gbnf`]).
 //!
 //! Each provider knows which modes its server really honours; asking for another is
 //! [`Error::UnsupportedMode`](instructor_core::Error::UnsupportedMode) before any request.
@@ -17,8 +19,11 @@ pub mod dialect;
 mod endpoint;
 mod fragments;
 mod from_provider;
+pub mod gbnf;
 mod gemini;
 mod http;
+#[cfg(feature = "local")]
+mod local;
 mod mistral;
 mod ollama;
 mod openai;
@@ -29,6 +34,8 @@ pub use cohere::Cohere;
 pub use from_provider::from_provider;
 pub use gemini::Gemini;
 pub use http::HttpOptions;
+#[cfg(feature = "local")]
+pub use local::{LocalModel, LocalOptions, PromptFormat};
 pub use mistral::Mistral;
 pub use ollama::Ollama;
 pub use openai::OpenAi;

@@ -41,6 +41,9 @@ struct All {
     w: serde_json::Value,
     x: Rc<()>,
     y: Option<Option<u8>>,
+    /// Skipped fields are never extracted: any type with a default is fine.
+    #[serde(skip)]
+    z: Option<Box<dyn Fn() -> u8>>,
 }
 
 fn main() {

