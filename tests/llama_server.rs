@@ -11,6 +11,10 @@ use instructor::providers::OpenAi;
 use instructor::{Client, Error, Event, Instruct, Mode};
 use serde::Deserialize;
 
+/// The server runs one request at a time (a streamed request arriving while another is in
+/// flight gets a broken response from llama-cpp-python), so these tests take turns.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn server() -> Option<String> {
     match std::env::var("LLAMA_CPP_PYTHON_URL") {
         Ok(url) if !url.is_empty() => Some(url),
@@ -43,6 +47,7 @@ struct UserDetail {
 
 #[tokio::test]
 async fn json_schema_mode_as_json_object_with_schema() {
+    let _turn = SERIAL.lock().await;
     let Some(url) = server() else { return };
     let user = client(url)
         .create::<UserDetail>()
@@ -57,6 +62,7 @@ async fn json_schema_mode_as_json_object_with_schema() {
 
 #[tokio::test]
 async fn tools_mode_with_a_forced_tool() {
+    let _turn = SERIAL.lock().await;
     let Some(url) = server() else { return };
     let user = client(url)
         .create::<UserDetail>()
@@ -89,6 +95,7 @@ struct Guest {
 
 #[tokio::test]
 async fn reask_round_trip() {
+    let _turn = SERIAL.lock().await;
     let Some(url) = server() else { return };
     let (guest, completion) = client(url)
         .create::<Guest>()
@@ -113,6 +120,7 @@ async fn reask_round_trip() {
 
 #[tokio::test]
 async fn prompt_only_modes_fail_gracefully() {
+    let _turn = SERIAL.lock().await;
     let Some(url) = server() else { return };
     for mode in [Mode::Json, Mode::MdJson] {
         let sent = Arc::new(AtomicUsize::new(0));
@@ -140,5 +148,38 @@ async fn prompt_only_modes_fail_gracefully() {
             sent.load(Ordering::SeqCst) <= 2,
             "{mode}: at most max_retries + 1 calls"
         );
+    }
+}
+
+/// Streams an extraction and returns the number of partial updates and the final value.
+async fn stream_partials(client: &Client, mode: Mode) -> (usize, UserDetail) {
+    use futures::StreamExt;
+    let mut stream = client
+        .create_partial::<UserDetail>()
+        .mode(mode)
+        .user("Jason is 30 years old")
+        .send()
+        .await
+        .unwrap();
+    let mut partials = 0;
+    while let Some(update) = stream.next().await {
+        match update.unwrap() {
+            instructor::stream::Update::Partial(_) => partials += 1,
+            instructor::stream::Update::Complete { value, .. } => return (partials, value),
+        }
+    }
+    panic!("the stream ended without a value")
+}
+
+#[tokio::test]
+async fn streaming_in_json_schema_and_tools_modes() {
+    let _turn = SERIAL.lock().await;
+    let Some(url) = server() else { return };
+    let client = client(url);
+    for mode in [Mode::JsonSchema, Mode::Tools] {
+        let (partials, user) = stream_partials(&client, mode).await;
+        assert!(partials >= 2, "{mode}: {partials} partial updates");
+        assert!(user.age <= 150, "{mode}: {user:?}");
+        assert!(!user.name.is_empty(), "{mode}: {user:?}");
     }
 }

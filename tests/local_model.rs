@@ -309,3 +309,44 @@ async fn one_model_serves_concurrent_tasks() {
     let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
     assert_eq!((a.name.as_str(), b.name.as_str()), ("Jason", "Maria"));
 }
+
+#[tokio::test]
+async fn partial_and_iterable_streams_on_the_local_model() {
+    let Some(client) = client() else { return };
+    let mut stream = client
+        .create_partial::<Person>()
+        .user("Jason is 30 and lives in Paris.")
+        .send()
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    let mut last = None;
+    while let Some(update) = stream.next().await {
+        match update.unwrap() {
+            instructor::stream::Update::Partial(p) => names.extend(p.name),
+            instructor::stream::Update::Complete { value, .. } => last = Some(value),
+        }
+    }
+    assert_eq!(last.unwrap().name, "Jason");
+    assert!(
+        names.len() >= 2 && names.windows(2).all(|w| w[1].starts_with(&w[0])),
+        "{names:?}"
+    );
+
+    #[derive(Instruct, Deserialize, Debug)]
+    struct Fruit {
+        name: String,
+    }
+    let items: Vec<_> = client
+        .create_iterable::<Fruit>()
+        .user("apples, pears and plums")
+        .send()
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(
+        !items.is_empty() && items.iter().all(Result::is_ok),
+        "{items:?}"
+    );
+}

@@ -220,6 +220,33 @@ impl Client {
         Create::new(self)
     }
 
+    /// Starts a streamed extraction of `T`: `.send().await` returns a stream of partial
+    /// values as the answer arrives, ending with the validated `T` (see
+    /// [`crate::stream`]).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create_partial::<Vec<String>>().user("List three colours.");
+    /// # let _ = call;
+    /// ```
+    pub fn create_partial<T: Instruct + Send>(&self) -> Create<'_, T, crate::create::Partials> {
+        Create::new(self)
+    }
+
+    /// Starts a streamed extraction of a list of `T`: `.send().await` returns a stream
+    /// yielding each element, validated, the moment it closes (see [`crate::stream`]).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create_iterable::<String>().user("List three colours.");
+    /// # let _ = call;
+    /// ```
+    pub fn create_iterable<T: Instruct + Send>(&self) -> Create<'_, T, crate::create::Items> {
+        Create::new(self)
+    }
+
     /// The provider.
     ///
     /// ```

@@ -26,7 +26,7 @@ use crate::{Attempt, Client, Error, Instruct, Message, Mode, Repair, Response, U
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
 /// ```
 #[must_use = "an extraction does nothing until `.send()` is awaited"]
-pub struct Create<'c, T> {
+pub struct Create<'c, T, K = One> {
     client: &'c Client,
     messages: Vec<Message>,
     model: Option<String>,
@@ -34,10 +34,21 @@ pub struct Create<'c, T> {
     max_retries: Option<u32>,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
-    _target: PhantomData<fn() -> T>,
+    limits: crate::stream::Limits,
+    _target: PhantomData<fn() -> (T, K)>,
 }
 
-impl<'c, T: Instruct> Create<'c, T> {
+/// [`Create`] returns one value.
+#[derive(Debug)]
+pub struct One;
+/// [`Create`] returns a stream of partial values ([`Client::create_partial`]).
+#[derive(Debug)]
+pub struct Partials;
+/// [`Create`] returns a stream of list items ([`Client::create_iterable`]).
+#[derive(Debug)]
+pub struct Items;
+
+impl<'c, T: Instruct, K> Create<'c, T, K> {
     pub(crate) fn new(client: &'c Client) -> Self {
         Self {
             client,
@@ -47,6 +58,7 @@ impl<'c, T: Instruct> Create<'c, T> {
             max_retries: None,
             temperature: None,
             max_tokens: None,
+            limits: crate::stream::Limits::default(),
             _target: PhantomData,
         }
     }
@@ -124,7 +136,7 @@ impl<'c, T: Instruct> Create<'c, T> {
         self
     }
 
-    fn into_call(self) -> (&'c Client, Call, Vec<Message>) {
+    pub(crate) fn into_call(self) -> (&'c Client, Call, Vec<Message>) {
         let s = self.client.settings();
         let call = Call {
             model: self.model.or_else(|| s.model.clone()),
@@ -132,10 +144,44 @@ impl<'c, T: Instruct> Create<'c, T> {
             max_retries: self.max_retries.unwrap_or(s.max_retries),
             temperature: self.temperature.or(s.temperature),
             max_tokens: self.max_tokens.or(s.max_tokens),
+            limits: self.limits,
         };
         (self.client, call, self.messages)
     }
+}
 
+impl<'c, T: Instruct> Create<'c, T, crate::create::Partials> {
+    /// Limits on the streamed answer (size, nesting depth); past them the stream ends with
+    /// [`Error::LimitExceeded`].
+    ///
+    /// ```
+    /// # use instructor_core::{Client, stream::Limits, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create_partial::<Vec<String>>().limits(Limits { max_bytes: 1 << 16, max_depth: 8 });
+    /// # let _ = call;
+    /// ```
+    pub fn limits(mut self, limits: crate::stream::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+impl<'c, T: Instruct> Create<'c, T, crate::create::Items> {
+    /// Limits on the streamed answer (size, nesting depth).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, stream::Limits, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create_iterable::<String>().limits(Limits { max_bytes: 1 << 16, max_depth: 8 });
+    /// # let _ = call;
+    /// ```
+    pub fn limits(mut self, limits: crate::stream::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+impl<'c, T: Instruct> Create<'c, T, One> {
     /// Runs the extraction and returns the validated value.
     pub fn send(self) -> impl Future<Output = Result<T, Error>> + Send + 'c {
         let (client, call, messages) = self.into_call();

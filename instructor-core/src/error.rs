@@ -155,6 +155,15 @@ pub enum Error {
         message: String,
     },
 
+    /// A streamed answer passed a configured limit (size or nesting depth).
+    #[error("the answer exceeds the {what} limit of {limit}")]
+    LimitExceeded {
+        /// Which limit.
+        what: String,
+        /// Its value.
+        limit: usize,
+    },
+
     /// Something the provider or client cannot do.
     #[error("not supported: {what}")]
     Unsupported {

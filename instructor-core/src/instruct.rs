@@ -58,6 +58,22 @@ pub trait Instruct: DeserializeOwned + 'static {
     #[doc(hidden)]
     const STRICT_INCOMPATIBLE: Option<&'static str> = None;
 
+    /// What a value of this type looks like while it streams in: for derived structs a
+    /// generated `Partial{Name}` with every field optional (nested types partial, strings
+    /// as far as they have arrived); for lists, the elements so far; for numbers, enums and
+    /// other scalars, the type itself, present only once complete.
+    type Partial: Clone + std::fmt::Debug + Send + Sync + 'static;
+
+    /// The partial value `value` holds so far, or `None` when nothing usable has arrived.
+    /// Lenient by design: whatever does not (yet) fit is left out.
+    ///
+    /// ```
+    /// use instructor_core::Instruct;
+    /// let v = serde_json::json!([1, 2, "thr"]);
+    /// assert_eq!(<Vec<u8> as Instruct>::partial_from(&v), Some(vec![1, 2]));
+    /// ```
+    fn partial_from(value: &Value) -> Option<Self::Partial>;
+
     /// The name used for this type's `$defs` entry; generic types add their parameters.
     ///
     /// ```

@@ -17,6 +17,7 @@ mod provider;
 mod retry;
 pub mod schema;
 mod std_impls;
+pub mod stream;
 pub mod testing;
 mod usage;
 mod validation;
@@ -26,7 +27,7 @@ pub mod __private;
 
 pub use async_trait::async_trait;
 pub use client::Client;
-pub use create::{Completion, Create};
+pub use create::{Completion, Create, Items, One, Partials};
 pub use error::{Attempt, Error, Result};
 pub use extract::repair::Repair;
 pub use hooks::{Event, Hook};

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::{Error, Event, Hook, Provider, Request, Response};
+use std::future::Future;
+
+use crate::{Error, Event, EventStream, Hook, Provider, Request, Response};
 
 /// How transient transport failures are retried.
 ///
@@ -81,6 +83,42 @@ pub(crate) async fn send(
     hooks: &[Arc<dyn Hook>],
     attempt: u32,
 ) -> Result<(Response, Duration), Error> {
+    retrying(policy, timeout, hooks, request, attempt, || {
+        provider.send(request)
+    })
+    .await
+}
+
+/// Opens a streamed answer with the same retries (a stream that fails mid-way is not
+/// retried: part of it has been shown already).
+pub(crate) async fn open(
+    provider: &dyn Provider,
+    request: &Request,
+    policy: &RetryPolicy,
+    timeout: Option<Duration>,
+    hooks: &[Arc<dyn Hook>],
+    attempt: u32,
+) -> Result<EventStream, Error> {
+    retrying(policy, timeout, hooks, request, attempt, || {
+        provider.stream(request)
+    })
+    .await
+    .map(|(s, _)| s)
+}
+
+/// The retry loop around one kind of call.
+async fn retrying<R, F, Fut>(
+    policy: &RetryPolicy,
+    timeout: Option<Duration>,
+    hooks: &[Arc<dyn Hook>],
+    request: &Request,
+    attempt: u32,
+    mut call: F,
+) -> Result<(R, Duration), Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<R, Error>>,
+{
     let started = Instant::now();
     let mut try_number = 0;
     loop {
@@ -95,11 +133,11 @@ pub(crate) async fn send(
         tracing::debug!(attempt, try_number, "sending request");
         let sent = Instant::now();
         let result = match timeout {
-            Some(limit) => match tokio::time::timeout(limit, provider.send(request)).await {
+            Some(limit) => match tokio::time::timeout(limit, call()).await {
                 Ok(r) => r,
                 Err(_) => Err(Error::Timeout),
             },
-            None => provider.send(request).await,
+            None => call().await,
         };
         let error = match result {
             Ok(response) => return Ok((response, sent.elapsed())),

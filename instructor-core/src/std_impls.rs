@@ -13,6 +13,33 @@ use serde_json::{json, Value};
 use crate::schema::{nullable, SchemaGenerator};
 use crate::{Instruct, JsonPointer, ValidationErrors};
 
+/// A scalar's partial form: the value once it is complete and of the right type.
+fn complete<T: serde::de::DeserializeOwned>(value: &Value) -> Option<T> {
+    T::deserialize(value).ok()
+}
+
+/// A list's partial form: every element that has arrived far enough to show.
+fn elements<T: Instruct>(value: &Value) -> Option<Vec<T::Partial>> {
+    Some(
+        value
+            .as_array()?
+            .iter()
+            .filter_map(T::partial_from)
+            .collect(),
+    )
+}
+
+/// A map's partial form: every entry far enough to show.
+fn entries<T: Instruct>(value: &Value) -> Option<BTreeMap<String, T::Partial>> {
+    Some(
+        value
+            .as_object()?
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), T::partial_from(v)?)))
+            .collect(),
+    )
+}
+
 const MAP_NOT_STRICT: &str = "a map (HashMap/BTreeMap) has no fixed property names, and OpenAI strict mode needs every property declared; use a Vec of key/value structs instead";
 const VALUE_NOT_STRICT: &str =
     "serde_json::Value accepts any JSON, and OpenAI strict mode needs a fixed schema";
@@ -21,6 +48,10 @@ macro_rules! integer {
     ($($t:ty),*) => {$(
         impl Instruct for $t {
             const NAME: &'static str = stringify!($t);
+            type Partial = Self;
+            fn partial_from(value: &Value) -> Option<Self> {
+                complete(value)
+            }
             fn schema(_: &mut SchemaGenerator) -> Value {
                 json!({"type": "integer", "minimum": <$t>::MIN, "maximum": <$t>::MAX})
             }
@@ -31,6 +62,10 @@ integer!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl Instruct for i128 {
     const NAME: &'static str = "i128";
+    type Partial = Self;
+    fn partial_from(value: &Value) -> Option<Self> {
+        complete(value)
+    }
     fn schema(_: &mut SchemaGenerator) -> Value {
         json!({"type": "integer"})
     }
@@ -38,6 +73,10 @@ impl Instruct for i128 {
 
 impl Instruct for u128 {
     const NAME: &'static str = "u128";
+    type Partial = Self;
+    fn partial_from(value: &Value) -> Option<Self> {
+        complete(value)
+    }
     fn schema(_: &mut SchemaGenerator) -> Value {
         json!({"type": "integer", "minimum": 0})
     }
@@ -47,6 +86,10 @@ macro_rules! simple {
     ($($t:ty => $name:literal, $schema:tt;)*) => {$(
         impl Instruct for $t {
             const NAME: &'static str = $name;
+            type Partial = Self;
+            fn partial_from(value: &Value) -> Option<Self> {
+                complete(value)
+            }
             fn schema(_: &mut SchemaGenerator) -> Value {
                 json!($schema)
             }
@@ -64,6 +107,10 @@ simple! {
 
 impl Instruct for Value {
     const NAME: &'static str = "Value";
+    type Partial = Value;
+    fn partial_from(value: &Value) -> Option<Value> {
+        Some(value.clone())
+    }
     const STRICT_INCOMPATIBLE: Option<&'static str> = Some(VALUE_NOT_STRICT);
     fn schema(_: &mut SchemaGenerator) -> Value {
         json!({})
@@ -72,6 +119,14 @@ impl Instruct for Value {
 
 impl<T: Instruct> Instruct for Option<T> {
     const NAME: &'static str = "Option";
+    type Partial = T::Partial;
+    fn partial_from(value: &Value) -> Option<T::Partial> {
+        if value.is_null() {
+            None
+        } else {
+            T::partial_from(value)
+        }
+    }
     const OPTIONAL: bool = true;
     const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
     fn schema_name() -> Cow<'static, str> {
@@ -91,6 +146,11 @@ macro_rules! pointer {
     ($($p:ident),*) => {$(
         impl<T: Instruct> Instruct for $p<T> {
             const NAME: &'static str = T::NAME;
+            // Boxed, so a recursive type's partial form stays finite.
+            type Partial = Box<T::Partial>;
+            fn partial_from(value: &Value) -> Option<Self::Partial> {
+                T::partial_from(value).map(Box::new)
+            }
             const DESCRIPTION: Option<&'static str> = T::DESCRIPTION;
             const OPTIONAL: bool = T::OPTIONAL;
             const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
@@ -125,6 +185,10 @@ macro_rules! sequence {
     ($($name:literal: $t:ty, bounds = [$($bound:path),*], unique = $unique:literal;)*) => {$(
         impl<T: Instruct $(+ $bound)*> Instruct for $t {
             const NAME: &'static str = $name;
+            type Partial = Vec<T::Partial>;
+            fn partial_from(value: &Value) -> Option<Self::Partial> {
+                elements::<T>(value)
+            }
             const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
             fn schema_name() -> Cow<'static, str> {
                 Cow::Owned(format!(concat!($name, "_{}"), T::schema_name()))
@@ -151,6 +215,10 @@ sequence! {
 
 impl<T: Instruct + Eq + Hash, S: BuildHasher + Default + 'static> Instruct for HashSet<T, S> {
     const NAME: &'static str = "HashSet";
+    type Partial = Vec<T::Partial>;
+    fn partial_from(value: &Value) -> Option<Self::Partial> {
+        elements::<T>(value)
+    }
     const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
     fn schema_name() -> Cow<'static, str> {
         Cow::Owned(format!("HashSet_{}", T::schema_name()))
@@ -168,6 +236,10 @@ where
     [T; N]: serde::de::DeserializeOwned,
 {
     const NAME: &'static str = "Array";
+    type Partial = Vec<T::Partial>;
+    fn partial_from(value: &Value) -> Option<Self::Partial> {
+        elements::<T>(value)
+    }
     const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
     fn schema_name() -> Cow<'static, str> {
         Cow::Owned(format!("Array{N}_{}", T::schema_name()))
@@ -195,6 +267,10 @@ fn validate_values<'a, T: Instruct>(
 
 impl<T: Instruct, S: BuildHasher + Default + 'static> Instruct for HashMap<String, T, S> {
     const NAME: &'static str = "HashMap";
+    type Partial = BTreeMap<String, T::Partial>;
+    fn partial_from(value: &Value) -> Option<Self::Partial> {
+        entries::<T>(value)
+    }
     const STRICT_INCOMPATIBLE: Option<&'static str> = Some(MAP_NOT_STRICT);
     fn schema_name() -> Cow<'static, str> {
         Cow::Owned(format!("Map_{}", T::schema_name()))
@@ -209,6 +285,10 @@ impl<T: Instruct, S: BuildHasher + Default + 'static> Instruct for HashMap<Strin
 
 impl<T: Instruct> Instruct for BTreeMap<String, T> {
     const NAME: &'static str = "BTreeMap";
+    type Partial = BTreeMap<String, T::Partial>;
+    fn partial_from(value: &Value) -> Option<Self::Partial> {
+        entries::<T>(value)
+    }
     const STRICT_INCOMPATIBLE: Option<&'static str> = Some(MAP_NOT_STRICT);
     fn schema_name() -> Cow<'static, str> {
         Cow::Owned(format!("Map_{}", T::schema_name()))
@@ -225,6 +305,10 @@ macro_rules! tuple {
     ($($name:ident . $idx:tt),+) => {
         impl<$($name: Instruct),+> Instruct for ($($name,)+) {
             const NAME: &'static str = "Tuple";
+            type Partial = crate::stream::Complete<Self>;
+            fn partial_from(value: &Value) -> Option<Self::Partial> {
+                crate::stream::complete(value)
+            }
             const STRICT_INCOMPATIBLE: Option<&'static str> =
                 Some("tuples need `prefixItems`, which OpenAI strict mode does not support; use a struct");
             fn schema(generator: &mut SchemaGenerator) -> Value {

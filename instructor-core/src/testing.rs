@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::{
-    Capabilities, Error, Mode, Provider, Request, Response, ToolArguments, ToolCall, Usage,
+    Capabilities, Error, EventStream, Mode, Provider, Request, Response, StreamEvent,
+    ToolArguments, ToolCall, Usage,
 };
 
 /// A provider that replays a script. When the script runs out it answers with an
@@ -31,6 +32,7 @@ pub struct ScriptedProvider {
 
 #[derive(Debug)]
 struct Inner {
+    chunk: Mutex<usize>,
     script: Mutex<VecDeque<Result<Response, Error>>>,
     requests: Mutex<Vec<Request>>,
     capabilities: Mutex<Capabilities>,
@@ -52,8 +54,10 @@ impl ScriptedProvider {
     pub fn new() -> Self {
         let mut capabilities = Capabilities::new(Mode::ALL);
         capabilities.default_mode = Mode::Json;
+        capabilities.streaming = true;
         Self {
             inner: std::sync::Arc::new(Inner {
+                chunk: Mutex::new(16),
                 script: Mutex::new(VecDeque::new()),
                 requests: Mutex::new(Vec::new()),
                 capabilities: Mutex::new(capabilities),
@@ -70,6 +74,18 @@ impl ScriptedProvider {
     /// ```
     pub fn with_capabilities(self, capabilities: Capabilities) -> Self {
         *lock(&self.inner.capabilities) = capabilities;
+        self
+    }
+
+    /// Streams answers in chunks of `bytes` (16 by default), cut anywhere, even inside a
+    /// UTF-8 character.
+    ///
+    /// ```
+    /// let p = instructor_core::testing::ScriptedProvider::new().with_chunk_size(3);
+    /// # let _ = p;
+    /// ```
+    pub fn with_chunk_size(self, bytes: usize) -> Self {
+        *lock(&self.inner.chunk) = bytes.max(1);
         self
     }
 
@@ -162,5 +178,40 @@ impl Provider for ScriptedProvider {
                 "the scripted provider ran out of answers".to_owned(),
             ))
         })
+    }
+
+    /// The next scripted answer as a stream: its text (or first tool call's arguments) in
+    /// chunks, then usage and the finish reason.
+    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
+        let response = self.send(request).await?;
+        let size = *lock(&self.inner.chunk);
+        let mut events = Vec::new();
+        let (text, tool) = match response.tool_calls.first() {
+            Some(call) => (call.arguments.to_text().into_owned(), Some(call)),
+            None => (response.text.clone().unwrap_or_default(), None),
+        };
+        let mut rest = text.as_str();
+        let mut first = true;
+        while !rest.is_empty() {
+            let mut cut = size.min(rest.len());
+            while !rest.is_char_boundary(cut) {
+                cut += 1;
+            }
+            let (chunk, tail) = rest.split_at(cut);
+            rest = tail;
+            events.push(Ok(match tool {
+                Some(call) => StreamEvent::ToolCallDelta {
+                    index: 0,
+                    id: first.then(|| call.id.clone()),
+                    name: first.then(|| call.name.clone()),
+                    arguments: chunk.to_owned(),
+                },
+                None => StreamEvent::TextDelta(chunk.to_owned()),
+            }));
+            first = false;
+        }
+        events.push(Ok(StreamEvent::Usage(response.usage)));
+        events.push(Ok(StreamEvent::Finish(response.finish_reason)));
+        Ok(Box::pin(futures::stream::iter(events)))
     }
 }

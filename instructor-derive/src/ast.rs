@@ -13,6 +13,7 @@ use crate::symbol::*;
 
 pub struct Container<'a> {
     pub ident: &'a syn::Ident,
+    pub vis: &'a syn::Visibility,
     pub generics: &'a syn::Generics,
     pub attrs: ContainerAttrs,
     pub data: Data<'a>,
@@ -95,6 +96,7 @@ impl<'a> Container<'a> {
         };
         Some(Self {
             ident: &input.ident,
+            vis: &input.vis,
             generics: &input.generics,
             attrs,
             data,

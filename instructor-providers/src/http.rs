@@ -133,6 +133,53 @@ impl Http {
     }
 }
 
+impl Http {
+    /// POSTs a JSON body for a streamed answer. A success status gives the body as a byte
+    /// stream (its total size bounded); an error status is read whole and returned as the
+    /// reply, for the provider to map.
+    pub(crate) async fn post_stream(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Result<crate::sse::ByteStream, Reply>, Error> {
+        use futures::StreamExt;
+        let client = self.client.as_ref().map_err(|e| Error::Config(e.clone()))?;
+        let response = client
+            .post(url)
+            .headers(headers.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let headers = response.headers().clone();
+            let body = read_bounded(response, self.options.max_body_bytes).await?;
+            return Ok(Err(Reply {
+                status,
+                headers,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            }));
+        }
+        let max = self.options.max_body_bytes;
+        let mut seen = 0usize;
+        let bytes = response.bytes_stream().map(move |chunk| {
+            let chunk = chunk.map_err(transport_error)?;
+            seen += chunk.len();
+            if seen > max {
+                return Err(Error::LimitExceeded {
+                    what: "streamed response bytes".to_owned(),
+                    limit: max,
+                });
+            }
+            Ok(chunk)
+        });
+        Ok(Ok(Box::pin(bytes)))
+    }
+}
+
 async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
     let mut body = Vec::with_capacity(
         response

@@ -28,6 +28,7 @@ mod mistral;
 mod ollama;
 mod openai;
 mod secret;
+mod sse;
 
 pub use anthropic::Anthropic;
 pub use cohere::Cohere;

@@ -13,7 +13,9 @@ pub use std::borrow::Cow;
 pub use std::sync::OnceLock;
 
 pub use crate::schema::{apply_inner_keywords, apply_keywords, describe, nullable, Keyword};
+pub use crate::stream::{complete, Complete};
 pub use crate::{Instruct, JsonPointer, SchemaGenerator, TypeSchema, ValidationErrors};
+pub use std::fmt::{Debug, Formatter, Result as FmtResult};
 
 /// Trims the whitespace around a doc comment's text, at compile time.
 pub const fn trim_doc(s: &'static str) -> &'static str {

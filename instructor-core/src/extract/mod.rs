@@ -3,9 +3,9 @@
 //! until it passes or the attempts run out. Usage is summed over every call.
 
 mod parallel;
-mod parse;
-mod plan;
-mod reask;
+pub(crate) mod parse;
+pub(crate) mod plan;
+pub(crate) mod reask;
 pub(crate) mod repair;
 mod text;
 
@@ -28,10 +28,14 @@ pub(crate) struct Call {
     pub max_retries: u32,
     pub temperature: Option<f32>,
     pub max_tokens: Option<u32>,
+    pub limits: crate::stream::Limits,
 }
 
 /// Prefixes validation paths with the wrapper property the model saw.
-fn as_seen_by_model(mut errors: ValidationErrors, wrapped: Option<&str>) -> ValidationErrors {
+pub(crate) fn as_seen_by_model(
+    mut errors: ValidationErrors,
+    wrapped: Option<&str>,
+) -> ValidationErrors {
     if let Some(key) = wrapped {
         let mut out = ValidationErrors::new();
         for mut e in std::mem::take(&mut errors) {
@@ -43,7 +47,7 @@ fn as_seen_by_model(mut errors: ValidationErrors, wrapped: Option<&str>) -> Vali
     errors
 }
 
-fn check_finish(response: &Response, usage: crate::Usage) -> Result<(), Error> {
+pub(crate) fn check_finish(response: &Response, usage: crate::Usage) -> Result<(), Error> {
     use crate::FinishReason;
     if let Some(message) = &response.refusal {
         return Err(Error::Refusal {

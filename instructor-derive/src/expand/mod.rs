@@ -2,6 +2,7 @@
 //! generated sits in `const _: () = { ... };` and reaches runtime helpers through
 //! `<crate>::__private`, so it needs nothing from the user's scope.
 
+mod partial;
 mod schema;
 mod validate;
 
@@ -79,8 +80,11 @@ pub fn expand(cont: &Container) -> TokenStream {
         }
     };
     let (strict_items, strict_use) = strict_assertions(cont, is_generic);
+    let (partial_items, partial_beside) = partial::partial(cont);
 
     quote! {
+        #partial_beside
+
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_attributes, unused_qualifications, clippy::all)]
         const _: () = {
@@ -98,6 +102,7 @@ pub fn expand(cont: &Container) -> TokenStream {
 
                 #schema_name
                 #type_schema
+                #partial_items
 
                 fn schema(__g: &mut __p::SchemaGenerator) -> __p::Value {
                     #strict_use
@@ -113,7 +118,7 @@ pub fn expand(cont: &Container) -> TokenStream {
 }
 
 /// The user's generics with `T: Instruct` added to every type parameter.
-fn bounded_generics(cont: &Container, krate: &TokenStream) -> syn::Generics {
+pub fn bounded_generics(cont: &Container, krate: &TokenStream) -> syn::Generics {
     let mut generics = cont.generics.clone();
     for param in generics.type_params_mut() {
         param.bounds.push(syn::parse_quote!(#krate::Instruct));
@@ -209,6 +214,10 @@ pub fn stub(cont: &Container) -> TokenStream {
         const _: () = {
             impl #impl_g #krate::Instruct for #ident #ty_g #where_c {
                 const NAME: &'static str = #name;
+                type Partial = #krate::__private::Complete<Self>;
+                fn partial_from(_: &#krate::__private::Value) -> ::core::option::Option<Self::Partial> {
+                    ::core::option::Option::None
+                }
                 fn schema(_: &mut #krate::SchemaGenerator) -> #krate::__private::Value {
                     #krate::__private::Value::Null
                 }

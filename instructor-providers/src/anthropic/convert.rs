@@ -130,3 +130,93 @@ pub(crate) fn error(reply: Reply) -> Error {
     let quota = body.error.kind == "billing_error";
     status_error(reply, quota, None)
 }
+
+/// Anthropic's named SSE events → neutral events. `tools` maps content-block indexes to
+/// tool-call indexes (text blocks take block indexes too).
+pub(crate) fn stream_events(
+    data: &str,
+    tools: &mut Vec<usize>,
+) -> Vec<Result<instructor_core::StreamEvent, Error>> {
+    use instructor_core::StreamEvent;
+    let v: Value = match serde_json::from_str(data) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![Err(Error::Protocol {
+                message: format!("a stream event is not JSON: {e}"),
+                raw: Some(data.to_owned()),
+            })]
+        }
+    };
+    let block = v.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
+    let tool_index = |tools: &Vec<usize>| tools.iter().position(|&b| b == block);
+    match v.get("type").and_then(Value::as_str).unwrap_or("") {
+        "message_start" => {
+            let u = v.pointer("/message/usage").cloned().unwrap_or(Value::Null);
+            let input = [
+                "input_tokens",
+                "cache_creation_input_tokens",
+                "cache_read_input_tokens",
+            ]
+            .iter()
+            .filter_map(|k| u.get(*k).and_then(Value::as_u64))
+            .sum();
+            vec![Ok(StreamEvent::Usage(Usage::new(input, 0)))]
+        }
+        "content_block_start" => {
+            let cb = v.get("content_block").unwrap_or(&Value::Null);
+            if cb.get("type").and_then(Value::as_str) != Some("tool_use") {
+                return Vec::new();
+            }
+            tools.push(block);
+            vec![Ok(StreamEvent::ToolCallDelta {
+                index: tools.len() - 1,
+                id: cb.get("id").and_then(Value::as_str).map(str::to_owned),
+                name: cb.get("name").and_then(Value::as_str).map(str::to_owned),
+                arguments: String::new(),
+            })]
+        }
+        "content_block_delta" => {
+            let d = v.get("delta").unwrap_or(&Value::Null);
+            match d.get("type").and_then(Value::as_str) {
+                Some("text_delta") => d
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .map(|t| vec![Ok(StreamEvent::TextDelta(t.to_owned()))])
+                    .unwrap_or_default(),
+                Some("input_json_delta") => match tool_index(tools) {
+                    Some(index) => vec![Ok(StreamEvent::ToolCallDelta {
+                        index,
+                        id: None,
+                        name: None,
+                        arguments: d
+                            .get("partial_json")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned(),
+                    })],
+                    None => Vec::new(),
+                },
+                _ => Vec::new(),
+            }
+        }
+        "message_delta" => {
+            let mut out = Vec::new();
+            if let Some(n) = v.pointer("/usage/output_tokens").and_then(Value::as_u64) {
+                out.push(Ok(StreamEvent::Usage(Usage {
+                    output_tokens: n,
+                    total_tokens: n,
+                    ..Usage::default()
+                })));
+            }
+            if let Some(r) = v.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                out.push(Ok(StreamEvent::Finish(finish_reason(Some(r)))));
+            }
+            out
+        }
+        "error" => vec![Err(Error::Protocol {
+            message: "the server reported an error mid-stream".to_owned(),
+            raw: Some(data.to_owned()),
+        })],
+        _ => Vec::new(),
+    }
+}

@@ -8,7 +8,7 @@ mod wire;
 use std::fmt;
 
 use async_trait::async_trait;
-use instructor_core::{Capabilities, Error, Mode, Provider, Request, Response};
+use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::endpoint::{endpoint_setters, Endpoint};
@@ -74,7 +74,7 @@ impl Anthropic {
         self
     }
 
-    fn body(&self, request: &Request) -> Result<Vec<u8>, Error> {
+    fn body(&self, request: &Request, stream: bool) -> Result<Vec<u8>, Error> {
         let model = self.endpoint.model(request.model.as_deref())?;
         let f = schema::fragments(&request.output)?;
         let (system, messages) = convert::messages(request);
@@ -89,7 +89,7 @@ impl Anthropic {
             tools: f.tools,
             tool_choice: f.tool_choice,
             output_config: f.output_config,
-            stream: None,
+            stream: stream.then_some(true),
         };
         serde_json::to_vec(&body)
             .map_err(|e| Error::Config(format!("could not serialize the request: {e}")))
@@ -113,11 +113,40 @@ impl Provider for Anthropic {
                 Mode::MdJson,
             ],
             default_mode: Mode::Tools,
-            streaming: false,
+            streaming: true,
         }
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {
+        let headers = self.headers()?;
+        let body = self.body(request, false)?;
+        let url = format!("{}/messages", self.endpoint.base_url);
+        let reply = self.endpoint.http.post_json(&url, &headers, body).await?;
+        if (200..300).contains(&reply.status) {
+            convert::response(reply.body)
+        } else {
+            Err(convert::error(reply))
+        }
+    }
+
+    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
+        let headers = self.headers()?;
+        let body = self.body(request, true)?;
+        let url = format!("{}/messages", self.endpoint.base_url);
+        match self.endpoint.http.post_stream(&url, &headers, body).await? {
+            Ok(bytes) => {
+                let mut tools = Vec::new();
+                Ok(crate::sse::flat(crate::sse::events(bytes), move |e| {
+                    convert::stream_events(&e.data, &mut tools)
+                }))
+            }
+            Err(reply) => Err(convert::error(reply)),
+        }
+    }
+}
+
+impl Anthropic {
+    fn headers(&self) -> Result<reqwest::header::HeaderMap, Error> {
         let key = self.endpoint.ready()?;
         let mut headers = self.endpoint.headers.clone();
         if let Some(key) = key {
@@ -127,13 +156,6 @@ impl Provider for Anthropic {
             HeaderName::from_static("anthropic-version"),
             HeaderValue::from_static(VERSION),
         );
-        let body = self.body(request)?;
-        let url = format!("{}/messages", self.endpoint.base_url);
-        let reply = self.endpoint.http.post_json(&url, &headers, body).await?;
-        if (200..300).contains(&reply.status) {
-            convert::response(reply.body)
-        } else {
-            Err(convert::error(reply))
-        }
+        Ok(headers)
     }
 }

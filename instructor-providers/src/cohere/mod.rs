@@ -8,7 +8,7 @@ mod wire;
 use std::fmt;
 
 use async_trait::async_trait;
-use instructor_core::{Capabilities, Error, Mode, Provider, Request, Response};
+use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
 
 use crate::endpoint::{endpoint_setters, Endpoint};
 use crate::http::bearer_headers;
@@ -57,7 +57,7 @@ impl Cohere {
 
     endpoint_setters!(endpoint);
 
-    fn body(&self, request: &Request) -> Result<Vec<u8>, Error> {
+    fn body(&self, request: &Request, stream: bool) -> Result<Vec<u8>, Error> {
         let f = schema::fragments(&request.output)?;
         let body = wire::ChatRequest {
             model: self.endpoint.model(request.model.as_deref())?,
@@ -71,6 +71,7 @@ impl Cohere {
             tools: f.tools,
             tool_choice: f.tool_choice,
             strict_tools: f.strict_tools,
+            stream: stream.then_some(true),
         };
         serde_json::to_vec(&body)
             .map_err(|e| Error::Config(format!("could not serialize the request: {e}")))
@@ -94,20 +95,33 @@ impl Provider for Cohere {
                 Mode::MdJson,
             ],
             default_mode: Mode::JsonSchema,
-            streaming: false,
+            streaming: true,
         }
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {
         let key = self.endpoint.ready()?;
         let headers = bearer_headers(key, &self.endpoint.headers)?;
-        let body = self.body(request)?;
+        let body = self.body(request, false)?;
         let url = format!("{}/chat", self.endpoint.base_url);
         let reply = self.endpoint.http.post_json(&url, &headers, body).await?;
         if (200..300).contains(&reply.status) {
             convert::response(reply.body)
         } else {
             Err(convert::error(reply))
+        }
+    }
+
+    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
+        let key = self.endpoint.ready()?;
+        let headers = bearer_headers(key, &self.endpoint.headers)?;
+        let body = self.body(request, true)?;
+        let url = format!("{}/chat", self.endpoint.base_url);
+        match self.endpoint.http.post_stream(&url, &headers, body).await? {
+            Ok(bytes) => Ok(crate::sse::flat(crate::sse::events(bytes), |e| {
+                convert::stream_events(&e.data)
+            })),
+            Err(reply) => Err(convert::error(reply)),
         }
     }
 }

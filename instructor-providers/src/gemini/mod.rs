@@ -9,7 +9,7 @@ mod wire;
 use std::fmt;
 
 use async_trait::async_trait;
-use instructor_core::{Capabilities, Error, Mode, Provider, Request, Response};
+use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
 
 use crate::endpoint::{endpoint_setters, Endpoint};
 use crate::http::key_header;
@@ -97,17 +97,13 @@ impl Provider for Gemini {
                 Mode::MdJson,
             ],
             default_mode: Mode::JsonSchema,
-            streaming: false,
+            streaming: true,
         }
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {
-        let key = self.endpoint.ready()?;
+        let headers = self.headers()?;
         let model = self.endpoint.model(request.model.as_deref())?;
-        let mut headers = self.endpoint.headers.clone();
-        if let Some(key) = key {
-            key_header(&mut headers, "x-goog-api-key", key)?;
-        }
         let body = self.body(request)?;
         let url = format!("{}/models/{model}:generateContent", self.endpoint.base_url);
         let reply = self.endpoint.http.post_json(&url, &headers, body).await?;
@@ -116,5 +112,35 @@ impl Provider for Gemini {
         } else {
             Err(convert::error(reply))
         }
+    }
+
+    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
+        let headers = self.headers()?;
+        let model = self.endpoint.model(request.model.as_deref())?;
+        let body = self.body(request)?;
+        let url = format!(
+            "{}/models/{model}:streamGenerateContent?alt=sse",
+            self.endpoint.base_url
+        );
+        match self.endpoint.http.post_stream(&url, &headers, body).await? {
+            Ok(bytes) => {
+                let mut calls = 0;
+                Ok(crate::sse::flat(crate::sse::events(bytes), move |e| {
+                    convert::stream_events(&e.data, &mut calls)
+                }))
+            }
+            Err(reply) => Err(convert::error(reply)),
+        }
+    }
+}
+
+impl Gemini {
+    fn headers(&self) -> Result<reqwest::header::HeaderMap, Error> {
+        let key = self.endpoint.ready()?;
+        let mut headers = self.endpoint.headers.clone();
+        if let Some(key) = key {
+            key_header(&mut headers, "x-goog-api-key", key)?;
+        }
+        Ok(headers)
     }
 }

@@ -379,7 +379,7 @@ mod tests {
     #[test]
     fn json_end_ignores_braces_in_strings() {
         let mut j = JsonEnd::default();
-        assert!(!j.feed(r#"{"a": "}{\"", "b": [1, "]"#));
+        assert!(!j.feed(r#"{"a": "}{\"", "b": [1, "]""#));
         assert!(j.feed(r#"]}"#));
     }
 

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use instructor_core::{Capabilities, Error, Provider, Request, Response};
+use instructor_core::{Capabilities, Error, EventStream, Provider, Request, Response};
 
 use crate::endpoint::endpoint_setters;
 use crate::OpenAi;
@@ -63,5 +63,9 @@ impl Provider for Mistral {
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {
         self.inner.send(request).await
+    }
+
+    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
+        self.inner.stream(request).await
     }
 }

@@ -8,7 +8,7 @@ mod wire;
 use std::fmt;
 
 use async_trait::async_trait;
-use instructor_core::{Capabilities, Error, Mode, Provider, Request, Response};
+use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
 
 use crate::endpoint::{endpoint_setters, Endpoint};
 use crate::http::bearer_headers;
@@ -68,11 +68,11 @@ impl Ollama {
 
     endpoint_setters!(endpoint);
 
-    fn body(&self, request: &Request) -> Result<Vec<u8>, Error> {
+    fn body(&self, request: &Request, stream: bool) -> Result<Vec<u8>, Error> {
         let body = wire::ChatRequest {
             model: self.endpoint.model(request.model.as_deref())?,
             messages: convert::messages(request),
-            stream: false,
+            stream,
             format: schema::format(&request.output)?,
             tools: schema::tools(&request.output)?,
             options: wire::Options {
@@ -104,20 +104,36 @@ impl Provider for Ollama {
                 Mode::MdJson,
             ],
             default_mode: Mode::JsonSchema,
-            streaming: false,
+            streaming: true,
         }
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {
         let key = self.endpoint.ready()?;
         let headers = bearer_headers(key, &self.endpoint.headers)?;
-        let body = self.body(request)?;
+        let body = self.body(request, false)?;
         let url = format!("{}/api/chat", self.endpoint.base_url);
         let reply = self.endpoint.http.post_json(&url, &headers, body).await?;
         if (200..300).contains(&reply.status) {
             convert::response(reply.body)
         } else {
             Err(convert::error(reply))
+        }
+    }
+
+    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
+        let key = self.endpoint.ready()?;
+        let headers = bearer_headers(key, &self.endpoint.headers)?;
+        let body = self.body(request, true)?;
+        let url = format!("{}/api/chat", self.endpoint.base_url);
+        match self.endpoint.http.post_stream(&url, &headers, body).await? {
+            Ok(bytes) => {
+                let mut calls = 0;
+                Ok(crate::sse::flat(crate::sse::ndjson(bytes), move |line| {
+                    convert::stream_events(&line, &mut calls)
+                }))
+            }
+            Err(reply) => Err(convert::error(reply)),
         }
     }
 }

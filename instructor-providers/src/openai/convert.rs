@@ -207,3 +207,92 @@ pub(crate) fn error(reply: Reply) -> Result<Response, Error> {
     let quota = code == "insufficient_quota" || kind == "insufficient_quota";
     Err(status_error(reply, quota, None))
 }
+
+/// An in-band error object in a stream (the status was already 200).
+pub(crate) fn in_band_error(v: &Value) -> Option<Error> {
+    let error = v.get("error")?;
+    let status = error
+        .get("code")
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (400..600).contains(c));
+    let body = error.to_string();
+    Some(match status {
+        Some(status) => Error::Http { status, body },
+        None => Error::Protocol {
+            message: "the server reported an error mid-stream".to_owned(),
+            raw: Some(body),
+        },
+    })
+}
+
+/// One SSE `data:` payload of a Chat Completions stream → neutral events.
+pub(crate) fn stream_events(data: &str) -> Vec<Result<instructor_core::StreamEvent, Error>> {
+    use instructor_core::StreamEvent;
+    if data.trim() == "[DONE]" {
+        return Vec::new();
+    }
+    let v: Value = match serde_json::from_str(data) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![Err(Error::Protocol {
+                message: format!("a stream chunk is not JSON: {e}"),
+                raw: Some(data.to_owned()),
+            })]
+        }
+    };
+    if let Some(e) = in_band_error(&v) {
+        return vec![Err(e)];
+    }
+    let mut out = Vec::new();
+    if let Some(choice) = v.get("choices").and_then(|c| c.get(0)) {
+        let delta = choice.get("delta").unwrap_or(&Value::Null);
+        if let Some(text) = delta.get("content").and_then(Value::as_str) {
+            if !text.is_empty() {
+                out.push(Ok(StreamEvent::TextDelta(text.to_owned())));
+            }
+        }
+        for (i, call) in delta
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let function = call.get("function").unwrap_or(&Value::Null);
+            let arguments = match function.get("arguments") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            out.push(Ok(StreamEvent::ToolCallDelta {
+                index: call
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .map_or(i, |n| n as usize),
+                id: call.get("id").and_then(Value::as_str).map(str::to_owned),
+                name: function
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                arguments,
+            }));
+        }
+        if delta
+            .get("refusal")
+            .and_then(Value::as_str)
+            .is_some_and(|r| !r.is_empty())
+        {
+            out.push(Ok(StreamEvent::Finish(FinishReason::Refusal)));
+        }
+        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            out.push(Ok(StreamEvent::Finish(finish_reason(Some(reason)))));
+        }
+    }
+    if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
+        if let Ok(u) = serde_json::from_value::<WireUsage>(u.clone()) {
+            out.push(Ok(StreamEvent::Usage(usage(Some(u)))));
+        }
+    }
+    out
+}

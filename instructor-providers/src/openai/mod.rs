@@ -11,7 +11,7 @@ use std::fmt;
 use crate::endpoint::{endpoint_setters, Endpoint};
 use crate::http::bearer_headers;
 use async_trait::async_trait;
-use instructor_core::{Capabilities, Error, Mode, Provider, Request, Response};
+use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
 use schema::{JsonSchemaShape, ToolChoiceShape};
 
 /// Which server a client talks to, and so which shapes it sends.
@@ -417,7 +417,7 @@ impl Provider for OpenAi {
         Capabilities {
             modes: self.preset.modes.to_vec(),
             default_mode: self.preset.default_mode,
-            streaming: false,
+            streaming: true,
         }
     }
 
@@ -431,6 +431,28 @@ impl Provider for OpenAi {
             convert::response(reply.body)
         } else {
             convert::error(reply)
+        }
+    }
+
+    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
+        let key = self.endpoint.ready()?;
+        let headers = bearer_headers(key, &self.endpoint.headers)?;
+        let body = self.body(request, true)?;
+        let url = format!("{}/chat/completions", self.endpoint.base_url);
+        match self.endpoint.http.post_stream(&url, &headers, body).await? {
+            Ok(bytes) => Ok(crate::sse::flat(crate::sse::events(bytes), |e| {
+                convert::stream_events(&e.data)
+            })),
+            Err(reply) => match convert::error(reply) {
+                // A json_validate_failed body is an answer; stream it as one chunk.
+                Ok(response) => Ok(Box::pin(futures::stream::iter([
+                    Ok(instructor_core::StreamEvent::TextDelta(
+                        response.text.unwrap_or_default(),
+                    )),
+                    Ok(instructor_core::StreamEvent::Finish(response.finish_reason)),
+                ]))),
+                Err(e) => Err(e),
+            },
         }
     }
 }

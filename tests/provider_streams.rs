@@ -1,0 +1,157 @@
+//! Every provider's documented stream shape replayed through a local mock server, read as
+//! partial snapshots and iterable items; the request asks for a stream.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{Replay, UserDetail};
+use futures::StreamExt;
+use instructor::providers::{Anthropic, Cohere, Gemini, Ollama, OpenAi};
+use instructor::stream::Update;
+use instructor::{Client, Error, Mode, RetryPolicy};
+
+/// The partial updates and the final value of a streamed extraction.
+async fn partials(replay: &Replay, client: Client) -> (usize, Result<UserDetail, Error>) {
+    let client = client.max_retries(0);
+    let mut stream = client
+        .create_partial::<UserDetail>()
+        .user("Jason is 30")
+        .send()
+        .await
+        .unwrap();
+    let mut n = 0;
+    let mut last_name = String::new();
+    while let Some(update) = stream.next().await {
+        match update {
+            Ok(Update::Partial(p)) => {
+                if let Some(name) = p.name {
+                    assert!(name.starts_with(&last_name), "{last_name:?} -> {name:?}");
+                    last_name = name;
+                }
+                n += 1;
+            }
+            Ok(Update::Complete { value, usage }) => {
+                assert!(usage.total_tokens > 0, "usage arrived in the stream");
+                replay.assert_requests().await;
+                return (n, Ok(value));
+            }
+            Err(e) => return (n, Err(e)),
+        }
+    }
+    panic!("no final value")
+}
+
+fn expected() -> UserDetail {
+    UserDetail {
+        name: "Jason \"J\" Ünal".into(),
+        age: 30,
+    }
+}
+
+#[tokio::test]
+async fn openai_tool_call_deltas() {
+    let replay = Replay::start("openai/stream_tools").await;
+    let client = Client::new(OpenAi::new().base_url(replay.url()).api_key("k"))
+        .model("gpt-4o")
+        .mode(Mode::Tools);
+    let (n, value) = partials(&replay, client).await;
+    assert_eq!(value.unwrap(), expected());
+    assert!(n >= 3, "{n} partials");
+    let body = &replay.bodies().await[0];
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["stream_options"]["include_usage"], true);
+}
+
+#[tokio::test]
+async fn openai_content_deltas() {
+    let replay = Replay::start("openai/stream_json_schema").await;
+    let client = Client::new(OpenAi::new().base_url(replay.url()).api_key("k"))
+        .model("gpt-4o")
+        .mode(Mode::JsonSchema);
+    let (n, value) = partials(&replay, client).await;
+    assert_eq!(value.unwrap(), expected());
+    assert!(n >= 3);
+}
+
+#[tokio::test]
+async fn openai_iterable_items() {
+    let replay = Replay::start("openai/stream_iterable").await;
+    let client = Client::new(OpenAi::new().base_url(replay.url()).api_key("k"))
+        .model("gpt-4o")
+        .mode(Mode::JsonSchema);
+    let items: Vec<_> = client
+        .create_iterable::<UserDetail>()
+        .user("A, B, C")
+        .send()
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    let names: Vec<String> = items.into_iter().map(|i| i.unwrap().name).collect();
+    assert_eq!(names, ["A", "B", "C"]);
+    replay.assert_requests().await;
+}
+
+#[tokio::test]
+async fn openai_in_band_error_ends_the_stream() {
+    let replay = Replay::start("openai/stream_error").await;
+    let client = Client::new(OpenAi::new().base_url(replay.url()).api_key("k"))
+        .model("gpt-4o")
+        .mode(Mode::Json)
+        .transport_retries(RetryPolicy::none());
+    let (_, value) = partials(&replay, client).await;
+    assert!(
+        matches!(&value, Err(Error::Protocol { raw: Some(raw), .. }) if raw.contains("server_error")),
+        "{value:?}"
+    );
+}
+
+#[tokio::test]
+async fn anthropic_input_json_deltas() {
+    let replay = Replay::start("anthropic/stream_tools").await;
+    let client = Client::new(Anthropic::new().base_url(replay.url()).api_key("k"))
+        .model("claude-sonnet-4-5");
+    let (n, value) = partials(&replay, client).await;
+    assert_eq!(value.unwrap(), expected());
+    assert!(n >= 3);
+    assert_eq!(replay.bodies().await[0]["stream"], true);
+}
+
+#[tokio::test]
+async fn gemini_sse_fragments() {
+    let replay = Replay::start("gemini/stream_json_schema").await;
+    let client =
+        Client::new(Gemini::new().base_url(replay.url()).api_key("k")).model("gemini-2.5-flash");
+    let (_, value) = partials(&replay, client).await;
+    assert_eq!(value.unwrap(), expected());
+    let req = &replay.requests().await[0];
+    assert_eq!(
+        req.url.path(),
+        "/models/gemini-2.5-flash:streamGenerateContent"
+    );
+    assert_eq!(
+        req.url.query(),
+        Some("alt=sse"),
+        "the key is not in the URL"
+    );
+}
+
+#[tokio::test]
+async fn cohere_typed_events() {
+    let replay = Replay::start("cohere/stream_json_schema").await;
+    let client =
+        Client::new(Cohere::new().base_url(replay.url()).api_key("k")).model("command-a-03-2025");
+    let (_, value) = partials(&replay, client).await;
+    assert_eq!(value.unwrap(), expected());
+    assert_eq!(replay.bodies().await[0]["stream"], true);
+}
+
+#[tokio::test]
+async fn ollama_ndjson() {
+    let replay = Replay::start("ollama/stream_json_schema").await;
+    let client = Client::new(Ollama::new().base_url(replay.url())).model("llama3.2");
+    let (_, value) = partials(&replay, client).await;
+    assert_eq!(value.unwrap(), expected());
+    assert_eq!(replay.bodies().await[0]["stream"], true);
+}
