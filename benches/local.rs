@@ -170,7 +170,7 @@ async fn main() {
 
     let mut rows = vec![
         measure("ours: grammar (constrained)", &plain, Mode::Grammar).await,
-        measure("ours: grammar + prompt lookup (4)", &lookup, Mode::Grammar).await,
+        measure("ours: grammar + prompt lookup (3)", &lookup, Mode::Grammar).await,
         measure("ours: unconstrained (json prompt)", &plain, Mode::Json).await,
     ];
     let theirs = python(&model);

@@ -7,6 +7,10 @@ import time
 
 import instructor
 import llama_cpp
+try:
+    from instructor.core.exceptions import IncompleteOutputException
+except ImportError:  # older instructor
+    from instructor.exceptions import IncompleteOutputException
 from pydantic import BaseModel
 
 
@@ -28,11 +32,13 @@ def main():
         for text, name, age, city in cases:
             start = time.perf_counter()
             try:
-                p, completion = create.create_with_completion(
-                    messages=[{"role": "user", "content": text}],
-                    response_model=Person, max_retries=0, max_tokens=128, temperature=0.0)
+                p = create(messages=[{"role": "user", "content": text}],
+                           response_model=Person, max_retries=0, max_tokens=128, temperature=0.0)
                 right += p.name == name and p.age == age and p.city == city
-                tokens += completion.usage.completion_tokens
+                raw = getattr(p, "_raw_response", None)
+                tokens += raw.usage.completion_tokens if raw is not None else 0
+            except IncompleteOutputException:
+                tokens += 128  # it wrote until the token limit
             except Exception:  # a failed extraction still took its time
                 pass
             total += time.perf_counter() - start

@@ -33,6 +33,28 @@ fn data(id: usize, logit: f32) -> LlamaTokenData {
     LlamaTokenData::new(LlamaToken(id as i32), logit, 0.0)
 }
 
+/// How many candidates are checked against the grammar before the whole vocabulary.
+const WIDE: usize = 64;
+
+/// The `k` highest logits in one pass, without sorting the vocabulary: only a logit above
+/// the current k-th best does any work.
+fn top_k(logits: &[f32], k: usize) -> Vec<LlamaTokenData> {
+    let mut top: Vec<LlamaTokenData> = Vec::with_capacity(k);
+    let (mut min_i, mut min_l) = (0, f32::NEG_INFINITY);
+    for (i, &l) in logits.iter().enumerate() {
+        if top.len() < k {
+            top.push(data(i, l));
+            if top.len() == k {
+                (min_i, min_l) = lowest(&top);
+            }
+        } else if l > min_l {
+            top[min_i] = data(i, l);
+            (min_i, min_l) = lowest(&top);
+        }
+    }
+    top
+}
+
 fn lowest(top: &[LlamaTokenData]) -> (usize, f32) {
     top.iter()
         .enumerate()
@@ -102,22 +124,13 @@ impl Sampler {
         } else {
             self.settings.top_k.max(1)
         };
-        // Top-k by logit in one pass, without sorting the whole vocabulary: only a logit
-        // above the current k-th best does any work.
-        let mut top: Vec<LlamaTokenData> = Vec::with_capacity(k);
-        let (mut min_i, mut min_l) = (0, f32::NEG_INFINITY);
-        for (i, &l) in logits.iter().enumerate() {
-            if top.len() < k {
-                top.push(data(i, l));
-                if top.len() == k {
-                    (min_i, min_l) = lowest(&top);
-                }
-            } else if l > min_l {
-                top[min_i] = data(i, l);
-                (min_i, min_l) = lowest(&top);
-            }
-        }
+        let top = top_k(logits, k);
         let mut candidates = self.allowed(top);
+        if candidates.is_empty() && self.grammar.is_some() && k < WIDE {
+            // The model's favourite was not allowed: the allowed token is nearly always
+            // among its next few, far cheaper to check than the whole vocabulary.
+            candidates = self.allowed(top_k(logits, WIDE));
+        }
         if candidates.is_empty() && self.grammar.is_some() {
             self.full_masks += 1;
             candidates = self.allowed(

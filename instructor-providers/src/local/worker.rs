@@ -237,13 +237,14 @@ impl Output<'_> {
     }
 }
 
-/// Draft tokens copied from the context: the tokens that followed the latest earlier
-/// occurrence of the history's last n-gram (n = 3, 2, 1).
+/// Draft tokens copied from the prompt: the tokens that followed the latest earlier
+/// occurrence of the history's last n-gram (n = 3, then 2). A single-token match proposes
+/// mostly wrong spans, which cost a wider batch for nothing.
 fn draft(history: &[LlamaToken], prompt_len: usize, k: usize) -> Vec<LlamaToken> {
     if k == 0 {
         return Vec::new();
     }
-    for n in (1..=3usize).rev() {
+    for n in (2..=3usize).rev() {
         if history.len() <= n {
             continue;
         }
@@ -394,5 +395,11 @@ mod tests {
         let mut other = prompt.clone();
         other.push(LlamaToken(42));
         assert!(draft(&other, prompt.len(), 3).is_empty());
+        let mut single = prompt.clone();
+        single.extend(t(&[20, 6]));
+        assert!(
+            draft(&single, prompt.len(), 3).is_empty(),
+            "one matching token is not enough"
+        );
     }
 }
