@@ -93,6 +93,41 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// POSTs `body` to `url`: a success body goes through `ok`, an error reply through
+    /// `fail`.
+    pub async fn exchange(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+        ok: fn(String) -> Result<instructor_core::Response, Error>,
+        fail: fn(crate::http::Reply) -> Error,
+    ) -> Result<instructor_core::Response, Error> {
+        let reply = self.http.post_json(url, headers, body).await?;
+        if (200..300).contains(&reply.status) {
+            ok(reply.body)
+        } else {
+            Err(fail(reply))
+        }
+    }
+
+    /// POSTs `body` to `url` for a stream: the body's bytes, or the error reply through
+    /// `fail`.
+    pub async fn open(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+        fail: fn(crate::http::Reply) -> Error,
+    ) -> Result<crate::sse::ByteStream, Error> {
+        self.http
+            .post_stream(url, headers, body)
+            .await?
+            .map_err(fail)
+    }
+}
+
 pub(crate) fn missing_key(var: &str) -> Error {
     Error::Config(format!(
         "{var} is not set; export it, or pass the key with `.api_key(..)`"

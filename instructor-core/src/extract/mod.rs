@@ -81,15 +81,7 @@ pub(crate) async fn run<T: Instruct>(
 ) -> Result<(T, Completion), Error> {
     let provider = client.provider();
     let settings = client.settings();
-    let capabilities = provider.capabilities();
-    let mode = call.mode.unwrap_or(capabilities.default_mode);
-    if !capabilities.supports(mode) {
-        return Err(Error::UnsupportedMode {
-            mode,
-            provider: provider.name().to_owned(),
-            supported: capabilities.modes.clone(),
-        });
-    }
+    let (mode, _) = plan::mode(provider, call.mode)?;
     let schema = T::type_schema();
     let span = tracing::info_span!(
         "instructor.extract",

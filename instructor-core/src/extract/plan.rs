@@ -32,6 +32,24 @@ fn instructions(schema: &TypeSchema, fenced: bool) -> String {
     text
 }
 
+/// The mode a call uses (its own, else the provider's default) and the provider's
+/// capabilities; a mode the provider cannot honour is an error before any request.
+pub(crate) fn mode(
+    provider: &dyn crate::Provider,
+    requested: Option<Mode>,
+) -> Result<(Mode, crate::Capabilities), Error> {
+    let capabilities = provider.capabilities();
+    let mode = requested.unwrap_or(capabilities.default_mode);
+    if !capabilities.supports(mode) {
+        return Err(Error::UnsupportedMode {
+            mode,
+            provider: provider.name().to_owned(),
+            supported: capabilities.modes.clone(),
+        });
+    }
+    Ok((mode, capabilities))
+}
+
 /// The parallel tool set of a type, computed once.
 pub(crate) fn parallel(schema: &'static TypeSchema) -> Result<&'static ParallelTools, Error> {
     schema

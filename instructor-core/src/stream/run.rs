@@ -44,15 +44,7 @@ impl<'c> Run<'c> {
         schema: &'static TypeSchema,
     ) -> Result<Self, Error> {
         let provider = client.provider();
-        let capabilities = provider.capabilities();
-        let mode = call.mode.unwrap_or(capabilities.default_mode);
-        if !capabilities.supports(mode) {
-            return Err(Error::UnsupportedMode {
-                mode,
-                provider: provider.name().to_owned(),
-                supported: capabilities.modes.clone(),
-            });
-        }
+        let (mode, capabilities) = plan::mode(provider, call.mode)?;
         if !capabilities.streaming || mode == Mode::ParallelTools {
             return Err(Error::Unsupported {
                 what: format!(

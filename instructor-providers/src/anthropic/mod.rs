@@ -121,27 +121,23 @@ impl Provider for Anthropic {
         let headers = self.headers()?;
         let body = self.body(request, false)?;
         let url = format!("{}/messages", self.endpoint.base_url);
-        let reply = self.endpoint.http.post_json(&url, &headers, body).await?;
-        if (200..300).contains(&reply.status) {
-            convert::response(reply.body)
-        } else {
-            Err(convert::error(reply))
-        }
+        self.endpoint
+            .exchange(&url, &headers, body, convert::response, convert::error)
+            .await
     }
 
     async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
         let headers = self.headers()?;
         let body = self.body(request, true)?;
         let url = format!("{}/messages", self.endpoint.base_url);
-        match self.endpoint.http.post_stream(&url, &headers, body).await? {
-            Ok(bytes) => {
-                let mut tools = Vec::new();
-                Ok(crate::sse::flat(crate::sse::events(bytes), move |e| {
-                    convert::stream_events(&e.data, &mut tools)
-                }))
-            }
-            Err(reply) => Err(convert::error(reply)),
-        }
+        let bytes = self
+            .endpoint
+            .open(&url, &headers, body, convert::error)
+            .await?;
+        let mut tools = Vec::new();
+        Ok(crate::sse::flat(crate::sse::events(bytes), move |e| {
+            convert::stream_events(&e.data, &mut tools)
+        }))
     }
 }
 

@@ -104,12 +104,9 @@ impl Provider for Cohere {
         let headers = bearer_headers(key, &self.endpoint.headers)?;
         let body = self.body(request, false)?;
         let url = format!("{}/chat", self.endpoint.base_url);
-        let reply = self.endpoint.http.post_json(&url, &headers, body).await?;
-        if (200..300).contains(&reply.status) {
-            convert::response(reply.body)
-        } else {
-            Err(convert::error(reply))
-        }
+        self.endpoint
+            .exchange(&url, &headers, body, convert::response, convert::error)
+            .await
     }
 
     async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
@@ -117,11 +114,12 @@ impl Provider for Cohere {
         let headers = bearer_headers(key, &self.endpoint.headers)?;
         let body = self.body(request, true)?;
         let url = format!("{}/chat", self.endpoint.base_url);
-        match self.endpoint.http.post_stream(&url, &headers, body).await? {
-            Ok(bytes) => Ok(crate::sse::flat(crate::sse::events(bytes), |e| {
-                convert::stream_events(&e.data)
-            })),
-            Err(reply) => Err(convert::error(reply)),
-        }
+        let bytes = self
+            .endpoint
+            .open(&url, &headers, body, convert::error)
+            .await?;
+        Ok(crate::sse::flat(crate::sse::events(bytes), |e| {
+            convert::stream_events(&e.data)
+        }))
     }
 }

@@ -106,12 +106,9 @@ impl Provider for Gemini {
         let model = self.endpoint.model(request.model.as_deref())?;
         let body = self.body(request)?;
         let url = format!("{}/models/{model}:generateContent", self.endpoint.base_url);
-        let reply = self.endpoint.http.post_json(&url, &headers, body).await?;
-        if (200..300).contains(&reply.status) {
-            convert::response(reply.body)
-        } else {
-            Err(convert::error(reply))
-        }
+        self.endpoint
+            .exchange(&url, &headers, body, convert::response, convert::error)
+            .await
     }
 
     async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
@@ -122,15 +119,14 @@ impl Provider for Gemini {
             "{}/models/{model}:streamGenerateContent?alt=sse",
             self.endpoint.base_url
         );
-        match self.endpoint.http.post_stream(&url, &headers, body).await? {
-            Ok(bytes) => {
-                let mut calls = 0;
-                Ok(crate::sse::flat(crate::sse::events(bytes), move |e| {
-                    convert::stream_events(&e.data, &mut calls)
-                }))
-            }
-            Err(reply) => Err(convert::error(reply)),
-        }
+        let bytes = self
+            .endpoint
+            .open(&url, &headers, body, convert::error)
+            .await?;
+        let mut calls = 0;
+        Ok(crate::sse::flat(crate::sse::events(bytes), move |e| {
+            convert::stream_events(&e.data, &mut calls)
+        }))
     }
 }
 

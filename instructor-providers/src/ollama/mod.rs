@@ -113,12 +113,9 @@ impl Provider for Ollama {
         let headers = bearer_headers(key, &self.endpoint.headers)?;
         let body = self.body(request, false)?;
         let url = format!("{}/api/chat", self.endpoint.base_url);
-        let reply = self.endpoint.http.post_json(&url, &headers, body).await?;
-        if (200..300).contains(&reply.status) {
-            convert::response(reply.body)
-        } else {
-            Err(convert::error(reply))
-        }
+        self.endpoint
+            .exchange(&url, &headers, body, convert::response, convert::error)
+            .await
     }
 
     async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
@@ -126,14 +123,13 @@ impl Provider for Ollama {
         let headers = bearer_headers(key, &self.endpoint.headers)?;
         let body = self.body(request, true)?;
         let url = format!("{}/api/chat", self.endpoint.base_url);
-        match self.endpoint.http.post_stream(&url, &headers, body).await? {
-            Ok(bytes) => {
-                let mut calls = 0;
-                Ok(crate::sse::flat(crate::sse::ndjson(bytes), move |line| {
-                    convert::stream_events(&line, &mut calls)
-                }))
-            }
-            Err(reply) => Err(convert::error(reply)),
-        }
+        let bytes = self
+            .endpoint
+            .open(&url, &headers, body, convert::error)
+            .await?;
+        let mut calls = 0;
+        Ok(crate::sse::flat(crate::sse::ndjson(bytes), move |line| {
+            convert::stream_events(&line, &mut calls)
+        }))
     }
 }
