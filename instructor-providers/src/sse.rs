@@ -171,6 +171,49 @@ where
     }))
 }
 
+/// A stream whose every chunk is a whole response fragment (Gemini, Ollama): an in-band
+/// `error` object, or the fragment's text and tool calls (which arrive whole) and, on the
+/// last chunk (`last` decides), its usage and finish reason. `calls` numbers tool calls
+/// across chunks.
+pub(crate) fn fragment_events(
+    data: &str,
+    calls: &mut usize,
+    parse: fn(String) -> Result<instructor_core::Response, Error>,
+    last: fn(&serde_json::Value, &instructor_core::Response) -> bool,
+) -> Vec<Result<instructor_core::StreamEvent, Error>> {
+    use instructor_core::StreamEvent;
+    let value: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    if let Some(e) = value.get("error") {
+        return vec![Err(Error::Protocol {
+            message: "the server reported an error mid-stream".to_owned(),
+            raw: Some(e.to_string()),
+        })];
+    }
+    let response = match parse(data.to_owned()) {
+        Ok(r) => r,
+        Err(e) => return vec![Err(e)],
+    };
+    let done = last(&value, &response);
+    let mut out = Vec::new();
+    if let Some(t) = response.text {
+        out.push(Ok(StreamEvent::TextDelta(t)));
+    }
+    for call in response.tool_calls {
+        out.push(Ok(StreamEvent::ToolCallDelta {
+            index: *calls,
+            id: Some(call.id),
+            name: Some(call.name),
+            arguments: call.arguments.to_text().into_owned(),
+        }));
+        *calls += 1;
+    }
+    if done {
+        out.push(Ok(StreamEvent::Usage(response.usage)));
+        out.push(Ok(StreamEvent::Finish(response.finish_reason)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

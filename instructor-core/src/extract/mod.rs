@@ -122,7 +122,7 @@ pub(crate) async fn run<T: Instruct>(
                 h.on_event(&Event::ResponseReceived { attempt, response: &response, latency });
             }
             check_finish(&response, usage)?;
-            let parsed: Result<(T, String, Vec<Repair>), parse::ParseFailure> = if mode == Mode::ParallelTools {
+            let parsed: Result<(T, std::borrow::Cow<'_, str>, Vec<Repair>), parse::ParseFailure<'_>> = if mode == Mode::ParallelTools {
                 let tools = plan::parallel(schema)?;
                 parallel::parse_calls::<T>(&response, tools, settings.repair)
             } else {
@@ -132,6 +132,9 @@ pub(crate) async fn run<T: Instruct>(
             let error = match parsed {
                 Ok((value, raw, repairs)) => match value.validate() {
                     Ok(()) => {
+                        // The raw text borrows from the response, which moves into the
+                        // completion.
+                        drop(raw);
                         tracing::info!(
                             attempt,
                             input_tokens = usage.input_tokens,
@@ -155,7 +158,7 @@ pub(crate) async fn run<T: Instruct>(
                             h.on_event(&Event::ValidationError { attempt, raw: &raw, errors: &errors });
                         }
                         tracing::info!(attempt, errors = %errors, outcome = "invalid", "answer failed validation");
-                        Error::Validation { raw, errors }
+                        Error::Validation { raw: raw.into_owned(), errors }
                     }
                 },
                 Err(failure) => {
@@ -164,7 +167,7 @@ pub(crate) async fn run<T: Instruct>(
                     }
                     tracing::info!(attempt, error = %failure.message, outcome = "unparsable", "answer could not be parsed");
                     Error::Parse {
-                        raw: failure.raw,
+                        raw: failure.raw.into_owned(),
                         message: failure.message,
                     }
                 }

@@ -116,7 +116,7 @@ pub(crate) fn parse_calls<T: Instruct>(
     response: &Response,
     plan: &ParallelTools,
     allow_repair: bool,
-) -> Result<(T, String, Vec<Repair>), ParseFailure> {
+) -> Result<(T, std::borrow::Cow<'static, str>, Vec<Repair>), ParseFailure<'static>> {
     let raw = Value::Array(
         response
             .tool_calls
@@ -134,7 +134,7 @@ pub(crate) fn parse_calls<T: Instruct>(
     )
     .to_string();
     let fail = |message: String| ParseFailure {
-        raw: raw.clone(),
+        raw: raw.clone().into(),
         message,
     };
     if response.tool_calls.is_empty() {
@@ -182,7 +182,7 @@ pub(crate) fn parse_calls<T: Instruct>(
         });
     }
     match super::parse::wrapped_from_value::<T>(&Value::Array(elements), None) {
-        Ok(v) => Ok((v, raw, repairs)),
+        Ok(v) => Ok((v, raw.into(), repairs)),
         Err(message) => Err(fail(message)),
     }
 }

@@ -2,6 +2,8 @@
 //! fenced block, the first JSON value in prose), deserialize it with the JSON path of any
 //! error, unwrap a wrapped root, and try the repair pass before giving up.
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
@@ -11,15 +13,16 @@ use super::text::{fenced_block, first_json_value, strip_think};
 use crate::{Instruct, Mode, Response, ToolArguments, TypeSchema};
 
 /// Why an answer could not become a `T`; `raw` is what the model said.
-pub(crate) struct ParseFailure {
-    pub raw: String,
+pub(crate) struct ParseFailure<'r> {
+    pub raw: Cow<'r, str>,
     pub message: String,
 }
 
-/// A parsed answer and what the repair pass had to change.
-pub(crate) struct Parsed<T> {
+/// A parsed answer and what the repair pass had to change. `raw` borrows from the
+/// response: it is copied only when an error has to keep it.
+pub(crate) struct Parsed<'r, T> {
     pub value: T,
-    pub raw: String,
+    pub raw: Cow<'r, str>,
     pub repairs: Vec<Repair>,
 }
 
@@ -100,10 +103,9 @@ pub(crate) fn parse_text<T: Instruct>(
 
 /// The JSON a text answer holds, for the mode: a fenced block for `MdJson` (else the first
 /// JSON value), the first JSON value in prose otherwise. `<think>` blocks are dropped.
-fn json_in_text(text: &str, mode: Mode) -> std::borrow::Cow<'_, str> {
-    let text = strip_think(text);
-    let found = {
-        let t: &str = &text;
+fn json_in_text(text: &str, mode: Mode) -> Cow<'_, str> {
+    /// The JSON within text that has no `<think>` block left.
+    fn find(t: &str, mode: Mode) -> &str {
         let fenced = if mode == Mode::MdJson || t.contains("```") {
             fenced_block(t)
         } else {
@@ -111,21 +113,21 @@ fn json_in_text(text: &str, mode: Mode) -> std::borrow::Cow<'_, str> {
         };
         fenced
             .or_else(|| first_json_value(t).map(|(v, _)| v))
-            .map(str::to_owned)
-    };
-    match found {
-        Some(s) => std::borrow::Cow::Owned(s),
-        None => text,
+            .unwrap_or(t)
+    }
+    match strip_think(text) {
+        Cow::Borrowed(t) => Cow::Borrowed(find(t, mode)),
+        Cow::Owned(t) => Cow::Owned(find(&t, mode).to_owned()),
     }
 }
 
 /// Reads one `T` from a response in a single-answer mode.
-pub(crate) fn parse_response<T: Instruct>(
-    response: &Response,
+pub(crate) fn parse_response<'r, T: Instruct>(
+    response: &'r Response,
     mode: Mode,
     schema: &TypeSchema,
     allow_repair: bool,
-) -> Result<Parsed<T>, ParseFailure> {
+) -> Result<Parsed<'r, T>, ParseFailure<'r>> {
     if mode.uses_tools() {
         let call = response
             .tool_calls
@@ -133,7 +135,7 @@ pub(crate) fn parse_response<T: Instruct>(
             .find(|c| c.name == schema.tool.name)
             .or_else(|| response.tool_calls.first());
         if let Some(call) = call {
-            let raw = call.arguments.to_text().into_owned();
+            let raw = call.arguments.to_text();
             let result = match &call.arguments {
                 ToolArguments::Json(v) => {
                     wrapped_from_value::<T>(v, schema.wrapped).map(|v| (v, Vec::new()))
@@ -151,7 +153,7 @@ pub(crate) fn parse_response<T: Instruct>(
         }
         // No tool call: some servers put the JSON in the content instead.
     }
-    let raw = response.text.clone().unwrap_or_default();
+    let raw = Cow::Borrowed(response.text.as_deref().unwrap_or_default());
     if raw.trim().is_empty() {
         let message = if mode.uses_tools() {
             "the answer had no tool call and no text; call the tool with the extracted data"

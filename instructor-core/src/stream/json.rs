@@ -363,7 +363,7 @@ impl JsonStream {
         Ok(())
     }
 
-    fn prelude(&mut self, b: u8, on: &mut OnComplete<'_>) -> Result<(), Error> {
+    fn prelude(&mut self, b: u8) -> Result<(), Error> {
         const OPEN: &[u8] = b"<think>";
         const CLOSE: &[u8] = b"</think>";
         self.prelude.push(b);
@@ -387,17 +387,14 @@ impl JsonStream {
                     key: None,
                 }),
                 b'[' => self.open(Frame::Array(Vec::new())),
-                _ => {
-                    let _ = on;
-                    Ok(())
-                }
+                _ => Ok(()),
             },
         }
     }
 
     fn byte(&mut self, b: u8, on: &mut OnComplete<'_>) -> Result<(), Error> {
         match self.state {
-            State::Prelude | State::Thinking => self.prelude(b, on),
+            State::Prelude | State::Thinking => self.prelude(b),
             State::Done => Ok(()),
             State::InString { key } => self.in_string(b, key, on),
             State::InScalar => {

@@ -187,34 +187,7 @@ pub(crate) fn stream_events(
     data: &str,
     calls: &mut usize,
 ) -> Vec<Result<instructor_core::StreamEvent, Error>> {
-    use instructor_core::StreamEvent;
-    let value: Value = serde_json::from_str(data).unwrap_or(Value::Null);
-    if let Some(e) = value.get("error") {
-        return vec![Err(Error::Protocol {
-            message: "the server reported an error mid-stream".to_owned(),
-            raw: Some(e.to_string()),
-        })];
-    }
-    let response = match response(data.to_owned()) {
-        Ok(r) => r,
-        Err(e) => return vec![Err(e)],
-    };
-    let mut out = Vec::new();
-    if let Some(t) = response.text {
-        out.push(Ok(StreamEvent::TextDelta(t)));
-    }
-    for call in response.tool_calls {
-        out.push(Ok(StreamEvent::ToolCallDelta {
-            index: *calls,
-            id: Some(call.id),
-            name: Some(call.name),
-            arguments: call.arguments.to_text().into_owned(),
-        }));
-        *calls += 1;
-    }
-    if response.finish_reason != FinishReason::Unknown {
-        out.push(Ok(StreamEvent::Usage(response.usage)));
-        out.push(Ok(StreamEvent::Finish(response.finish_reason)));
-    }
-    out
+    crate::sse::fragment_events(data, calls, response, |_, response| {
+        response.finish_reason != FinishReason::Unknown
+    })
 }

@@ -104,37 +104,10 @@ pub(crate) fn error(reply: Reply) -> Error {
 
 /// One NDJSON line of `/api/chat` → neutral events. Tool calls arrive whole.
 pub(crate) fn stream_events(
-    line: &str,
+    data: &str,
     calls: &mut usize,
 ) -> Vec<Result<instructor_core::StreamEvent, Error>> {
-    use instructor_core::StreamEvent;
-    let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
-    if let Some(e) = v.get("error") {
-        return vec![Err(Error::Protocol {
-            message: "the server reported an error mid-stream".to_owned(),
-            raw: Some(e.to_string()),
-        })];
-    }
-    let parsed = match response(line.to_owned()) {
-        Ok(r) => r,
-        Err(e) => return vec![Err(e)],
-    };
-    let mut out = Vec::new();
-    if let Some(t) = parsed.text {
-        out.push(Ok(StreamEvent::TextDelta(t)));
-    }
-    for call in parsed.tool_calls {
-        out.push(Ok(StreamEvent::ToolCallDelta {
-            index: *calls,
-            id: Some(call.id),
-            name: Some(call.name),
-            arguments: call.arguments.to_text().into_owned(),
-        }));
-        *calls += 1;
-    }
-    if v.get("done").and_then(Value::as_bool) == Some(true) {
-        out.push(Ok(StreamEvent::Usage(parsed.usage)));
-        out.push(Ok(StreamEvent::Finish(parsed.finish_reason)));
-    }
-    out
+    crate::sse::fragment_events(data, calls, response, |line, _| {
+        line.get("done").and_then(Value::as_bool) == Some(true)
+    })
 }
