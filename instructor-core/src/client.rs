@@ -15,6 +15,8 @@ pub(crate) struct Settings {
     pub temperature: Option<f32>,
     pub max_tokens: Option<u32>,
     pub timeout: Option<Duration>,
+    pub stream_timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
     pub transport: RetryPolicy,
     pub repair: bool,
 }
@@ -28,6 +30,8 @@ impl Default for Settings {
             temperature: None,
             max_tokens: None,
             timeout: None,
+            stream_timeout: None,
+            idle_timeout: None,
             transport: RetryPolicy::default(),
             repair: true,
         }
@@ -169,6 +173,33 @@ impl Client {
     /// ```
     pub fn timeout(self, timeout: Duration) -> Self {
         self.with(|s| s.timeout = Some(timeout))
+    }
+
+    /// The longest one streamed answer may take from the first byte to the last (each
+    /// attempt of `create_partial` / `create_iterable`); past it the stream ends with
+    /// [`Error::Timeout`](crate::Error::Timeout). Defaults to the [`timeout`](Self::timeout)
+    /// if one is set, else 10 minutes.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.stream_timeout(std::time::Duration::from_secs(120));
+    /// # let _ = c;
+    /// ```
+    pub fn stream_timeout(self, timeout: Duration) -> Self {
+        self.with(|s| s.stream_timeout = Some(timeout))
+    }
+
+    /// The longest a stream may go without a new byte of the answer (keep-alives and pings
+    /// do not count); past it the stream ends with [`Error::Timeout`](crate::Error::Timeout).
+    /// Defaults to the [`timeout`](Self::timeout) if one is set, else 2 minutes.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.idle_timeout(std::time::Duration::from_secs(15));
+    /// # let _ = c;
+    /// ```
+    pub fn idle_timeout(self, timeout: Duration) -> Self {
+        self.with(|s| s.idle_timeout = Some(timeout))
     }
 
     /// How transient transport failures are retried.

@@ -5,6 +5,9 @@ use std::future::Future;
 use std::marker::PhantomData;
 
 use crate::extract::{run, Call};
+
+const DEFAULT_STREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 use crate::{Attempt, Client, Error, Instruct, Message, Mode, Repair, Response, Usage};
 
 /// One extraction of `T`: the conversation and per-call overrides of the client's settings.
@@ -35,6 +38,8 @@ pub struct Create<'c, T, K = One> {
     temperature: Option<f32>,
     max_tokens: Option<u32>,
     limits: crate::stream::Limits,
+    stream_timeout: Option<std::time::Duration>,
+    idle_timeout: Option<std::time::Duration>,
     _target: PhantomData<fn() -> (T, K)>,
 }
 
@@ -59,6 +64,8 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
             temperature: None,
             max_tokens: None,
             limits: crate::stream::Limits::default(),
+            stream_timeout: None,
+            idle_timeout: None,
             _target: PhantomData,
         }
     }
@@ -145,12 +152,50 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
             temperature: self.temperature.or(s.temperature),
             max_tokens: self.max_tokens.or(s.max_tokens),
             limits: self.limits,
+            stream_timeout: self
+                .stream_timeout
+                .or(s.stream_timeout)
+                .or(s.timeout)
+                .unwrap_or(DEFAULT_STREAM_TIMEOUT),
+            idle_timeout: self
+                .idle_timeout
+                .or(s.idle_timeout)
+                .or(s.timeout)
+                .unwrap_or(DEFAULT_IDLE_TIMEOUT),
         };
         (self.client, call, self.messages)
     }
 }
 
 impl<'c, T: Instruct> Create<'c, T, crate::create::Partials> {
+    /// The longest this streamed answer may take, start to end (see
+    /// [`Client::stream_timeout`]).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create_partial::<Vec<String>>().stream_timeout(std::time::Duration::from_secs(60));
+    /// # let _ = call;
+    /// ```
+    pub fn stream_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.stream_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest this stream may go without a new byte of the answer (see
+    /// [`Client::idle_timeout`]).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create_partial::<Vec<String>>().idle_timeout(std::time::Duration::from_secs(10));
+    /// # let _ = call;
+    /// ```
+    pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
     /// Limits on the streamed answer (size, nesting depth); past them the stream ends with
     /// [`Error::LimitExceeded`].
     ///
@@ -167,6 +212,34 @@ impl<'c, T: Instruct> Create<'c, T, crate::create::Partials> {
 }
 
 impl<'c, T: Instruct> Create<'c, T, crate::create::Items> {
+    /// The longest this streamed answer may take, start to end (see
+    /// [`Client::stream_timeout`]).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create_iterable::<String>().stream_timeout(std::time::Duration::from_secs(60));
+    /// # let _ = call;
+    /// ```
+    pub fn stream_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.stream_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest this stream may go without a new byte of the answer (see
+    /// [`Client::idle_timeout`]).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create_iterable::<String>().idle_timeout(std::time::Duration::from_secs(10));
+    /// # let _ = call;
+    /// ```
+    pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
     /// Limits on the streamed answer (size, nesting depth).
     ///
     /// ```

@@ -49,6 +49,16 @@ pub enum Error {
     #[error("the request timed out")]
     Timeout,
 
+    /// The server redirected the request to another origin (scheme, host or port). Model
+    /// APIs do not redirect in normal use, so neither the key nor the prompt is sent there.
+    #[error("the server redirected (HTTP {status}) to another origin, {location}; the request was not followed there")]
+    Redirect {
+        /// The redirect status (301, 302, 303, 307 or 308).
+        status: u16,
+        /// Where it pointed, without credentials or query string.
+        location: String,
+    },
+
     /// The connection failed or broke.
     #[error("connection failed: {message}")]
     Connect {
@@ -181,7 +191,8 @@ pub enum Error {
 pub struct Attempt {
     /// The model's raw output (tool arguments or text).
     pub raw: String,
-    /// The parse or validation error.
+    /// The parse or validation error. Its own copy of the raw output is moved to
+    /// [`Attempt::raw`] (so a large answer is not held twice): read the output there.
     pub error: Error,
     /// Tokens this attempt used.
     pub usage: Usage,
@@ -231,7 +242,9 @@ impl Error {
     /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Http { status, .. } | Error::QuotaExhausted { status, .. } => Some(*status),
+            Error::Http { status, .. }
+            | Error::QuotaExhausted { status, .. }
+            | Error::Redirect { status, .. } => Some(*status),
             Error::RateLimited { .. } => Some(429),
             _ => None,
         }
@@ -251,6 +264,16 @@ impl Error {
             Error::IncompleteOutput { partial, .. } => Some(partial),
             Error::RetriesExhausted { attempts, .. } => attempts.last().map(|a| a.raw.as_str()),
             _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// Moves the raw output out of a parse or validation error (leaving it empty).
+    pub(crate) fn take_raw(&mut self) -> String {
+        match self {
+            Error::Parse { raw, .. } | Error::Validation { raw, .. } => std::mem::take(raw),
+            _ => String::new(),
         }
     }
 }

@@ -11,6 +11,8 @@ mod error;
 mod extract;
 mod hooks;
 mod instruct;
+#[doc(hidden)]
+pub mod json;
 mod message;
 mod mode;
 mod provider;
@@ -29,7 +31,7 @@ pub use async_trait::async_trait;
 pub use client::Client;
 pub use create::{Completion, Create, Items, One, Partials};
 pub use error::{Attempt, Error, Result};
-pub use extract::repair::Repair;
+pub use json::repair::Repair;
 pub use hooks::{Event, Hook};
 pub use instruct::{Instruct, ToolSpec, TypeSchema};
 pub use message::{Image, Message, Part, Role, ToolArguments, ToolCall};

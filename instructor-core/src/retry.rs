@@ -148,7 +148,8 @@ where
             return Err(error);
         }
         let delay = policy.delay(try_number, &error);
-        if started.elapsed() + delay > policy.max_elapsed {
+        // A server may ask for any wait at all: the budget decides, without overflow.
+        if started.elapsed().saturating_add(delay) > policy.max_elapsed {
             tracing::warn!(attempt, try_number, error = %error, "request failed; retry budget spent");
             return Err(error);
         }

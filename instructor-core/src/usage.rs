@@ -2,7 +2,8 @@
 
 use std::ops::{Add, AddAssign};
 
-/// Tokens used by one model call, or summed over several.
+/// Tokens used by one model call, or summed over several. Sums saturate: a server that
+/// reports absurd counts cannot overflow them.
 ///
 /// ```
 /// use instructor_core::Usage;
@@ -36,7 +37,7 @@ impl Usage {
         Self {
             input_tokens,
             output_tokens,
-            total_tokens: input_tokens + output_tokens,
+            total_tokens: input_tokens.saturating_add(output_tokens),
             requests: 1,
         }
     }
@@ -46,10 +47,10 @@ impl Add for Usage {
     type Output = Usage;
     fn add(self, rhs: Usage) -> Usage {
         Usage {
-            input_tokens: self.input_tokens + rhs.input_tokens,
-            output_tokens: self.output_tokens + rhs.output_tokens,
-            total_tokens: self.total_tokens + rhs.total_tokens,
-            requests: self.requests + rhs.requests,
+            input_tokens: self.input_tokens.saturating_add(rhs.input_tokens),
+            output_tokens: self.output_tokens.saturating_add(rhs.output_tokens),
+            total_tokens: self.total_tokens.saturating_add(rhs.total_tokens),
+            requests: self.requests.saturating_add(rhs.requests),
         }
     }
 }
@@ -57,5 +58,21 @@ impl Add for Usage {
 impl AddAssign for Usage {
     fn add_assign(&mut self, rhs: Usage) {
         *self = *self + rhs;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Usage;
+
+    #[test]
+    fn sums_saturate() {
+        let huge = Usage::new(u64::MAX, u64::MAX);
+        assert_eq!(huge.total_tokens, u64::MAX);
+        let mut total = huge;
+        total += huge;
+        assert_eq!((total.input_tokens, total.total_tokens), (u64::MAX, u64::MAX));
+        let many = Usage { requests: u32::MAX, ..Usage::default() };
+        assert_eq!((many + many).requests, u32::MAX);
     }
 }

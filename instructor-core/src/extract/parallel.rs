@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::parse::ParseFailure;
-use super::repair::Repair;
+use crate::Repair;
 use crate::{Instruct, Response, ToolArguments, ToolSpec, TypeSchema};
 
 /// The tools of a parallel extraction and how calls map to elements.
@@ -159,7 +159,7 @@ pub(crate) fn parse_calls<T: Instruct>(
                 Ok(v) => v,
                 Err(e) => {
                     let fixed = if allow_repair {
-                        super::repair::repair(t)
+                        crate::json::repair::repair(t)
                     } else {
                         None
                     };

@@ -8,8 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::repair::{repair, Repair};
-use super::text::{fenced_block, first_json_value, strip_think};
+use crate::json::locate;
+use crate::json::repair::repair;
+use crate::Repair;
 use crate::{Instruct, Mode, Response, ToolArguments, TypeSchema};
 
 /// Why an answer could not become a `T`; `raw` is what the model said.
@@ -45,7 +46,7 @@ fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> String 
     }
 }
 
-fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+pub(crate) fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
     de.end().map_err(|e| e.to_string())?;
@@ -101,24 +102,10 @@ pub(crate) fn parse_text<T: Instruct>(
     }
 }
 
-/// The JSON a text answer holds, for the mode: a fenced block for `MdJson` (else the first
-/// JSON value), the first JSON value in prose otherwise. `<think>` blocks are dropped.
-fn json_in_text(text: &str, mode: Mode) -> Cow<'_, str> {
-    /// The JSON within text that has no `<think>` block left.
-    fn find(t: &str, mode: Mode) -> &str {
-        let fenced = if mode == Mode::MdJson || t.contains("```") {
-            fenced_block(t)
-        } else {
-            None
-        };
-        fenced
-            .or_else(|| first_json_value(t).map(|(v, _)| v))
-            .unwrap_or(t)
-    }
-    match strip_think(text) {
-        Cow::Borrowed(t) => Cow::Borrowed(find(t, mode)),
-        Cow::Owned(t) => Cow::Owned(find(&t, mode).to_owned()),
-    }
+/// The JSON a text answer holds: the value the shared locator finds (after prose, fences and
+/// `<think>` blocks), or the whole text when it finds none (for the repair pass).
+fn json_in_text(text: &str) -> &str {
+    locate(text).map_or(text, |(value, _)| value)
 }
 
 /// Reads one `T` from a response in a single-answer mode.
@@ -165,8 +152,8 @@ pub(crate) fn parse_response<'r, T: Instruct>(
             message: message.to_owned(),
         });
     }
-    let json = json_in_text(&raw, mode);
-    match parse_text::<T>(&json, schema, allow_repair) {
+    let json = json_in_text(&raw);
+    match parse_text::<T>(json, schema, allow_repair) {
         Ok((value, repairs)) => Ok(Parsed {
             value,
             raw,

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use super::parallel::{tools_for, ParallelTools};
-use crate::{Error, Message, Mode, OutputSpec, Part, Role, TypeSchema};
+use crate::{Error, Message, Mode, OutputSpec, Part, Request, Role, TypeSchema};
 
 /// Per-type request fragments, filled on first use.
 #[derive(Debug, Clone, Default)]
@@ -101,4 +101,24 @@ pub(crate) fn messages(
         _ => messages.insert(0, Message::system(text.clone())),
     }
     messages
+}
+
+/// The first request of an extraction: the caller's messages with the mode's additions,
+/// the output spec and the call's sampling settings.
+pub(crate) fn request(
+    mode: Mode,
+    schema: &'static TypeSchema,
+    call: &super::Call,
+    messages: Vec<Message>,
+) -> Result<Request, Error> {
+    Ok(Request {
+        model: call.model.clone(),
+        messages: self::messages(mode, schema, messages),
+        output: output(mode, schema)?,
+        temperature: call.temperature,
+        top_p: None,
+        max_tokens: call.max_tokens,
+        seed: None,
+        stop: Vec::new(),
+    })
 }

@@ -34,7 +34,6 @@
 //! ```
 
 mod complete;
-mod json;
 mod run;
 
 use std::pin::Pin;
@@ -42,7 +41,9 @@ use std::pin::Pin;
 use futures::Stream;
 
 pub use complete::{complete, Complete};
-pub use json::{JsonStream, Limits, OnComplete, Seg};
+#[doc(hidden)]
+pub use crate::json::stream::{JsonStream, OnComplete, Path, Seg};
+pub use crate::json::stream::{Limits, MAX_DEPTH};
 
 use crate::create::{Items, Partials};
 use crate::{Create, Error, Instruct, Usage};

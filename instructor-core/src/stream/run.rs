@@ -1,20 +1,26 @@
-//! The streamed attempt loop behind `create_partial` and `create_iterable`: open the
-//! provider's stream, feed the answer's text (or the first tool call's argument deltas) to
-//! the incremental parser, and at the end parse, validate and, if that fails, re-ask as a
-//! new streamed attempt.
+//! The streamed drivers behind `create_partial` and `create_iterable`: open the provider's
+//! stream, feed the answer's text (or the first tool call's argument deltas) to the
+//! incremental parser, and when the attempt's stream ends hand the answer to the same judge
+//! as a whole answer (so both paths accept and reject exactly the same text); a failed
+//! answer is re-asked as a new streamed attempt. Every wait is bounded by the stream's total
+//! deadline and by its idle timeout (no new answer bytes).
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
+use std::ops::Range;
+use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::Value;
+use tokio::time::Instant;
 
-use super::json::{JsonStream, Limits, Seg};
 use super::{Budget, ItemStream, PartialStream, Update};
-use crate::extract::{as_seen_by_model, check_finish, parse, plan, reask, Call};
+use crate::extract::attempt::{check_finish, judge, Tally, Verdict};
+use crate::extract::{parse, plan, Call};
+use crate::json::stream::{JsonStream, Limits, Path, Seg};
 use crate::{
-    Attempt, Client, Error, Event, EventStream, FinishReason, Instruct, Message, Mode, Request,
-    Response, StreamEvent, ToolArguments, ToolCall, TypeSchema, Usage,
+    Client, Error, Event, EventStream, FinishReason, Instruct, Message, Mode, Request, Response,
+    StreamEvent, ToolArguments, ToolCall, TypeSchema, Usage,
 };
 
 /// One streamed extraction's state across attempts.
@@ -23,17 +29,19 @@ struct Run<'c> {
     request: Request,
     mode: Mode,
     schema: &'static TypeSchema,
-    max_retries: u32,
-    attempt: u32,
-    usage: Usage,
+    tally: Tally,
     attempt_usage: Usage,
     events: Option<EventStream>,
     parser: JsonStream,
     raw: String,
     tool: Option<(String, String)>,
     finish: Option<FinishReason>,
-    attempts: Vec<Attempt>,
     limits: Limits,
+    stream_timeout: Duration,
+    idle_timeout: Duration,
+    opened: Instant,
+    deadline: Instant,
+    idle_until: Instant,
 }
 
 impl<'c> Run<'c> {
@@ -53,31 +61,25 @@ impl<'c> Run<'c> {
                 ),
             });
         }
+        let now = Instant::now();
         Ok(Self {
             client,
-            request: Request {
-                model: call.model,
-                messages: plan::messages(mode, schema, messages),
-                output: plan::output(mode, schema)?,
-                temperature: call.temperature,
-                top_p: None,
-                max_tokens: call.max_tokens,
-                seed: None,
-                stop: Vec::new(),
-            },
+            request: plan::request(mode, schema, &call, messages)?,
             mode,
             schema,
-            max_retries: call.max_retries,
-            attempt: 0,
-            usage: Usage::default(),
+            tally: Tally::new(call.max_retries),
             attempt_usage: Usage::default(),
             events: None,
             parser: JsonStream::new(call.limits),
             raw: String::new(),
             tool: None,
             finish: None,
-            attempts: Vec::new(),
             limits: call.limits,
+            stream_timeout: call.stream_timeout,
+            idle_timeout: call.idle_timeout,
+            opened: now,
+            deadline: now,
+            idle_until: now,
         })
     }
 
@@ -89,10 +91,13 @@ impl<'c> Run<'c> {
             &settings.transport,
             settings.timeout,
             self.client.hooks(),
-            self.attempt,
+            self.tally.attempt,
         )
         .await?;
         self.events = Some(events);
+        self.opened = Instant::now();
+        self.deadline = self.opened + self.stream_timeout;
+        self.idle_until = self.opened + self.idle_timeout;
         Ok(())
     }
 
@@ -100,11 +105,18 @@ impl<'c> Run<'c> {
     async fn next(&mut self) -> Option<Result<String, Error>> {
         let events = self.events.as_mut()?;
         loop {
-            match events.next().await? {
-                Err(e) => return Some(Err(e)),
-                Ok(StreamEvent::TextDelta(t)) if !self.mode.uses_tools() || self.tool.is_none() => {
-                    return Some(Ok(t))
+            let wake = self.deadline.min(self.idle_until);
+            let event = match tokio::time::timeout_at(wake, events.next()).await {
+                Ok(event) => event?,
+                Err(_) => {
+                    let what = if wake == self.deadline { "total" } else { "idle" };
+                    tracing::warn!(attempt = self.tally.attempt, timeout = what, "stream timed out");
+                    return Some(Err(Error::Timeout));
                 }
+            };
+            let data = match event {
+                Err(e) => return Some(Err(e)),
+                Ok(StreamEvent::TextDelta(t)) if !self.mode.uses_tools() || self.tool.is_none() => t,
                 Ok(StreamEvent::ToolCallDelta {
                     index: 0,
                     id,
@@ -118,16 +130,22 @@ impl<'c> Run<'c> {
                     if let Some(name) = name {
                         slot.1 = name;
                     }
-                    if !arguments.is_empty() {
-                        return Some(Ok(arguments));
-                    }
+                    arguments
                 }
                 Ok(StreamEvent::Usage(u)) => {
-                    self.usage += u;
+                    self.tally.usage += u;
                     self.attempt_usage += u;
+                    continue;
                 }
-                Ok(StreamEvent::Finish(r)) => self.finish = Some(r),
-                Ok(_) => {}
+                Ok(StreamEvent::Finish(r)) => {
+                    self.finish = Some(r);
+                    continue;
+                }
+                Ok(_) => continue,
+            };
+            if !data.is_empty() {
+                self.idle_until = Instant::now() + self.idle_timeout;
+                return Some(Ok(data));
             }
         }
     }
@@ -137,91 +155,87 @@ impl<'c> Run<'c> {
         self.parser.feed(data.as_bytes(), on_complete)
     }
 
-    /// The answer as a response (for the re-ask and for finish checks).
-    fn response(&self) -> Response {
-        let mut r = match &self.tool {
+    /// Ends the attempt's stream and turns what arrived into a response (the text moves,
+    /// it is not copied), told to the hooks.
+    fn end_attempt(&mut self) -> Response {
+        self.events = None;
+        let raw = std::mem::take(&mut self.raw);
+        let mut r = match self.tool.take() {
             Some((id, name)) => Response::tool_calls(vec![ToolCall {
-                id: id.clone(),
-                name: name.clone(),
-                arguments: ToolArguments::Text(self.raw.clone()),
+                id,
+                name,
+                arguments: ToolArguments::Text(raw),
             }]),
-            None => Response::text(self.raw.clone()),
+            None => Response::text(raw),
         };
-        r.finish_reason = self.finish.clone().unwrap_or(FinishReason::Unknown);
-        r.usage = self.attempt_usage;
+        r.finish_reason = self.finish.take().unwrap_or(FinishReason::Unknown);
+        r.usage = std::mem::take(&mut self.attempt_usage);
+        for h in self.client.hooks() {
+            h.on_event(&Event::ResponseReceived {
+                attempt: self.tally.attempt,
+                response: &r,
+                latency: self.opened.elapsed(),
+            });
+        }
         r
     }
 
-    /// The attempt's stream ended: the complete root value, or why there is none.
-    fn end(&mut self, on_complete: &mut super::OnComplete<'_>) -> Result<Value, Error> {
-        self.events = None;
-        check_finish(&self.response(), self.usage)?;
-        self.parser.finish_input(on_complete)?;
-        if !self.parser.is_complete() {
-            return Err(Error::IncompleteOutput {
-                partial: self.raw.clone(),
-                usage: self.usage,
-            });
+    /// The answer text of a response this run built.
+    fn text(response: &Response) -> &str {
+        match response.tool_calls.first() {
+            Some(ToolCall {
+                arguments: ToolArguments::Text(t),
+                ..
+            }) => t,
+            _ => response.text.as_deref().unwrap_or_default(),
         }
-        Ok(self.parser.snapshot().unwrap_or(Value::Null))
     }
 
-    /// Records a failed attempt; re-asks when attempts remain (`None`), else returns the
+    /// Ends an attempt whose stream stopped before the root value closed.
+    fn incomplete(&mut self) -> Error {
+        let response = self.end_attempt();
+        if let Err(e) = check_finish(&response, self.tally.usage) {
+            return e;
+        }
+        Error::IncompleteOutput {
+            partial: Self::text(&response).to_owned(),
+            usage: self.tally.usage,
+        }
+    }
+
+    /// Records a failed answer; re-asks when attempts remain (`None`), else returns the
     /// final error.
-    fn fail(&mut self, error: Error) -> Option<Error> {
-        let response = self.response();
-        let raw = std::mem::take(&mut self.raw);
-        let feedback = reask::feedback(&error, &raw);
-        for h in self.client.hooks() {
-            match &error {
-                Error::Validation { errors, .. } => h.on_event(&Event::ValidationError {
-                    attempt: self.attempt,
-                    raw: &raw,
-                    errors,
-                }),
-                Error::Parse { message, .. } => h.on_event(&Event::ParseError {
-                    attempt: self.attempt,
-                    raw: &raw,
-                    message,
-                }),
-                _ => {}
+    fn fail(&mut self, response: Response, error: Error) -> Option<Error> {
+        let hooks = self.client.hooks();
+        match self.tally.failed(&mut self.request, response, error, hooks) {
+            Ok(()) => {
+                self.parser = JsonStream::new(self.limits);
+                None
             }
+            Err(e) => Some(e),
         }
-        self.attempts.push(Attempt {
-            raw,
-            error,
-            usage: self.attempt_usage,
-        });
-        self.events = None;
-        if self.attempt >= self.max_retries {
-            return Some(Error::RetriesExhausted {
-                attempts: std::mem::take(&mut self.attempts),
-                usage: self.usage,
-            });
-        }
-        reask::append(&mut self.request.messages, self.mode, &response, feedback);
-        self.attempt += 1;
-        self.attempt_usage = Usage::default();
-        self.parser = JsonStream::new(self.limits);
-        self.tool = None;
-        self.finish = None;
-        for h in self.client.hooks() {
-            h.on_event(&Event::Reask {
-                attempt: self.attempt,
-            });
-        }
-        None
     }
 
-    /// Malformed JSON mid-stream keeps the model's text in the error.
-    fn with_raw(&self, e: Error) -> Error {
-        match e {
+    /// The attempt's answer is malformed mid-stream: stop reading it and judge it failed.
+    fn malformed(&mut self, e: Error) -> Option<Error> {
+        let response = self.end_attempt();
+        let e = match e {
             Error::Parse { message, .. } => Error::Parse {
-                raw: self.raw.clone(),
+                raw: Self::text(&response).to_owned(),
                 message,
             },
-            other => other,
+            other => return Some(other),
+        };
+        for h in self.client.hooks() {
+            if let Error::Parse { raw, message } = &e {
+                h.on_event(&Event::ParseError {
+                    attempt: self.tally.attempt,
+                    raw,
+                    message,
+                });
+            }
         }
+        self.fail(response, e)
     }
 }
 
@@ -260,34 +274,32 @@ impl<T: Instruct> PartialState<'_, T> {
 
     /// The attempt ended: the final value, a re-ask (`None`), or the error.
     fn finish(&mut self) -> Option<Result<Update<T>, Error>> {
-        let value = match self.run.end(&mut |_, _| {}) {
-            Ok(v) => v,
-            Err(e) => {
-                self.done = true;
-                return Some(Err(e));
-            }
-        };
-        let raw = self.run.raw.clone();
-        let error = match parse::wrapped_from_value::<T>(&value, self.run.schema.wrapped) {
-            Ok(v) => match v.validate() {
-                Ok(()) => {
-                    self.done = true;
-                    return Some(Ok(Update::Complete {
-                        value: v,
-                        usage: self.run.usage,
-                    }));
-                }
-                Err(errors) => Error::Validation {
-                    raw,
-                    errors: as_seen_by_model(errors, self.run.schema.wrapped),
-                },
-            },
-            Err(message) => Error::Parse { raw, message },
-        };
-        self.run.fail(error).map(|e| {
-            self.done = true;
-            Err(e)
-        })
+        let run = &mut self.run;
+        if let Err(e) = run.parser.finish_input(&mut |_, _, _| {}) {
+            return run.malformed(e).map(Err);
+        }
+        if !run.parser.is_complete() {
+            return Some(Err(run.incomplete()));
+        }
+        let response = run.end_attempt();
+        let settings = run.client.settings();
+        let verdict = judge::<T>(
+            &response,
+            run.mode,
+            run.schema,
+            settings.repair,
+            run.tally.usage,
+            run.client.hooks(),
+            run.tally.attempt,
+        );
+        match verdict {
+            Verdict::Done { value, .. } => Some(Ok(Update::Complete {
+                value,
+                usage: run.tally.usage,
+            })),
+            Verdict::Fail(e) => Some(Err(e)),
+            Verdict::Reask(e) => run.fail(response, e).map(Err),
+        }
     }
 }
 
@@ -304,29 +316,17 @@ async fn partial_step<T: Instruct>(
                 return Some((Err(e), s));
             }
         }
-        match s.run.next().await {
-            Some(Ok(data)) => {
-                if let Err(e) = s.run.feed(&data, &mut |_, _| {}) {
-                    let e = s.run.with_raw(e);
-                    if let Some(e) = s.run.fail(e) {
-                        s.done = true;
-                        return Some((Err(e), s));
-                    }
-                    continue;
-                }
-                if let Some(p) = s.snapshot() {
-                    return Some((Ok(Update::Partial(p)), s));
-                }
-            }
-            Some(Err(e)) => {
-                s.done = true;
-                return Some((Err(e), s));
-            }
-            None => {
-                if let Some(item) = s.finish() {
-                    return Some((item, s));
-                }
-            }
+        let item = match s.run.next().await {
+            Some(Ok(data)) => match s.run.feed(&data, &mut |_, _, _| {}) {
+                Ok(()) => s.snapshot().map(|p| Ok(Update::Partial(p))),
+                Err(e) => s.run.malformed(e).map(Err),
+            },
+            Some(Err(e)) => Some(Err(e)),
+            None => s.finish(),
+        };
+        if let Some(item) = item {
+            s.done = !matches!(item, Ok(Update::Partial(_)));
+            return Some((item, s));
         }
     }
 }
@@ -347,40 +347,139 @@ pub(crate) async fn partial<'c, T: Instruct + Send>(
     Ok(Box::pin(futures::stream::unfold(state, partial_step)))
 }
 
+/// Where the list is: a bare list, or the only property of the root object (the request's
+/// `items` wrapper, or whatever name the model chose). Anything else is a typed error.
+#[derive(Default)]
+struct Shape {
+    /// Root members seen closed.
+    members: usize,
+    /// The pointer to the property holding the list, once an element of it has closed.
+    key: Option<String>,
+    error: Option<String>,
+}
+
+impl Shape {
+    /// Reads one closed value; `Some(index)` when it is a list element.
+    fn classify(&mut self, path: Path<'_>, value: &Value) -> Option<usize> {
+        match (path.len(), path.get(0), path.get(1)) {
+            (1, Some(Seg::Index(i)), _) => Some(i),
+            (2, Some(Seg::Key(k)), Some(Seg::Index(i))) if self.members == 0 => {
+                if self.key.is_none() {
+                    let mut pointer = crate::JsonPointer::new();
+                    pointer.push_key(k);
+                    self.key = Some(pointer.as_str().to_owned());
+                }
+                Some(i)
+            }
+            (1, Some(Seg::Key(k)), _) => {
+                self.members += 1;
+                if self.members > 1 {
+                    self.error = Some(format!(
+                        "expected a list, or an object whose only property is a list; the object has another property, `{}`",
+                        excerpt(k)
+                    ));
+                } else if !value.is_array() {
+                    self.error = Some(format!(
+                        "expected a list, or an object whose only property is a list; property `{}` is not a list",
+                        excerpt(k)
+                    ));
+                }
+                None
+            }
+            (0, ..) if value.as_object().is_some_and(|m| m.is_empty()) => {
+                self.error = Some("expected a list, found an empty object".to_owned());
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// The JSON pointer of element `i`, as the model wrote it.
+    fn pointer(&self, i: usize) -> String {
+        match &self.key {
+            Some(k) => format!("{k}/{i}"),
+            None => format!("/{i}"),
+        }
+    }
+}
+
+fn excerpt(s: &str) -> &str {
+    let mut end = s.len().min(64);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 struct ItemState<'c, T> {
     run: Run<'c>,
     queue: VecDeque<Result<T, Error>>,
+    /// Elements closed in the last chunk: index and byte span in the answer.
+    closed: Vec<(usize, Range<usize>)>,
+    shape: Shape,
     yielded: usize,
     done: bool,
 }
 
-/// Whether a completed value is an element of the answer's list: `[i]` for a bare list,
-/// `{"items": [i]}` for the request's wrapper.
-fn is_item(path: &[Seg]) -> Option<usize> {
-    match path {
-        [Seg::Index(i)] => Some(*i),
-        [Seg::Key(k), Seg::Index(i)] if k == "items" => Some(*i),
-        _ => None,
+impl<T: Instruct> ItemState<'_, T> {
+    /// Feeds a chunk and queues the elements that closed in it, each read from its own text
+    /// exactly as a whole answer would be.
+    fn feed(&mut self, data: &str) -> Result<(), Error> {
+        let ItemState {
+            run, closed, shape, ..
+        } = self;
+        let fed = run.feed(data, &mut |path, v, span| {
+            if let Some(i) = shape.classify(path, v) {
+                closed.push((i, span));
+                // The element is read from its text; the tree need not keep it.
+                *v = Value::Null;
+            }
+        });
+        for (i, span) in self.closed.drain(..) {
+            let text = &self.run.raw[span];
+            let item = parse::from_text::<T>(text)
+                .map_err(|message| Error::Parse {
+                    raw: text.to_owned(),
+                    message,
+                })
+                .and_then(|t| {
+                    t.validate().map(|()| t).map_err(|errors| {
+                        let mut seen = crate::ValidationErrors::new();
+                        for mut e in errors {
+                            e.path = format!("{}{}", self.shape.pointer(i), e.path);
+                            seen.add(e);
+                        }
+                        Error::Validation {
+                            raw: text.to_owned(),
+                            errors: seen,
+                        }
+                    })
+                });
+            self.queue.push_back(item);
+        }
+        fed?;
+        match self.shape.error.take() {
+            Some(message) => Err(Error::Parse {
+                raw: String::new(),
+                message,
+            }),
+            None => Ok(()),
+        }
     }
-}
 
-fn item<T: Instruct>(value: Value, index: usize) -> Result<T, Error> {
-    let t: T = parse::wrapped_from_value(&value, None).map_err(|message| Error::Parse {
-        raw: value.to_string(),
-        message,
-    })?;
-    t.validate().map_err(|errors| {
-        let mut seen = crate::ValidationErrors::new();
-        for mut e in errors {
-            e.path = format!("/items/{index}{}", e.path);
-            seen.add(e);
+    /// The answer is unusable: re-ask if nothing was shown yet, else end with the error.
+    fn unusable(&mut self, e: Error) {
+        if self.yielded > 0 || !self.queue.is_empty() {
+            self.run.events = None;
+            self.done = true;
+            self.queue.push_back(Err(e));
+        } else if let Some(e) = self.run.malformed(e) {
+            self.done = true;
+            self.queue.push_back(Err(e));
+        } else {
+            self.shape = Shape::default();
         }
-        Error::Validation {
-            raw: value.to_string(),
-            errors: seen,
-        }
-    })?;
-    Ok(t)
+    }
 }
 
 async fn item_step<T: Instruct>(
@@ -400,39 +499,30 @@ async fn item_step<T: Instruct>(
                 return Some((Err(e), s));
             }
         }
-        let ItemState {
-            run,
-            queue,
-            yielded,
-            done,
-        } = &mut s;
-        let mut on = |path: &[Seg], v: &mut Value| {
-            if let Some(i) = is_item(path) {
-                queue.push_back(item::<T>(std::mem::take(v), i));
-            }
-        };
-        match run.next().await {
+        match s.run.next().await {
             Some(Ok(data)) => {
-                if let Err(e) = run.feed(&data, &mut on) {
-                    let e = run.with_raw(e);
-                    // Re-asking after items were shown would show them twice.
-                    if *yielded > 0 || !queue.is_empty() {
-                        *done = true;
-                        queue.push_back(Err(e));
-                    } else if let Some(e) = run.fail(e) {
-                        *done = true;
-                        queue.push_back(Err(e));
-                    }
+                if let Err(e) = s.feed(&data) {
+                    s.unusable(e);
                 }
             }
             Some(Err(e)) => {
-                *done = true;
-                queue.push_back(Err(e));
+                s.done = true;
+                s.queue.push_back(Err(e));
             }
             None => {
-                *done = true;
-                if let Err(e) = run.end(&mut on) {
-                    queue.push_back(Err(e));
+                if let Err(e) = s.run.parser.finish_input(&mut |_, _, _| {}) {
+                    s.unusable(e);
+                    continue;
+                }
+                s.done = true;
+                if !s.run.parser.is_complete() {
+                    let e = s.run.incomplete();
+                    s.queue.push_back(Err(e));
+                } else {
+                    let response = s.run.end_attempt();
+                    if let Err(e) = check_finish(&response, s.run.tally.usage) {
+                        s.queue.push_back(Err(e));
+                    }
                 }
             }
         }
@@ -449,6 +539,8 @@ pub(crate) async fn items<'c, T: Instruct + Send>(
     let state = ItemState::<T> {
         run,
         queue: VecDeque::new(),
+        closed: Vec::new(),
+        shape: Shape::default(),
         yielded: 0,
         done: false,
     };

@@ -65,6 +65,9 @@ struct Repairer {
     out: String,
     stack: Vec<Frame>,
     repairs: Vec<Repair>,
+    /// Where the output's last significant character, a comma, stands (whitespace may
+    /// follow it): dropping a trailing comma is then one truncation, not a search.
+    comma: Option<usize>,
 }
 
 impl Repairer {
@@ -74,10 +77,22 @@ impl Repairer {
         }
     }
 
+    /// Writes significant text (anything but whitespace).
+    fn push(&mut self, s: &str) {
+        self.comma = None;
+        self.out.push_str(s);
+    }
+
+    fn push_char(&mut self, c: char) {
+        if !c.is_whitespace() {
+            self.comma = None;
+        }
+        self.out.push(c);
+    }
+
     fn drop_trailing_comma(&mut self) {
-        let trimmed = self.out.trim_end().len();
-        if self.out[..trimmed].ends_with(',') {
-            self.out.truncate(trimmed - 1);
+        if let Some(at) = self.comma.take() {
+            self.out.truncate(at);
             self.note(Repair::TrailingComma);
         }
     }
@@ -106,30 +121,44 @@ impl Repairer {
             })
         )
     }
+
+    fn set_object_state(&mut self, expect: bool) {
+        if let Some(Frame::Object {
+            expect_value,
+            after_key,
+        }) = self.stack.last_mut()
+        {
+            *expect_value = expect;
+            *after_key = false;
+        }
+    }
 }
 
 /// Repairs `text` (which should start at the JSON value). Returns `None` when nothing was
-/// changed, so the original parse error stands.
+/// changed, so the original parse error stands. One pass over the text, no copy of it
+/// besides the output.
 pub(crate) fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
     let mut r = Repairer {
         out: String::with_capacity(text.len() + 8),
         stack: Vec::new(),
         repairs: Vec::new(),
+        comma: None,
     };
-    let chars: Vec<char> = text.chars().collect();
+    let bytes = text.as_bytes();
     let mut i = 0;
     let mut started = false;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(c) = text[i..].chars().next() {
         if started && r.stack.is_empty() {
-            if chars[i..].iter().any(|c| !c.is_whitespace()) {
+            if !text[i..].trim_start().is_empty() {
                 r.note(Repair::TrailingText);
             }
             break;
         }
+        let next = bytes.get(i + 1).copied();
         match c {
             '"' | '\'' => {
-                let (end, closed) = read_string(&chars, i, &mut r.out);
+                let (end, closed) = read_string(text, i, &mut r.out);
+                r.comma = None;
                 if c == '\'' {
                     r.note(Repair::SingleQuotes);
                 }
@@ -141,24 +170,18 @@ pub(crate) fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
                 i = end;
                 continue;
             }
-            '/' if chars.get(i + 1) == Some(&'/') => {
-                while i < chars.len() && chars[i] != '\n' {
-                    i += 1;
-                }
+            '/' if next == Some(b'/') => {
+                i = text[i..].find('\n').map_or(text.len(), |n| i + n);
                 r.note(Repair::Comment);
                 continue;
             }
-            '/' if chars.get(i + 1) == Some(&'*') => {
-                i += 2;
-                while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                    i += 1;
-                }
-                i += 2;
+            '/' if next == Some(b'*') => {
+                i = text[i + 2..].find("*/").map_or(text.len(), |n| i + 2 + n + 2);
                 r.note(Repair::Comment);
                 continue;
             }
             '{' => {
-                r.out.push('{');
+                r.push("{");
                 r.stack.push(Frame::Object {
                     expect_value: false,
                     after_key: false,
@@ -166,54 +189,39 @@ pub(crate) fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
                 started = true;
             }
             '[' => {
-                r.out.push('[');
+                r.push("[");
                 r.stack.push(Frame::Array);
                 started = true;
             }
             '}' | ']' => {
                 r.drop_trailing_comma();
                 match r.stack.pop() {
-                    Some(Frame::Object { .. }) => r.out.push('}'),
-                    Some(Frame::Array) => r.out.push(']'),
+                    Some(Frame::Object { .. }) => r.push("}"),
+                    Some(Frame::Array) => r.push("]"),
                     None => {}
                 }
                 r.wrote_item(false);
             }
             ':' => {
-                r.out.push(':');
-                if let Some(Frame::Object {
-                    expect_value,
-                    after_key,
-                }) = r.stack.last_mut()
-                {
-                    *expect_value = true;
-                    *after_key = false;
-                }
+                r.push(":");
+                r.set_object_state(true);
             }
             ',' => {
                 r.out.push(',');
-                if let Some(Frame::Object {
-                    expect_value,
-                    after_key,
-                }) = r.stack.last_mut()
-                {
-                    *expect_value = false;
-                    *after_key = false;
-                }
+                r.comma = Some(r.out.len() - 1);
+                r.set_object_state(false);
             }
             c if c.is_alphabetic() || c == '_' || c == '$' => {
-                let start = i;
-                while i < chars.len()
-                    && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '$' | '-' | '.'))
-                {
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
+                let end = text[i..]
+                    .char_indices()
+                    .find(|&(_, c)| !(c.is_alphanumeric() || matches!(c, '_' | '$' | '-' | '.')))
+                    .map_or(text.len(), |(n, _)| i + n);
+                let word = &text[i..end];
                 let is_key = r.in_key_position();
-                match word.as_str() {
-                    "true" | "false" | "null" if !is_key => r.out.push_str(&word),
+                match word {
+                    "true" | "false" | "null" if !is_key => r.push(word),
                     "True" | "False" | "None" if !is_key => {
-                        r.out.push_str(match word.as_str() {
+                        r.push(match word {
                             "True" => "true",
                             "False" => "false",
                             _ => "null",
@@ -221,7 +229,8 @@ pub(crate) fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
                         r.note(Repair::PythonLiteral);
                     }
                     _ => {
-                        push_json_string(&mut r.out, &word);
+                        r.comma = None;
+                        push_json_string(&mut r.out, word);
                         r.note(if is_key {
                             Repair::UnquotedKey
                         } else {
@@ -231,23 +240,23 @@ pub(crate) fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
                 }
                 r.wrote_item(is_key);
                 started = true;
+                i = end;
                 continue;
             }
             c if c == '-' || c.is_ascii_digit() => {
-                while i < chars.len()
-                    && (chars[i].is_ascii_digit()
-                        || matches!(chars[i], '-' | '+' | '.' | 'e' | 'E'))
-                {
-                    r.out.push(chars[i]);
-                    i += 1;
-                }
+                let end = bytes[i..]
+                    .iter()
+                    .position(|b| !(b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')))
+                    .map_or(text.len(), |n| i + n);
+                r.push(&text[i..end]);
                 r.wrote_item(false);
                 started = true;
+                i = end;
                 continue;
             }
-            c => r.out.push(c),
+            c => r.push_char(c),
         }
-        i += 1;
+        i += c.len_utf8();
     }
     // Close whatever the answer left open, innermost first.
     if !r.stack.is_empty() {
@@ -260,19 +269,19 @@ pub(crate) fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
                 after_key,
             } => {
                 if after_key {
-                    r.out.push_str(":null");
+                    r.push(":null");
                     r.note(Repair::MissingValue);
                 } else if expect_value {
-                    r.out.push_str("null");
+                    r.push("null");
                     r.note(Repair::MissingValue);
                 } else {
                     r.drop_trailing_comma();
                 }
-                r.out.push('}');
+                r.push("}");
             }
             Frame::Array => {
                 r.drop_trailing_comma();
-                r.out.push(']');
+                r.push("]");
             }
         }
         r.wrote_item(false);
@@ -284,41 +293,53 @@ pub(crate) fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
     }
 }
 
-/// Reads a string quoted with `chars[start]`, writes it as a JSON string, and returns the
-/// index after it and whether it was closed.
-fn read_string(chars: &[char], start: usize, out: &mut String) -> (usize, bool) {
-    let quote = chars[start];
+/// Reads a string quoted with the character at `start`, writes it as a JSON string, and
+/// returns the index after it and whether it was closed.
+fn read_string(text: &str, start: usize, out: &mut String) -> (usize, bool) {
+    let bytes = text.as_bytes();
+    let quote = bytes[start];
     out.push('"');
     let mut i = start + 1;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' {
-            match chars.get(i + 1) {
+    let mut run = i;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'\\' {
+            out.push_str(&text[run..i]);
+            match text[i + 1..].chars().next() {
                 Some('\'') => out.push('\''),
-                Some(&n) => {
+                Some(n) => {
                     out.push('\\');
                     out.push(n);
+                    i += n.len_utf8() - 1;
                 }
                 None => {}
             }
             i += 2;
+            run = i.min(bytes.len());
             continue;
         }
-        if c == quote {
+        if b == quote {
+            out.push_str(&text[run..i]);
             out.push('"');
             return (i + 1, true);
         }
-        match c {
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
+        let escaped = match b {
+            b'"' => Some("\\\""),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            _ => None,
+        };
+        if let Some(e) = escaped {
+            out.push_str(&text[run..i]);
+            out.push_str(e);
+            run = i + 1;
         }
         i += 1;
     }
+    out.push_str(&text[run.min(bytes.len())..]);
     out.push('"');
-    (i, false)
+    (bytes.len(), false)
 }
 
 fn push_json_string(out: &mut String, s: &str) {
@@ -381,6 +402,22 @@ mod tests {
     #[test]
     fn valid_json_needs_no_repair() {
         assert!(repair(r#"{"a": "it's {fine}", "b": [1.5e3, -2]}"#).is_none());
+    }
+
+    #[test]
+    fn stray_closers_after_whitespace_stay_linear() {
+        // Each closer once searched back over all the whitespace before it.
+        let text = format!("{}{}", " ".repeat(50_000), "}".repeat(50_000));
+        assert!(repair(&text).is_none_or(|(out, _)| out.len() <= text.len()));
+        let (v, r) = fixed(&format!("[1,{}]", " ".repeat(10)));
+        assert_eq!((v, r), (json!([1]), vec![Repair::TrailingComma]));
+    }
+
+    #[test]
+    fn non_ascii_text_survives() {
+        assert_eq!(fixed("{'ville': 'Zürich ✓', n: 1,}").0, json!({"ville": "Zürich ✓", "n": 1}));
+        assert_eq!(fixed("{\"a\": \"日本\\n\"").0, json!({"a": "日本\n"}));
+        assert_eq!(fixed("{clé: été}").0, json!({"clé": "été"}));
     }
 
     #[test]
