@@ -31,9 +31,9 @@ pub use async_trait::async_trait;
 pub use client::Client;
 pub use create::{Completion, Create, Items, One, Partials};
 pub use error::{Attempt, Error, Result};
-pub use json::repair::Repair;
 pub use hooks::{Event, Hook};
 pub use instruct::{Instruct, ToolSpec, TypeSchema};
+pub use json::repair::Repair;
 pub use message::{Image, Message, Part, Role, ToolArguments, ToolCall};
 pub use mode::Mode;
 pub use provider::{

@@ -71,8 +71,14 @@ mod tests {
         assert_eq!(huge.total_tokens, u64::MAX);
         let mut total = huge;
         total += huge;
-        assert_eq!((total.input_tokens, total.total_tokens), (u64::MAX, u64::MAX));
-        let many = Usage { requests: u32::MAX, ..Usage::default() };
+        assert_eq!(
+            (total.input_tokens, total.total_tokens),
+            (u64::MAX, u64::MAX)
+        );
+        let many = Usage {
+            requests: u32::MAX,
+            ..Usage::default()
+        };
         assert_eq!((many + many).requests, u32::MAX);
     }
 }

@@ -154,11 +154,20 @@ impl Tally {
         let again = self.attempt < self.max_retries;
         if again {
             let feedback = reask::feedback(&error, &raw);
-            reask::append(&mut request.messages, request.output.mode, response, feedback);
+            reask::append(
+                &mut request.messages,
+                request.output.mode,
+                response,
+                feedback,
+            );
         }
         self.attempts.push(Attempt { raw, error, usage });
         if !again {
-            tracing::warn!(attempts = self.attempts.len(), outcome = "exhausted", "no valid answer");
+            tracing::warn!(
+                attempts = self.attempts.len(),
+                outcome = "exhausted",
+                "no valid answer"
+            );
             return Err(Error::RetriesExhausted {
                 attempts: std::mem::take(&mut self.attempts),
                 usage: self.usage,

@@ -74,7 +74,15 @@ pub(crate) async fn run<T: Instruct>(
                     latency,
                 });
             }
-            match judge::<T>(&response, mode, schema, settings.repair, tally.usage, hooks, attempt) {
+            match judge::<T>(
+                &response,
+                mode,
+                schema,
+                settings.repair,
+                tally.usage,
+                hooks,
+                attempt,
+            ) {
                 Verdict::Done { value, repairs } => {
                     tracing::info!(
                         attempt,

@@ -81,31 +81,35 @@ pub(crate) fn wrapped_from_value<T: DeserializeOwned>(
     first.or_else(|e| from_value(value).map_err(|_| e))
 }
 
-/// Parses JSON text into `T`, repairing near-JSON when allowed.
+/// Parses the answer's text into `T`: the text itself when it is the value (the fast path),
+/// else the value the shared locator finds in it (after prose, fences and `<think>`
+/// blocks; the two agree whenever the text is one value), repaired when allowed.
 pub(crate) fn parse_text<T: Instruct>(
-    json: &str,
+    text: &str,
     schema: &TypeSchema,
     allow_repair: bool,
 ) -> Result<(T, Vec<Repair>), String> {
-    match wrapped_from_text::<T>(json, schema.wrapped) {
-        Ok(v) => Ok((v, Vec::new())),
-        Err(first) => {
-            if allow_repair {
-                if let Some((fixed, repairs)) = repair(json) {
-                    if let Ok(v) = wrapped_from_text::<T>(&fixed, schema.wrapped) {
-                        return Ok((v, repairs));
-                    }
-                }
+    let first = match wrapped_from_text::<T>(text, schema.wrapped) {
+        Ok(v) => return Ok((v, Vec::new())),
+        Err(e) => e,
+    };
+    let json = locate(text).map_or(text, |(value, _)| value);
+    let first = if json.len() == text.len() {
+        first
+    } else {
+        match wrapped_from_text::<T>(json, schema.wrapped) {
+            Ok(v) => return Ok((v, Vec::new())),
+            Err(e) => e,
+        }
+    };
+    if allow_repair {
+        if let Some((fixed, repairs)) = repair(json) {
+            if let Ok(v) = wrapped_from_text::<T>(&fixed, schema.wrapped) {
+                return Ok((v, repairs));
             }
-            Err(first)
         }
     }
-}
-
-/// The JSON a text answer holds: the value the shared locator finds (after prose, fences and
-/// `<think>` blocks), or the whole text when it finds none (for the repair pass).
-fn json_in_text(text: &str) -> &str {
-    locate(text).map_or(text, |(value, _)| value)
+    Err(first)
 }
 
 /// Reads one `T` from a response in a single-answer mode.
@@ -152,8 +156,7 @@ pub(crate) fn parse_response<'r, T: Instruct>(
             message: message.to_owned(),
         });
     }
-    let json = json_in_text(&raw);
-    match parse_text::<T>(json, schema, allow_repair) {
+    match parse_text::<T>(&raw, schema, allow_repair) {
         Ok((value, repairs)) => Ok(Parsed {
             value,
             raw,

@@ -33,7 +33,12 @@ pub(crate) fn feedback(error: &Error, raw: &str) -> String {
 /// Appends the failed answer (moved into the conversation) and the feedback. The caller's
 /// own messages were copied into the request before the first attempt, so they are never
 /// touched.
-pub(crate) fn append(messages: &mut Vec<Message>, mode: Mode, response: Response, feedback: String) {
+pub(crate) fn append(
+    messages: &mut Vec<Message>,
+    mode: Mode,
+    response: Response,
+    feedback: String,
+) {
     if mode.uses_tools() && !response.tool_calls.is_empty() {
         let ids: Vec<String> = response.tool_calls.iter().map(|c| c.id.clone()).collect();
         messages.push(Message::assistant_tool_calls(response.tool_calls));

@@ -282,7 +282,10 @@ mod tests {
     #[test]
     fn thoughts_are_skipped_in_prose_only() {
         assert_eq!(found("<think>hmm {</think>{\"a\":1}"), Some("{\"a\":1}"));
-        assert_eq!(found("a<think>[x]</think>b<think>{y}</think>[1]"), Some("[1]"));
+        assert_eq!(
+            found("a<think>[x]</think>b<think>{y}</think>[1]"),
+            Some("[1]")
+        );
         assert_eq!(found("<think>never closed {\"a\":1}"), Some("{\"a\":1}"));
         assert_eq!(
             found(r#"{"name": "x<think>y</think>z", "age": 30}"#),
@@ -339,6 +342,9 @@ mod tests {
     fn repeated_unclosed_thoughts_stay_linear() {
         // Each `<think>` once cost a search of the rest of the text.
         let text = "<think>{".repeat(20_000);
-        assert_eq!(locate(&text).map(|(v, closed)| (v.len(), closed)), Some((text.len() - 7, false)));
+        assert_eq!(
+            locate(&text).map(|(v, closed)| (v.len(), closed)),
+            Some((text.len() - 7, false))
+        );
     }
 }

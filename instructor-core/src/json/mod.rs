@@ -8,3 +8,5 @@ pub(crate) mod repair;
 pub(crate) mod stream;
 
 pub use locate::{locate, Balance, Locator, ValueEnd};
+pub use repair::repair;
+pub use stream::{JsonStream, Limits, OnComplete, Path, Seg, MAX_DEPTH};

@@ -137,7 +137,13 @@ impl Repairer {
 /// Repairs `text` (which should start at the JSON value). Returns `None` when nothing was
 /// changed, so the original parse error stands. One pass over the text, no copy of it
 /// besides the output.
-pub(crate) fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
+///
+/// ```
+/// use instructor_core::json::repair;
+/// let (fixed, _) = repair("{'a': [1, 2,],").unwrap();
+/// assert_eq!(fixed, r#"{"a": [1, 2]}"#);
+/// ```
+pub fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
     let mut r = Repairer {
         out: String::with_capacity(text.len() + 8),
         stack: Vec::new(),
@@ -176,7 +182,9 @@ pub(crate) fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
                 continue;
             }
             '/' if next == Some(b'*') => {
-                i = text[i + 2..].find("*/").map_or(text.len(), |n| i + 2 + n + 2);
+                i = text[i + 2..]
+                    .find("*/")
+                    .map_or(text.len(), |n| i + 2 + n + 2);
                 r.note(Repair::Comment);
                 continue;
             }
@@ -246,7 +254,9 @@ pub(crate) fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
             c if c == '-' || c.is_ascii_digit() => {
                 let end = bytes[i..]
                     .iter()
-                    .position(|b| !(b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')))
+                    .position(|b| {
+                        !(b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+                    })
                     .map_or(text.len(), |n| i + n);
                 r.push(&text[i..end]);
                 r.wrote_item(false);
@@ -415,7 +425,10 @@ mod tests {
 
     #[test]
     fn non_ascii_text_survives() {
-        assert_eq!(fixed("{'ville': 'Zürich ✓', n: 1,}").0, json!({"ville": "Zürich ✓", "n": 1}));
+        assert_eq!(
+            fixed("{'ville': 'Zürich ✓', n: 1,}").0,
+            json!({"ville": "Zürich ✓", "n": 1})
+        );
         assert_eq!(fixed("{\"a\": \"日本\\n\"").0, json!({"a": "日本\n"}));
         assert_eq!(fixed("{clé: été}").0, json!({"clé": "été"}));
     }

@@ -383,7 +383,9 @@ impl JsonStream {
             }
             (Some(hi), 0xDC00..=0xDFFF) => 0x10000 + ((hi - 0xD800) << 10) + (code - 0xDC00),
             (Some(_), _) => return Err(malformed("lone leading surrogate in a \\u escape")),
-            (None, 0xDC00..=0xDFFF) => return Err(malformed("lone trailing surrogate in a \\u escape")),
+            (None, 0xDC00..=0xDFFF) => {
+                return Err(malformed("lone trailing surrogate in a \\u escape"))
+            }
             (None, c) => c,
         };
         let c = char::from_u32(c).ok_or_else(|| malformed("invalid \\u escape"))?;
@@ -391,7 +393,13 @@ impl JsonStream {
         Ok(())
     }
 
-    fn in_string(&mut self, b: u8, key: bool, at: usize, on: &mut OnComplete<'_>) -> Result<(), Error> {
+    fn in_string(
+        &mut self,
+        b: u8,
+        key: bool,
+        at: usize,
+        on: &mut OnComplete<'_>,
+    ) -> Result<(), Error> {
         self.changed |= !key;
         match self.escape {
             Escape::Backslash => {
@@ -416,7 +424,10 @@ impl JsonStream {
                         return Ok(());
                     }
                     other => {
-                        return Err(malformed(format!("invalid escape `\\` followed by {}", shown(other))))
+                        return Err(malformed(format!(
+                            "invalid escape `\\` followed by {}",
+                            shown(other)
+                        )))
                     }
                 };
                 self.string.push(c);
@@ -613,11 +624,14 @@ mod tests {
     fn completed_values_can_be_taken() {
         let mut p = JsonStream::new(Limits::default());
         let mut items = Vec::new();
-        p.feed(br#"{"items": [{"a": 1}, {"a": "}"}]}"#, &mut |path, v, _| {
-            if path.len() == 2 {
-                items.push(std::mem::take(v));
-            }
-        })
+        p.feed(
+            br#"{"items": [{"a": 1}, {"a": "}"}]}"#,
+            &mut |path, v, _| {
+                if path.len() == 2 {
+                    items.push(std::mem::take(v));
+                }
+            },
+        )
         .unwrap();
         assert_eq!(items, [json!({"a": 1}), json!({"a": "}"})]);
     }
@@ -688,7 +702,10 @@ mod tests {
         let deep = "[".repeat(MAX_DEPTH + 1);
         assert!(matches!(
             p.feed(deep.as_bytes(), &mut |_, _, _| {}),
-            Err(Error::LimitExceeded { limit: MAX_DEPTH, .. })
+            Err(Error::LimitExceeded {
+                limit: MAX_DEPTH,
+                ..
+            })
         ));
     }
 
@@ -715,10 +732,19 @@ mod tests {
         let text = r#"Sure: {"a": [1, "x", {"b": null}], "c": true} bye"#;
         let mut p = JsonStream::new(Limits::default());
         let mut spans = Vec::new();
-        p.feed(text.as_bytes(), &mut |_, _, span| spans.push(&text[span])).unwrap();
+        p.feed(text.as_bytes(), &mut |_, _, span| spans.push(&text[span]))
+            .unwrap();
         assert_eq!(
             spans,
-            ["1", "\"x\"", "null", "{\"b\": null}", "[1, \"x\", {\"b\": null}]", "true", &text[6..45]]
+            [
+                "1",
+                "\"x\"",
+                "null",
+                "{\"b\": null}",
+                "[1, \"x\", {\"b\": null}]",
+                "true",
+                &text[6..45]
+            ]
         );
     }
 }

@@ -40,10 +40,10 @@ use std::pin::Pin;
 
 use futures::Stream;
 
-pub use complete::{complete, Complete};
 #[doc(hidden)]
 pub use crate::json::stream::{JsonStream, OnComplete, Path, Seg};
 pub use crate::json::stream::{Limits, MAX_DEPTH};
+pub use complete::{complete, Complete};
 
 use crate::create::{Items, Partials};
 use crate::{Create, Error, Instruct, Usage};

@@ -109,14 +109,24 @@ impl<'c> Run<'c> {
             let event = match tokio::time::timeout_at(wake, events.next()).await {
                 Ok(event) => event?,
                 Err(_) => {
-                    let what = if wake == self.deadline { "total" } else { "idle" };
-                    tracing::warn!(attempt = self.tally.attempt, timeout = what, "stream timed out");
+                    let what = if wake == self.deadline {
+                        "total"
+                    } else {
+                        "idle"
+                    };
+                    tracing::warn!(
+                        attempt = self.tally.attempt,
+                        timeout = what,
+                        "stream timed out"
+                    );
                     return Some(Err(Error::Timeout));
                 }
             };
             let data = match event {
                 Err(e) => return Some(Err(e)),
-                Ok(StreamEvent::TextDelta(t)) if !self.mode.uses_tools() || self.tool.is_none() => t,
+                Ok(StreamEvent::TextDelta(t)) if !self.mode.uses_tools() || self.tool.is_none() => {
+                    t
+                }
                 Ok(StreamEvent::ToolCallDelta {
                     index: 0,
                     id,
@@ -216,7 +226,8 @@ impl<'c> Run<'c> {
         }
     }
 
-    /// The attempt's answer is malformed mid-stream: stop reading it and judge it failed.
+    /// The attempt's answer is malformed (or past a limit) mid-stream: stop reading it and
+    /// count it as a failed attempt.
     fn malformed(&mut self, e: Error) -> Option<Error> {
         let response = self.end_attempt();
         let e = match e {
@@ -224,7 +235,7 @@ impl<'c> Run<'c> {
                 raw: Self::text(&response).to_owned(),
                 message,
             },
-            other => return Some(other),
+            other => other,
         };
         for h in self.client.hooks() {
             if let Error::Parse { raw, message } = &e {

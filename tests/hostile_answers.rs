@@ -1,0 +1,373 @@
+//! Adversarial answers and stalling streams against the core: valid JSON is never altered
+//! by the text modes, whole and streamed answers accept and reject the same text, iterable
+//! extraction never ends in an empty success, and a stream that stalls or trickles ends
+//! with a typed `Timeout` at its deadline.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use instructor::stream::{Limits, Update};
+use instructor::testing::ScriptedProvider;
+use instructor::{
+    async_trait, Capabilities, Client, Error, EventStream, Instruct, Mode, Provider, Request,
+    Response, StreamEvent,
+};
+use serde::Deserialize;
+
+/// A person mentioned in the text.
+#[derive(Instruct, Deserialize, Debug, PartialEq, Clone)]
+struct UserDetail {
+    name: String,
+    age: u8,
+}
+
+/// Every path a text can take: whole answers in each text mode and in tools mode, and the
+/// streamed answer in chunks of several sizes.
+async fn every_path(text: &str) -> Vec<(String, Result<UserDetail, String>)> {
+    let mut out = Vec::new();
+    for mode in [Mode::Json, Mode::MdJson, Mode::JsonSchema] {
+        let client = Client::new(ScriptedProvider::new().with_text(text)).max_retries(0);
+        let r = client
+            .create::<UserDetail>()
+            .mode(mode)
+            .user("x")
+            .send()
+            .await;
+        out.push((format!("whole {mode}"), r.map_err(|e| kind(&e))));
+    }
+    let client =
+        Client::new(ScriptedProvider::new().with_tool_call("UserDetail", text)).max_retries(0);
+    let r = client
+        .create::<UserDetail>()
+        .mode(Mode::Tools)
+        .user("x")
+        .send()
+        .await;
+    out.push(("whole tools".into(), r.map_err(|e| kind(&e))));
+    for chunk in [1, 3, 16, 4096] {
+        let p = ScriptedProvider::new()
+            .with_chunk_size(chunk)
+            .with_text(text);
+        let client = Client::new(p).max_retries(0);
+        let mut stream = client
+            .create_partial::<UserDetail>()
+            .mode(Mode::Json)
+            .user("x")
+            .send()
+            .await
+            .unwrap();
+        let mut last = None;
+        while let Some(u) = stream.next().await {
+            match u {
+                Ok(Update::Complete { value, .. }) => last = Some(Ok(value)),
+                Ok(Update::Partial(_)) => {}
+                Err(e) => last = Some(Err(kind(&e))),
+            }
+        }
+        out.push((format!("stream/{chunk}"), last.expect("a final item")));
+    }
+    out
+}
+
+/// The error's kind, with the kind of the attempt inside a `RetriesExhausted`.
+fn kind(e: &Error) -> String {
+    match e {
+        Error::RetriesExhausted { attempts, .. } => match &attempts[0].error {
+            Error::Parse { .. } => "parse".into(),
+            Error::Validation { .. } => "validation".into(),
+            other => format!("{other:?}"),
+        },
+        other => format!("{other:?}"),
+    }
+}
+
+fn assert_all(text: &str, expected: &Result<UserDetail, String>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (path, got) in rt.block_on(every_path(text)) {
+        assert_eq!(&got, expected, "{path} on {text:?}");
+    }
+}
+
+#[test]
+fn valid_json_is_never_altered_by_text_modes() {
+    let user = |name: &str| {
+        Ok(UserDetail {
+            name: name.into(),
+            age: 30,
+        })
+    };
+    assert_all(
+        r#"{"name": "x<think>y</think>z", "age": 30}"#,
+        &user("x<think>y</think>z"),
+    );
+    assert_all(r#"{"name": "<think>", "age": 30}"#, &user("<think>"));
+    assert_all(r#"{"name": "</think>{", "age": 30}"#, &user("</think>{"));
+    let pretty = "{\n  \"name\": \"```{\\\"age\\\": 99}```\",\n  \"age\": 30\n}";
+    assert_all(pretty, &user("```{\"age\": 99}```"));
+    assert_all("<think>{\"name\": \"no\", \"age\": 1}</think>\n```json\n{\"name\": \"J\", \"age\": 30}\n```", &user("J"));
+}
+
+#[test]
+fn whole_and_streamed_answers_reject_the_same_text() {
+    for bad in [
+        r#"{"name": "Jason", "name": "Jay", "age": 30}"#,
+        "{\"name\": \"Ja\u{1}son\", \"age\": 30}",
+        r#"{"name": "Ja\ud800son", "age": 30}"#,
+        r#"{"name": "Jason\udc00", "age": 30}"#,
+    ] {
+        assert!(serde_json::from_str::<UserDetail>(bad).is_err(), "{bad}");
+        assert_all(bad, &Err("parse".into()));
+    }
+}
+
+#[tokio::test]
+async fn a_deep_answer_is_a_limit_error_whatever_the_limit() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let client = Client::new(
+        ScriptedProvider::new()
+            .with_chunk_size(4096)
+            .with_text(&deep),
+    )
+    .max_retries(0);
+    let mut stream = client
+        .create_partial::<UserDetail>()
+        .limits(Limits {
+            max_bytes: usize::MAX,
+            max_depth: usize::MAX,
+        })
+        .user("x")
+        .send()
+        .await
+        .unwrap();
+    let mut last = None;
+    while let Some(u) = stream.next().await {
+        last = Some(u);
+    }
+    let Some(Err(Error::RetriesExhausted { attempts, .. })) = last else {
+        panic!("{last:?}")
+    };
+    assert!(
+        matches!(attempts[0].error, Error::LimitExceeded { limit: 128, .. }),
+        "{:?}",
+        attempts[0].error
+    );
+}
+
+async fn items(text: &str, retries: u32) -> Vec<Result<UserDetail, Error>> {
+    let client = Client::new(ScriptedProvider::new().with_text(text)).max_retries(retries);
+    client
+        .create_iterable::<UserDetail>()
+        .user("x")
+        .send()
+        .await
+        .unwrap()
+        .collect()
+        .await
+}
+
+#[tokio::test]
+async fn iterable_takes_the_only_list_property_and_never_ends_empty() {
+    let got = items(
+        r#"{"users": [{"name": "A", "age": 1}, {"name": "B", "age": 2}]}"#,
+        0,
+    )
+    .await;
+    let names: Vec<_> = got
+        .iter()
+        .map(|r| r.as_ref().unwrap().name.clone())
+        .collect();
+    assert_eq!(names, ["A", "B"]);
+
+    // A single object is not a list: a typed error, re-asked while nothing was shown.
+    let got = items(r#"{"name": "A", "age": 1}"#, 0).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let Err(Error::RetriesExhausted { attempts, .. }) = &got[0] else {
+        panic!("{got:?}")
+    };
+    assert!(
+        matches!(&attempts[0].error, Error::Parse { message, .. } if message.contains("expected a list"))
+    );
+
+    let got = items("{}", 0).await;
+    assert!(
+        matches!(&got[..], [Err(Error::RetriesExhausted { .. })]),
+        "{got:?}"
+    );
+
+    // A second property after the list: the items shown stand, then the error.
+    let got = items(r#"{"users": [{"name": "A", "age": 1}], "total": 1}"#, 0).await;
+    assert!(got[0].is_ok(), "{got:?}");
+    assert!(
+        matches!(&got[1], Err(Error::Parse { message, .. }) if message.contains("another property")),
+        "{got:?}"
+    );
+
+    // The wrong shape, then a right one: re-asked.
+    let client = Client::new(
+        ScriptedProvider::new()
+            .with_text(r#"{"name": "A", "age": 1}"#)
+            .with_text(r#"[{"name": "A", "age": 1}]"#),
+    );
+    let got: Vec<_> = client
+        .create_iterable::<UserDetail>()
+        .user("x")
+        .send()
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].as_ref().unwrap().name, "A");
+}
+
+/// A provider whose stream sends what `script` makes: events at chosen times.
+#[derive(Debug)]
+struct Timed {
+    /// (delay before, event); the stream then stays open for ever.
+    events: Vec<(Duration, StreamEvent)>,
+    forever: Option<(Duration, StreamEvent)>,
+}
+
+#[async_trait]
+impl Provider for Timed {
+    fn name(&self) -> &str {
+        "timed"
+    }
+    fn capabilities(&self) -> Capabilities {
+        let mut c = Capabilities::new(&[Mode::Json]);
+        c.streaming = true;
+        c
+    }
+    async fn send(&self, _: &Request) -> Result<Response, Error> {
+        Err(Error::Config("stream only".into()))
+    }
+    async fn stream(&self, _: &Request) -> Result<EventStream, Error> {
+        let head = futures::stream::iter(self.events.clone()).then(|(d, e)| async move {
+            tokio::time::sleep(d).await;
+            Ok(e)
+        });
+        let tail = match self.forever.clone() {
+            Some((d, e)) => futures::stream::repeat(e)
+                .then(move |e| async move {
+                    tokio::time::sleep(d).await;
+                    Ok(e)
+                })
+                .boxed(),
+            None => futures::stream::pending().boxed(),
+        };
+        Ok(Box::pin(head.chain(tail)))
+    }
+}
+
+async fn until_error(client: &Client) -> (Error, Duration) {
+    let started = tokio::time::Instant::now();
+    let mut stream = client
+        .create_partial::<UserDetail>()
+        .user("x")
+        .send()
+        .await
+        .unwrap();
+    while let Some(u) = stream.next().await {
+        if let Err(e) = u {
+            return (e, started.elapsed());
+        }
+    }
+    panic!("the stream ended without an error")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_of_keepalives_ends_at_the_idle_timeout() {
+    // Pings (usage events, empty deltas) every second after a first byte: no answer bytes.
+    let p = Timed {
+        events: vec![(Duration::ZERO, StreamEvent::TextDelta("{\"na".into()))],
+        forever: Some((
+            Duration::from_secs(1),
+            StreamEvent::TextDelta(String::new()),
+        )),
+    };
+    let client = Client::new(p).idle_timeout(Duration::from_secs(30));
+    let (e, took) = until_error(&client).await;
+    assert!(matches!(e, Error::Timeout), "{e:?}");
+    assert!(
+        took >= Duration::from_secs(30) && took < Duration::from_secs(32),
+        "{took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trickling_stream_ends_at_the_total_deadline() {
+    // One answer byte every 5 s, for ever: never idle, never done.
+    let p = Timed {
+        events: vec![(
+            Duration::ZERO,
+            StreamEvent::TextDelta("{\"name\": \"".into()),
+        )],
+        forever: Some((Duration::from_secs(5), StreamEvent::TextDelta("a".into()))),
+    };
+    let client = Client::new(p).idle_timeout(Duration::from_secs(10));
+    let mut stream = client
+        .create_partial::<UserDetail>()
+        .stream_timeout(Duration::from_secs(60))
+        .user("x")
+        .send()
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let mut last = None;
+    while let Some(u) = stream.next().await {
+        last = Some(u);
+    }
+    assert!(matches!(last, Some(Err(Error::Timeout))), "{last:?}");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(59) && took <= Duration::from_secs(61),
+        "{took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_stream_ends_in_about_the_call_timeout_by_default() {
+    let p = Timed {
+        events: vec![(Duration::ZERO, StreamEvent::TextDelta("[".into()))],
+        forever: None,
+    };
+    let client = Client::new(p).timeout(Duration::from_secs(20));
+    let started = tokio::time::Instant::now();
+    let got: Vec<_> = client
+        .create_iterable::<UserDetail>()
+        .user("x")
+        .send()
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(matches!(&got[..], [Err(Error::Timeout)]), "{got:?}");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(20) && took < Duration::from_secs(21),
+        "{took:?}"
+    );
+
+    // With no timeout at all, a stall still ends (after the two-minute idle default).
+    let p = Timed {
+        events: vec![(Duration::ZERO, StreamEvent::TextDelta("[".into()))],
+        forever: None,
+    };
+    let client = Client::new(p);
+    let started = tokio::time::Instant::now();
+    let got: Vec<_> = client
+        .create_iterable::<UserDetail>()
+        .user("x")
+        .send()
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(matches!(&got[..], [Err(Error::Timeout)]), "{got:?}");
+    assert_eq!(started.elapsed().as_secs(), 120);
+}
