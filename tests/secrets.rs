@@ -152,3 +152,105 @@ async fn a_connection_error_does_not_show_the_key() {
     let logs = String::from_utf8(logs().0.lock().unwrap().clone()).unwrap();
     assert!(!logs.contains(SECRET), "the key is in the logs");
 }
+
+/// A hook that keeps every event it sees, printed.
+fn recorder() -> (
+    Arc<Mutex<Vec<String>>>,
+    impl Fn(&instructor::Event<'_>) + Send + Sync,
+) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    (seen, move |e: &instructor::Event<'_>| {
+        keep.lock().unwrap().push(format!("{e:?}"))
+    })
+}
+
+/// A server that echoes the key back: in a 401, a 429, a 500, a 200 that is not an answer,
+/// and in-band in a stream. The key is masked everywhere the error goes.
+#[tokio::test]
+async fn a_key_the_server_echoes_is_masked() {
+    use futures::StreamExt;
+    let sink = logs();
+    let echo = format!(r#"{{"error": {{"message": "invalid key {SECRET}", "code": 500}}}}"#);
+    let in_band = [
+        format!("data: {echo}\n\n"),
+        format!("event: error\ndata: {echo}\n\n"),
+        format!("{echo}\n"),
+    ];
+    let mut cases: Vec<(u16, String)> = [401, 429, 500, 400]
+        .into_iter()
+        .map(|s| (s, echo.clone()))
+        .collect();
+    cases.push((200, format!("not an answer: {SECRET}")));
+    cases.extend(in_band.iter().map(|b| (200, b.clone())));
+    for (status, body) in cases {
+        let server = MockServer::builder().start().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(status).set_body_raw(body.clone(), "application/json"),
+            )
+            .mount(&server)
+            .await;
+        for make in providers(&server.uri()) {
+            let provider = make();
+            let name = provider.name().to_owned();
+            let (seen, hook) = recorder();
+            let client = Client::from_shared(provider)
+                .model("m")
+                .max_retries(0)
+                .transport_retries(RetryPolicy {
+                    max_retries: 1,
+                    initial_backoff: std::time::Duration::from_millis(1),
+                    max_backoff: std::time::Duration::from_millis(1),
+                    ..RetryPolicy::default()
+                })
+                .hook(hook);
+            let whole = client.create::<UserDetail>().user("x").send().await;
+            let streamed = async {
+                let mut stream = client
+                    .create_partial::<UserDetail>()
+                    .user("x")
+                    .send()
+                    .await?;
+                while let Some(update) = stream.next().await {
+                    update?;
+                }
+                Ok::<_, instructor::Error>(())
+            }
+            .await;
+            for (how, err) in [("send", whole.err()), ("stream", streamed.err())] {
+                let case = format!("{name} {how}, HTTP {status}, {body}");
+                let Some(err) = err else {
+                    continue; // A body this provider reads as a (failed) answer.
+                };
+                let shown = format!("{err} {err:?}");
+                assert!(!shown.contains(SECRET), "{case}: {shown}");
+            }
+            let events = seen.lock().unwrap().join("\n");
+            assert!(
+                !events.contains(SECRET),
+                "{name}, HTTP {status}: hooks saw the key"
+            );
+        }
+    }
+    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("****"), "the failures were logged, masked");
+    assert!(!logs.contains(SECRET), "the key is in the logs");
+}
+
+/// Credentials in a base URL (userinfo, a query parameter) do not print.
+#[test]
+fn debug_hides_credentials_in_the_base_url() {
+    for url in [
+        format!("https://user:{SECRET}@host.example/v1"),
+        format!("https://host.example/v1?key={SECRET}"),
+        format!("https://{SECRET}@host.example/v1?alt=sse&token={SECRET}#{SECRET}"),
+    ] {
+        for make in providers(&url) {
+            let provider = make();
+            let debug = format!("{provider:?}");
+            assert!(!debug.contains(SECRET), "{}: {debug}", provider.name());
+            assert!(debug.contains("host.example/v1"), "{debug}");
+        }
+    }
+}

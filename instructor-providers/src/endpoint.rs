@@ -1,12 +1,17 @@
 //! What every HTTP provider holds besides its wire format: where to send, the key, extra
-//! headers, the HTTP client and a default model; and the setters that adjust them.
+//! headers, the HTTP client and a default model; the setters that adjust them; and the one
+//! exchange (whole or streamed) every provider goes through, where the key is scrubbed from
+//! every error before it leaves.
 
 use std::fmt;
 
-use instructor_core::Error;
+use futures::StreamExt;
+use instructor_core::{Error, EventStream, Response};
 use reqwest::header::HeaderMap;
 
-use crate::http::{parse_header, Http};
+use crate::events::Mapped;
+use crate::http::{parse_header, Http, Reply};
+use crate::scrub::{redact_url, Scrub};
 use crate::{ApiKey, HttpOptions};
 
 #[derive(Clone)]
@@ -25,7 +30,7 @@ pub(crate) struct Endpoint {
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(self.name)
-            .field("base_url", &self.base_url)
+            .field("base_url", &redact_url(&self.base_url))
             .field("api_key", &self.key)
             .field("extra_headers", &self.headers.keys().collect::<Vec<_>>())
             .field("default_model", &self.default_model)
@@ -93,38 +98,77 @@ impl Endpoint {
     }
 }
 
+/// How a streamed body is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// Server-sent events; the mapping gets each event's data.
+    Sse,
+    /// Newline-delimited JSON; the mapping gets each line.
+    Ndjson,
+}
+
 impl Endpoint {
+    /// The secrets this endpoint's errors must not show.
+    fn scrub(&self) -> Scrub {
+        Scrub::new(self.key.as_ref(), &self.headers, &self.base_url)
+    }
+
     /// POSTs `body` to `url`: a success body goes through `ok`, an error reply through
-    /// `fail`.
+    /// `fail`. The response and every error returned have the endpoint's secrets masked.
     pub async fn exchange(
         &self,
         url: &str,
         headers: &HeaderMap,
         body: Vec<u8>,
-        ok: fn(String) -> Result<instructor_core::Response, Error>,
-        fail: fn(crate::http::Reply) -> Error,
-    ) -> Result<instructor_core::Response, Error> {
-        let reply = self.http.post_json(url, headers, body).await?;
-        if (200..300).contains(&reply.status) {
-            ok(reply.body)
-        } else {
-            Err(fail(reply))
-        }
+        ok: fn(String) -> Result<Response, Error>,
+        fail: fn(Reply) -> Result<Response, Error>,
+    ) -> Result<Response, Error> {
+        let result = match self.http.post_json(url, headers, body).await {
+            Ok(reply) if (200..300).contains(&reply.status) => ok(reply.body),
+            Ok(reply) => fail(reply),
+            Err(e) => Err(e),
+        };
+        let scrub = self.scrub();
+        result
+            .map(|r| scrub.response(r))
+            .map_err(|e| scrub.error(e))
     }
 
-    /// POSTs `body` to `url` for a stream: the body's bytes, or the error reply through
-    /// `fail`.
-    pub async fn open(
+    /// POSTs `body` to `url` for a streamed answer: the body, framed as `framing`, each
+    /// item mapped by `map` until the item it marks as the end. An error reply goes through
+    /// `fail` (a reply that is really an answer is streamed whole). Every error, at the
+    /// start or in the stream, has the endpoint's secrets masked.
+    pub async fn stream(
         &self,
         url: &str,
         headers: &HeaderMap,
         body: Vec<u8>,
-        fail: fn(crate::http::Reply) -> Error,
-    ) -> Result<crate::sse::ByteStream, Error> {
-        self.http
-            .post_stream(url, headers, body)
-            .await?
-            .map_err(fail)
+        framing: Framing,
+        fail: fn(Reply) -> Result<Response, Error>,
+        mut map: impl FnMut(&str) -> Mapped + Send + 'static,
+    ) -> Result<EventStream, Error> {
+        let scrub = self.scrub();
+        let bytes = match self.http.post_stream(url, headers, body).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(reply)) => {
+                return fail(reply)
+                    .map(|r| crate::events::whole(scrub.response(r)))
+                    .map_err(|e| scrub.error(e))
+            }
+            Err(e) => return Err(scrub.error(e)),
+        };
+        let events = match framing {
+            Framing::Sse => crate::events::flat(
+                crate::sse::events(bytes).map(|e| e.map(|e| e.data)),
+                move |data: String| map(&data),
+            ),
+            Framing::Ndjson => {
+                crate::events::flat(crate::sse::ndjson(bytes), move |line: String| map(&line))
+            }
+        };
+        Ok(Box::pin(
+            events.map(move |item| item.map_err(|e| scrub.error(e))),
+        ))
     }
 }
 
@@ -169,6 +213,14 @@ macro_rules! endpoint_setters {
         }
 
         /// Uses the caller's own `reqwest` client (its pool, proxy and TLS settings).
+        ///
+        /// Build it with redirects to other origins disabled (a
+        /// `reqwest::redirect::Policy::custom` that stops when the origin changes, or
+        /// `Policy::none()`): its policy cannot be changed from here, and `reqwest` strips
+        /// only `Authorization` and cookies on such a redirect, so a key header
+        /// (`x-api-key`, `x-goog-api-key`) and, on 307 and 308, the prompt would reach the
+        /// other origin. An answer that came from another origin is still refused, as
+        /// `Error::Redirect` (with status 0, since the redirect followed is not known).
         pub fn http_client(mut self, client: reqwest::Client) -> Self {
             self.$($field).+.http = $crate::http::Http::with_client(client);
             self

@@ -1,7 +1,8 @@
 //! The HTTP layer every provider shares: one pooled `reqwest` client (rustls), JSON POSTs
 //! with bounded bodies and timeouts, and the mapping of HTTP failures to typed errors. A
 //! hostile or broken server cannot make a call hang past its timeouts, read more than the
-//! body limit into memory, or hand invalid UTF-8 to a parser.
+//! body limit into memory, hand invalid UTF-8 to a parser, send the key or the prompt to
+//! another origin by a redirect, or panic the caller with an absurd `Retry-After`.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -67,6 +68,7 @@ fn shared_client() -> Result<reqwest::Client, String> {
 
 fn build_client(options: &HttpOptions) -> Result<reqwest::Client, Error> {
     reqwest::Client::builder()
+        .redirect(crate::redirect::policy())
         .connect_timeout(options.connect_timeout)
         .read_timeout(options.read_timeout)
         .build()
@@ -115,6 +117,7 @@ impl Http {
             .send()
             .await
             .map_err(transport_error)?;
+        crate::redirect::check(url, &response)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = read_bounded(response, self.options.max_body_bytes).await?;
@@ -153,6 +156,7 @@ impl Http {
             .send()
             .await
             .map_err(transport_error)?;
+        crate::redirect::check(url, &response)?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             let headers = response.headers().clone();
@@ -198,11 +202,20 @@ async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<Vec
     Ok(body)
 }
 
-/// Maps a `reqwest` failure: timeouts are [`Error::Timeout`], the rest connection errors.
-/// The message never includes request headers.
+/// Maps a `reqwest` failure: timeouts are [`Error::Timeout`], too many redirects a
+/// (permanent) protocol error, the rest connection errors. The message never includes the
+/// URL or request headers.
 pub(crate) fn transport_error(e: reqwest::Error) -> Error {
     if e.is_timeout() {
         Error::Timeout
+    } else if e.is_redirect() {
+        Error::Protocol {
+            message: format!(
+                "the server redirected more than {} times",
+                crate::redirect::MAX_FOLLOWED
+            ),
+            raw: None,
+        }
     } else {
         Error::Connect {
             message: e.without_url().to_string(),
@@ -210,7 +223,21 @@ pub(crate) fn transport_error(e: reqwest::Error) -> Error {
     }
 }
 
+/// The longest wait a server's hint is taken at; a longer one is clamped to it (the
+/// client's retry budget then ends the retries at once).
+pub(crate) const MAX_RETRY_HINT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A server's wait in seconds as a duration: `None` for NaN, infinities and negative
+/// values, clamped to [`MAX_RETRY_HINT`]. Never panics, whatever the server sent.
+fn hint_from_secs(secs: f64) -> Option<Duration> {
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs).map_or(MAX_RETRY_HINT, |d| d.min(MAX_RETRY_HINT)))
+}
+
 /// `Retry-After` in any of the forms servers send: `retry-after-ms`, seconds, an HTTP date.
+/// Values that make no sense are ignored; absurdly long ones clamped.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let get = |name: &str| {
         headers
@@ -218,26 +245,31 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    let ms = get("retry-after-ms")
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|ms| hint_from_secs(ms / 1000.0));
+    if ms.is_some() {
+        return ms;
     }
     let value = get("retry-after")?;
     if let Ok(secs) = value.parse::<f64>() {
-        return Some(Duration::from_secs_f64(secs.max(0.0)));
+        return hint_from_secs(secs);
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
         when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_HINT),
     )
 }
 
-/// Parses a duration like Google's `"30s"` or `"1.5s"`.
+/// Parses a duration like Google's `"30s"` or `"1.5s"` (as [`retry_after`] does seconds).
 pub(crate) fn seconds_suffix(value: &str) -> Option<Duration> {
     value
+        .trim()
         .strip_suffix('s')
         .and_then(|n| n.parse::<f64>().ok())
-        .map(|n| Duration::from_secs_f64(n.max(0.0)))
+        .and_then(hint_from_secs)
 }
 
 /// Maps an error status to a typed error. `quota` says whether the body reports an
@@ -319,5 +351,38 @@ mod tests {
             "a date in the past means now"
         );
         assert_eq!(seconds_suffix("30s"), Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn hostile_retry_hints_neither_panic_nor_wait_forever() {
+        let day = Some(MAX_RETRY_HINT);
+        for (name, value, expected) in [
+            ("retry-after", "inf", None),
+            ("retry-after", "-inf", None),
+            ("retry-after", "NaN", None),
+            ("retry-after", "-5", None),
+            ("retry-after", "1e20", day),
+            ("retry-after", "1e300", day),
+            ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT", day),
+            ("retry-after-ms", "1e30", day),
+            ("retry-after-ms", "inf", None),
+            ("retry-after-ms", "NaN", None),
+            ("retry-after-ms", "-1", None),
+            ("retry-after-ms", "250", Some(Duration::from_millis(250))),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(name, HeaderValue::from_static(value));
+            assert_eq!(retry_after(&h), expected, "{name}: {value}");
+        }
+        for (value, expected) in [
+            ("1e30s", day),
+            ("infs", None),
+            ("NaNs", None),
+            ("-1s", None),
+            ("1.5s", Some(Duration::from_millis(1500))),
+            ("s", None),
+        ] {
+            assert_eq!(seconds_suffix(value), expected, "{value}");
+        }
     }
 }

@@ -17,6 +17,7 @@ mod anthropic;
 mod cohere;
 pub mod dialect;
 mod endpoint;
+mod events;
 mod fragments;
 mod from_provider;
 pub mod gbnf;
@@ -27,6 +28,8 @@ mod local;
 mod mistral;
 mod ollama;
 mod openai;
+mod redirect;
+mod scrub;
 mod secret;
 mod sse;
 

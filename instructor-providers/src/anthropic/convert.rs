@@ -7,6 +7,7 @@ use instructor_core::{
 use serde_json::Value;
 
 use super::wire::*;
+use crate::events::Mapped;
 use crate::http::{status_error, Reply};
 
 fn blocks(m: &instructor_core::Message) -> Vec<Block<'_>> {
@@ -111,9 +112,10 @@ pub(crate) fn response(body: String) -> Result<Response, Error> {
         }
     }
     let u = parsed.usage;
-    let input = u.input_tokens
-        + u.cache_creation_input_tokens.unwrap_or(0)
-        + u.cache_read_input_tokens.unwrap_or(0);
+    let input = u
+        .input_tokens
+        .saturating_add(u.cache_creation_input_tokens.unwrap_or(0))
+        .saturating_add(u.cache_read_input_tokens.unwrap_or(0));
     Ok(Response {
         text: (!text.is_empty()).then_some(text),
         tool_calls,
@@ -131,22 +133,30 @@ pub(crate) fn error(reply: Reply) -> Error {
     status_error(reply, quota, None)
 }
 
-/// Anthropic's named SSE events → neutral events. `tools` maps content-block indexes to
-/// tool-call indexes (text blocks take block indexes too).
-pub(crate) fn stream_events(
+/// Anthropic's named SSE events → neutral events; `message_stop` is the end. `tools` maps
+/// content-block indexes to tool-call indexes (text blocks take block indexes too).
+pub(crate) fn stream_events(data: &str, tools: &mut Vec<usize>) -> Mapped {
+    let v: Value = match serde_json::from_str(data) {
+        Ok(v) => v,
+        Err(e) => {
+            return Mapped::more(vec![Err(Error::Protocol {
+                message: format!("a stream event is not JSON: {e}"),
+                raw: Some(data.to_owned()),
+            })])
+        }
+    };
+    match v.get("type").and_then(Value::as_str) {
+        Some("message_stop") => Mapped::end(Vec::new()),
+        _ => Mapped::more(event(&v, data, tools)),
+    }
+}
+
+fn event(
+    v: &Value,
     data: &str,
     tools: &mut Vec<usize>,
 ) -> Vec<Result<instructor_core::StreamEvent, Error>> {
     use instructor_core::StreamEvent;
-    let v: Value = match serde_json::from_str(data) {
-        Ok(v) => v,
-        Err(e) => {
-            return vec![Err(Error::Protocol {
-                message: format!("a stream event is not JSON: {e}"),
-                raw: Some(data.to_owned()),
-            })]
-        }
-    };
     let block = v.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
     let tool_index = |tools: &Vec<usize>| tools.iter().position(|&b| b == block);
     match v.get("type").and_then(Value::as_str).unwrap_or("") {
@@ -159,7 +169,7 @@ pub(crate) fn stream_events(
             ]
             .iter()
             .filter_map(|k| u.get(*k).and_then(Value::as_u64))
-            .sum();
+            .fold(0u64, u64::saturating_add);
             vec![Ok(StreamEvent::Usage(Usage::new(input, 0)))]
         }
         "content_block_start" => {

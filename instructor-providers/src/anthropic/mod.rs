@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::endpoint::{endpoint_setters, Endpoint};
+use crate::endpoint::{endpoint_setters, Endpoint, Framing};
 use crate::http::key_header;
 
 const VERSION: &str = "2023-06-01";
@@ -122,7 +122,9 @@ impl Provider for Anthropic {
         let body = self.body(request, false)?;
         let url = format!("{}/messages", self.endpoint.base_url);
         self.endpoint
-            .exchange(&url, &headers, body, convert::response, convert::error)
+            .exchange(&url, &headers, body, convert::response, |r| {
+                Err(convert::error(r))
+            })
             .await
     }
 
@@ -130,14 +132,17 @@ impl Provider for Anthropic {
         let headers = self.headers()?;
         let body = self.body(request, true)?;
         let url = format!("{}/messages", self.endpoint.base_url);
-        let bytes = self
-            .endpoint
-            .open(&url, &headers, body, convert::error)
-            .await?;
         let mut tools = Vec::new();
-        Ok(crate::sse::flat(crate::sse::events(bytes), move |e| {
-            convert::stream_events(&e.data, &mut tools)
-        }))
+        self.endpoint
+            .stream(
+                &url,
+                &headers,
+                body,
+                Framing::Sse,
+                |r| Err(convert::error(r)),
+                move |data| convert::stream_events(data, &mut tools),
+            )
+            .await
     }
 }
 

@@ -6,6 +6,7 @@ use instructor_core::{
 use serde_json::Value;
 
 use super::wire::*;
+use crate::events::Mapped;
 use crate::http::{status_error, Reply};
 
 pub(crate) fn messages(request: &Request) -> Vec<WireMessage<'_>> {
@@ -95,30 +96,34 @@ pub(crate) fn error(reply: Reply) -> Error {
     status_error(reply, false, None)
 }
 
-/// Cohere v2's typed stream events → neutral events.
-pub(crate) fn stream_events(data: &str) -> Vec<Result<instructor_core::StreamEvent, Error>> {
+/// Cohere v2's typed stream events → neutral events; `message-end` is the end.
+pub(crate) fn stream_events(data: &str) -> Mapped {
     use instructor_core::StreamEvent;
     let v: Value = match serde_json::from_str(data) {
         Ok(v) => v,
         Err(e) => {
-            return vec![Err(Error::Protocol {
+            return Mapped::more(vec![Err(Error::Protocol {
                 message: format!("a stream event is not JSON: {e}"),
                 raw: Some(data.to_owned()),
-            })]
+            })])
         }
     };
     let index = v.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
     let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_owned);
     match v.get("type").and_then(Value::as_str).unwrap_or("") {
-        "content-delta" => text("/delta/message/content/text")
-            .map(|t| vec![Ok(StreamEvent::TextDelta(t))])
-            .unwrap_or_default(),
-        "tool-call-start" | "tool-call-delta" => vec![Ok(StreamEvent::ToolCallDelta {
-            index,
-            id: text("/delta/message/tool_calls/id"),
-            name: text("/delta/message/tool_calls/function/name"),
-            arguments: text("/delta/message/tool_calls/function/arguments").unwrap_or_default(),
-        })],
+        "content-delta" => Mapped::more(
+            text("/delta/message/content/text")
+                .map(|t| vec![Ok(StreamEvent::TextDelta(t))])
+                .unwrap_or_default(),
+        ),
+        "tool-call-start" | "tool-call-delta" => {
+            Mapped::more(vec![Ok(StreamEvent::ToolCallDelta {
+                index,
+                id: text("/delta/message/tool_calls/id"),
+                name: text("/delta/message/tool_calls/function/name"),
+                arguments: text("/delta/message/tool_calls/function/arguments").unwrap_or_default(),
+            })])
+        }
         "message-end" => {
             let tokens = v
                 .pointer("/delta/usage/tokens")
@@ -126,7 +131,7 @@ pub(crate) fn stream_events(data: &str) -> Vec<Result<instructor_core::StreamEve
                 .cloned()
                 .unwrap_or(Value::Null);
             let n = |k: &str| tokens.get(k).and_then(Value::as_f64).unwrap_or(0.0) as u64;
-            vec![
+            Mapped::end(vec![
                 Ok(StreamEvent::Usage(Usage::new(
                     n("input_tokens"),
                     n("output_tokens"),
@@ -134,8 +139,8 @@ pub(crate) fn stream_events(data: &str) -> Vec<Result<instructor_core::StreamEve
                 Ok(StreamEvent::Finish(finish_reason(
                     v.pointer("/delta/finish_reason").and_then(Value::as_str),
                 ))),
-            ]
+            ])
         }
-        _ => Vec::new(),
+        _ => Mapped::more(Vec::new()),
     }
 }

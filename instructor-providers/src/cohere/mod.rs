@@ -10,7 +10,7 @@ use std::fmt;
 use async_trait::async_trait;
 use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
 
-use crate::endpoint::{endpoint_setters, Endpoint};
+use crate::endpoint::{endpoint_setters, Endpoint, Framing};
 use crate::http::bearer_headers;
 
 /// Cohere v2 (`CO_API_KEY`). JSON-schema mode by default.
@@ -105,7 +105,9 @@ impl Provider for Cohere {
         let body = self.body(request, false)?;
         let url = format!("{}/chat", self.endpoint.base_url);
         self.endpoint
-            .exchange(&url, &headers, body, convert::response, convert::error)
+            .exchange(&url, &headers, body, convert::response, |r| {
+                Err(convert::error(r))
+            })
             .await
     }
 
@@ -114,12 +116,15 @@ impl Provider for Cohere {
         let headers = bearer_headers(key, &self.endpoint.headers)?;
         let body = self.body(request, true)?;
         let url = format!("{}/chat", self.endpoint.base_url);
-        let bytes = self
-            .endpoint
-            .open(&url, &headers, body, convert::error)
-            .await?;
-        Ok(crate::sse::flat(crate::sse::events(bytes), |e| {
-            convert::stream_events(&e.data)
-        }))
+        self.endpoint
+            .stream(
+                &url,
+                &headers,
+                body,
+                Framing::Sse,
+                |r| Err(convert::error(r)),
+                convert::stream_events,
+            )
+            .await
     }
 }

@@ -100,11 +100,15 @@ pub(crate) fn response(body: String) -> Result<Response, Error> {
         raw: Some(body.clone()),
     })?;
     let u = parsed.usage_metadata;
-    let output = u.candidates_token_count + u.thoughts_token_count;
+    let output = u
+        .candidates_token_count
+        .saturating_add(u.thoughts_token_count);
     let usage = Usage {
         input_tokens: u.prompt_token_count,
         output_tokens: output,
-        total_tokens: u.total_token_count.unwrap_or(u.prompt_token_count + output),
+        total_tokens: u
+            .total_token_count
+            .unwrap_or(u.prompt_token_count.saturating_add(output)),
         requests: 1,
     };
     let Some(candidate) = parsed.candidates.into_iter().next() else {
@@ -182,12 +186,10 @@ pub(crate) fn error(reply: Reply) -> Error {
 }
 
 /// One `alt=sse` chunk (a whole `GenerateContentResponse` fragment) → neutral events.
-/// Usage is cumulative in every chunk, so it is taken from the one that finishes.
-pub(crate) fn stream_events(
-    data: &str,
-    calls: &mut usize,
-) -> Vec<Result<instructor_core::StreamEvent, Error>> {
-    crate::sse::fragment_events(data, calls, response, |_, response| {
+/// Usage is cumulative in every chunk, so it is taken from the one that finishes, which is
+/// the end.
+pub(crate) fn stream_events(data: &str, calls: &mut usize) -> crate::events::Mapped {
+    crate::events::fragment_events(data, calls, response, |_, response| {
         response.finish_reason != FinishReason::Unknown
     })
 }

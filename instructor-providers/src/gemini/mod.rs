@@ -11,7 +11,7 @@ use std::fmt;
 use async_trait::async_trait;
 use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
 
-use crate::endpoint::{endpoint_setters, Endpoint};
+use crate::endpoint::{endpoint_setters, Endpoint, Framing};
 use crate::http::key_header;
 
 /// Gemini's native API (`GEMINI_API_KEY`). JSON-schema mode by default.
@@ -107,7 +107,9 @@ impl Provider for Gemini {
         let body = self.body(request)?;
         let url = format!("{}/models/{model}:generateContent", self.endpoint.base_url);
         self.endpoint
-            .exchange(&url, &headers, body, convert::response, convert::error)
+            .exchange(&url, &headers, body, convert::response, |r| {
+                Err(convert::error(r))
+            })
             .await
     }
 
@@ -119,14 +121,17 @@ impl Provider for Gemini {
             "{}/models/{model}:streamGenerateContent?alt=sse",
             self.endpoint.base_url
         );
-        let bytes = self
-            .endpoint
-            .open(&url, &headers, body, convert::error)
-            .await?;
         let mut calls = 0;
-        Ok(crate::sse::flat(crate::sse::events(bytes), move |e| {
-            convert::stream_events(&e.data, &mut calls)
-        }))
+        self.endpoint
+            .stream(
+                &url,
+                &headers,
+                body,
+                Framing::Sse,
+                |r| Err(convert::error(r)),
+                move |data| convert::stream_events(data, &mut calls),
+            )
+            .await
     }
 }
 

@@ -102,12 +102,10 @@ pub(crate) fn error(reply: Reply) -> Error {
     status_error(reply, false, None)
 }
 
-/// One NDJSON line of `/api/chat` → neutral events. Tool calls arrive whole.
-pub(crate) fn stream_events(
-    data: &str,
-    calls: &mut usize,
-) -> Vec<Result<instructor_core::StreamEvent, Error>> {
-    crate::sse::fragment_events(data, calls, response, |line, _| {
+/// One NDJSON line of `/api/chat` → neutral events; `done: true` is the end. Tool calls
+/// arrive whole.
+pub(crate) fn stream_events(data: &str, calls: &mut usize) -> crate::events::Mapped {
+    crate::events::fragment_events(data, calls, response, |line, _| {
         line.get("done").and_then(Value::as_bool) == Some(true)
     })
 }

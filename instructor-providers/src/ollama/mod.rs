@@ -10,7 +10,7 @@ use std::fmt;
 use async_trait::async_trait;
 use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
 
-use crate::endpoint::{endpoint_setters, Endpoint};
+use crate::endpoint::{endpoint_setters, Endpoint, Framing};
 use crate::http::bearer_headers;
 
 /// The Ollama host: `OLLAMA_HOST` (with `http://` added when it has no scheme), else
@@ -114,7 +114,9 @@ impl Provider for Ollama {
         let body = self.body(request, false)?;
         let url = format!("{}/api/chat", self.endpoint.base_url);
         self.endpoint
-            .exchange(&url, &headers, body, convert::response, convert::error)
+            .exchange(&url, &headers, body, convert::response, |r| {
+                Err(convert::error(r))
+            })
             .await
     }
 
@@ -123,13 +125,16 @@ impl Provider for Ollama {
         let headers = bearer_headers(key, &self.endpoint.headers)?;
         let body = self.body(request, true)?;
         let url = format!("{}/api/chat", self.endpoint.base_url);
-        let bytes = self
-            .endpoint
-            .open(&url, &headers, body, convert::error)
-            .await?;
         let mut calls = 0;
-        Ok(crate::sse::flat(crate::sse::ndjson(bytes), move |line| {
-            convert::stream_events(&line, &mut calls)
-        }))
+        self.endpoint
+            .stream(
+                &url,
+                &headers,
+                body,
+                Framing::Ndjson,
+                |r| Err(convert::error(r)),
+                move |line| convert::stream_events(line, &mut calls),
+            )
+            .await
     }
 }

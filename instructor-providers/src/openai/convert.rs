@@ -10,6 +10,7 @@ use instructor_core::{
 use serde_json::Value;
 
 use super::wire::*;
+use crate::events::Mapped;
 use crate::http::{status_error, Reply};
 
 /// An image as the `image_url` part expects it (a URL, or a `data:` URL for bytes).
@@ -106,7 +107,7 @@ pub(crate) fn usage(u: Option<WireUsage>) -> Usage {
             output_tokens: u.completion_tokens,
             total_tokens: u
                 .total_tokens
-                .unwrap_or(u.prompt_tokens + u.completion_tokens),
+                .unwrap_or(u.prompt_tokens.saturating_add(u.completion_tokens)),
             requests: 1,
         },
         None => Usage {
@@ -226,12 +227,17 @@ pub(crate) fn in_band_error(v: &Value) -> Option<Error> {
     })
 }
 
-/// One SSE `data:` payload of a Chat Completions stream → neutral events.
-pub(crate) fn stream_events(data: &str) -> Vec<Result<instructor_core::StreamEvent, Error>> {
-    use instructor_core::StreamEvent;
+/// One SSE `data:` payload of a Chat Completions stream → neutral events; `[DONE]` is the
+/// end.
+pub(crate) fn stream_events(data: &str) -> Mapped {
     if data.trim() == "[DONE]" {
-        return Vec::new();
+        return Mapped::end(Vec::new());
     }
+    Mapped::more(chunk_events(data))
+}
+
+fn chunk_events(data: &str) -> Vec<Result<instructor_core::StreamEvent, Error>> {
+    use instructor_core::StreamEvent;
     let v: Value = match serde_json::from_str(data) {
         Ok(v) => v,
         Err(e) => {

@@ -8,7 +8,7 @@ pub(crate) mod wire;
 
 use std::fmt;
 
-use crate::endpoint::{endpoint_setters, Endpoint};
+use crate::endpoint::{endpoint_setters, Endpoint, Framing};
 use crate::http::bearer_headers;
 use async_trait::async_trait;
 use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
@@ -426,12 +426,9 @@ impl Provider for OpenAi {
         let headers = bearer_headers(key, &self.endpoint.headers)?;
         let body = self.body(request, false)?;
         let url = format!("{}/chat/completions", self.endpoint.base_url);
-        let reply = self.endpoint.http.post_json(&url, &headers, body).await?;
-        if (200..300).contains(&reply.status) {
-            convert::response(reply.body)
-        } else {
-            convert::error(reply)
-        }
+        self.endpoint
+            .exchange(&url, &headers, body, convert::response, convert::error)
+            .await
     }
 
     async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
@@ -439,20 +436,17 @@ impl Provider for OpenAi {
         let headers = bearer_headers(key, &self.endpoint.headers)?;
         let body = self.body(request, true)?;
         let url = format!("{}/chat/completions", self.endpoint.base_url);
-        match self.endpoint.http.post_stream(&url, &headers, body).await? {
-            Ok(bytes) => Ok(crate::sse::flat(crate::sse::events(bytes), |e| {
-                convert::stream_events(&e.data)
-            })),
-            Err(reply) => match convert::error(reply) {
-                // A json_validate_failed body is an answer; stream it as one chunk.
-                Ok(response) => Ok(Box::pin(futures::stream::iter([
-                    Ok(instructor_core::StreamEvent::TextDelta(
-                        response.text.unwrap_or_default(),
-                    )),
-                    Ok(instructor_core::StreamEvent::Finish(response.finish_reason)),
-                ]))),
-                Err(e) => Err(e),
-            },
-        }
+        // A json_validate_failed error reply is an answer; `convert::error` makes it one,
+        // and it is streamed whole.
+        self.endpoint
+            .stream(
+                &url,
+                &headers,
+                body,
+                Framing::Sse,
+                convert::error,
+                convert::stream_events,
+            )
+            .await
     }
 }

@@ -1,0 +1,612 @@
+//! A hostile or broken server against every provider family: absurd retry hints,
+//! redirects to another origin, streams that go on after their end marker or stop before
+//! it, a whole answer where a stream was asked for, and token counts at `u64::MAX`. Every
+//! server listens on 127.0.0.1 only; every wait is bounded.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{jason, UserDetail};
+use futures::StreamExt;
+use instructor::providers::{Anthropic, Cohere, Gemini, Mistral, Ollama, OpenAi};
+use instructor::stream::Update;
+use instructor::{Client, Error, Mode, Provider, RetryPolicy};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use wiremock::matchers::{any, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A hang guard only: every case here ends in milliseconds when it works.
+const GUARD: Duration = Duration::from_secs(20);
+
+/// One quick transport retry, in a budget no clamped hint fits.
+fn one_quick_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 1,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(1),
+        max_elapsed: Duration::from_secs(30),
+    }
+}
+
+/// The provider families, each pointed at `url` (the server's root).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Family {
+    OpenAi,
+    Mistral,
+    Anthropic,
+    Gemini,
+    Cohere,
+    Ollama,
+}
+
+const FAMILIES: [Family; 6] = [
+    Family::OpenAi,
+    Family::Mistral,
+    Family::Anthropic,
+    Family::Gemini,
+    Family::Cohere,
+    Family::Ollama,
+];
+
+impl Family {
+    fn provider(self, url: &str) -> Arc<dyn Provider> {
+        const KEY: &str = "sk-test-key-0123456789";
+        match self {
+            Family::OpenAi => Arc::new(OpenAi::new().base_url(format!("{url}/v1")).api_key(KEY)),
+            Family::Mistral => Arc::new(Mistral::new().base_url(format!("{url}/v1")).api_key(KEY)),
+            Family::Anthropic => {
+                Arc::new(Anthropic::new().base_url(format!("{url}/v1")).api_key(KEY))
+            }
+            Family::Gemini => {
+                Arc::new(Gemini::new().base_url(format!("{url}/v1beta")).api_key(KEY))
+            }
+            Family::Cohere => Arc::new(Cohere::new().base_url(format!("{url}/v2")).api_key(KEY)),
+            Family::Ollama => Arc::new(Ollama::new().base_url(url)),
+        }
+    }
+
+    /// A client in a text mode every family has, so that one answer text fits all.
+    fn client(self, url: &str) -> Client {
+        Client::from_shared(self.provider(url))
+            .model("m")
+            .mode(Mode::Json)
+            .max_retries(0)
+            .transport_retries(RetryPolicy::none())
+    }
+
+    /// A complete streamed answer of `text`, with its end marker, as the family frames it.
+    fn stream(self, text: &str) -> String {
+        let t = serde_json::to_string(text).unwrap();
+        match self {
+            Family::OpenAi | Family::Mistral => format!(
+                "data: {{\"choices\": [{{\"index\": 0, \"delta\": {{\"content\": {t}}}, \"finish_reason\": null}}]}}\n\n\
+                 data: {{\"choices\": [{{\"index\": 0, \"delta\": {{}}, \"finish_reason\": \"stop\"}}]}}\n\n\
+                 data: {{\"choices\": [], \"usage\": {{\"prompt_tokens\": 5, \"completion_tokens\": 9, \"total_tokens\": 14}}}}\n\n\
+                 data: [DONE]\n\n"
+            ),
+            Family::Anthropic => format!(
+                "event: message_start\ndata: {{\"type\": \"message_start\", \"message\": {{\"usage\": {{\"input_tokens\": 5, \"output_tokens\": 1}}}}}}\n\n\
+                 event: content_block_delta\ndata: {{\"type\": \"content_block_delta\", \"index\": 0, \"delta\": {{\"type\": \"text_delta\", \"text\": {t}}}}}\n\n\
+                 event: message_delta\ndata: {{\"type\": \"message_delta\", \"delta\": {{\"stop_reason\": \"end_turn\"}}, \"usage\": {{\"output_tokens\": 9}}}}\n\n\
+                 event: message_stop\ndata: {{\"type\": \"message_stop\"}}\n\n"
+            ),
+            Family::Gemini => format!(
+                "data: {{\"candidates\": [{{\"content\": {{\"role\": \"model\", \"parts\": [{{\"text\": {t}}}]}}, \"index\": 0}}]}}\n\n\
+                 data: {{\"candidates\": [{{\"content\": {{\"role\": \"model\", \"parts\": [{{\"text\": \"\"}}]}}, \"index\": 0, \"finishReason\": \"STOP\"}}], \"usageMetadata\": {{\"promptTokenCount\": 5, \"candidatesTokenCount\": 9, \"totalTokenCount\": 14}}}}\n\n"
+            ),
+            Family::Cohere => format!(
+                "event: content-delta\ndata: {{\"type\": \"content-delta\", \"index\": 0, \"delta\": {{\"message\": {{\"content\": {{\"text\": {t}}}}}}}}}\n\n\
+                 event: message-end\ndata: {{\"type\": \"message-end\", \"delta\": {{\"finish_reason\": \"COMPLETE\", \"usage\": {{\"tokens\": {{\"input_tokens\": 5, \"output_tokens\": 9}}}}}}}}\n\n"
+            ),
+            Family::Ollama => format!(
+                "{{\"model\": \"m\", \"message\": {{\"role\": \"assistant\", \"content\": {t}}}, \"done\": false}}\n\
+                 {{\"model\": \"m\", \"message\": {{\"role\": \"assistant\", \"content\": \"\"}}, \"done\": true, \"done_reason\": \"stop\", \"prompt_eval_count\": 5, \"eval_count\": 9}}\n"
+            ),
+        }
+    }
+
+    /// The same answer cut off before its finish reason and end marker.
+    fn truncated(self, text: &str) -> String {
+        let whole = self.stream(text);
+        let cut = match self {
+            Family::Ollama => whole.find('\n').unwrap() + 1,
+            _ => whole.find("\n\n").unwrap() + 2,
+        };
+        let first = &whole[..cut];
+        match self {
+            // Anthropic's first event is message_start; keep the text delta too.
+            Family::Anthropic => {
+                let second = whole[cut..].find("\n\n").unwrap() + 2;
+                whole[..cut + second].to_owned()
+            }
+            _ => first.to_owned(),
+        }
+    }
+
+    /// What the server sends after its end marker: an in-band error, or garbage.
+    fn late_error(self) -> &'static str {
+        match self {
+            Family::OpenAi | Family::Mistral => {
+                "data: {\"error\": {\"message\": \"late\", \"type\": \"server_error\", \"code\": 500}}\n\n"
+            }
+            Family::Anthropic => {
+                "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"late\"}}\n\n"
+            }
+            Family::Gemini => "data: {\"error\": {\"code\": 500, \"message\": \"late\"}}\n\n",
+            Family::Cohere => "data: not json at all\n\n",
+            Family::Ollama => "{\"error\": \"late\"}\n",
+        }
+    }
+
+    /// A whole, non-streamed answer of `text` in the family's shape.
+    fn whole(self, text: &str) -> String {
+        match self {
+            Family::OpenAi | Family::Mistral => json!({
+                "id": "c", "object": "chat.completion", "model": "m",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14}
+            }),
+            Family::Anthropic => json!({
+                "id": "msg", "type": "message", "role": "assistant", "model": "m",
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                "usage": {"input_tokens": 5, "output_tokens": 9}
+            }),
+            Family::Gemini => json!({
+                "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+                "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 9, "totalTokenCount": 14}
+            }),
+            Family::Cohere => json!({
+                "id": "c", "finish_reason": "COMPLETE",
+                "message": {"role": "assistant", "content": [{"type": "text", "text": text}]},
+                "usage": {"tokens": {"input_tokens": 5, "output_tokens": 9}}
+            }),
+            Family::Ollama => json!({
+                "model": "m", "message": {"role": "assistant", "content": text},
+                "done": true, "done_reason": "stop", "prompt_eval_count": 5, "eval_count": 9
+            }),
+        }
+        .to_string()
+    }
+}
+
+const JASON: &str = r#"{"name": "Jason", "age": 30}"#;
+
+/// A server answering every request with `status` and `body`.
+async fn serve(status: u16, body: String) -> MockServer {
+    let server = MockServer::builder().start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(status).set_body_raw(body, "application/json"))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The final value of a partial stream, or its first error.
+async fn partial(client: &Client) -> Result<UserDetail, Error> {
+    let run = async {
+        let mut stream = client
+            .create_partial::<UserDetail>()
+            .user("Jason is 30")
+            .send()
+            .await?;
+        while let Some(update) = stream.next().await {
+            if let Update::Complete { value, .. } = update? {
+                return Ok(value);
+            }
+        }
+        panic!("the stream ended with neither a value nor an error")
+    };
+    tokio::time::timeout(GUARD, run).await.expect("hang guard")
+}
+
+async fn whole(client: &Client) -> Result<UserDetail, Error> {
+    let run = client.create::<UserDetail>().user("Jason is 30").send();
+    tokio::time::timeout(GUARD, run).await.expect("hang guard")
+}
+
+// 1. Retry hints.
+
+#[tokio::test]
+async fn absurd_retry_after_headers_neither_panic_nor_wait() {
+    // (header, value, whether the hint is kept, clamped)
+    let cases = [
+        ("retry-after", "inf", false),
+        ("retry-after", "-inf", false),
+        ("retry-after", "NaN", false),
+        ("retry-after", "-5", false),
+        ("retry-after", "1e20", true),
+        ("retry-after", "1e300", true),
+        ("retry-after-ms", "1e30", true),
+        ("retry-after-ms", "inf", false),
+        ("retry-after-ms", "NaN", false),
+    ];
+    for family in [Family::OpenAi, Family::Anthropic, Family::Gemini] {
+        for (name, value, clamped) in cases {
+            for stream in [false, true] {
+                let server = MockServer::builder().start().await;
+                Mock::given(any())
+                    .respond_with(
+                        ResponseTemplate::new(429)
+                            .insert_header(name, value)
+                            .set_body_string("slow down"),
+                    )
+                    .mount(&server)
+                    .await;
+                let client = family
+                    .client(&server.uri())
+                    .transport_retries(one_quick_retry());
+                let result = if stream {
+                    partial(&client).await
+                } else {
+                    whole(&client).await
+                };
+                let case = format!("{family:?} {name}: {value}, stream {stream}");
+                let Err(Error::RateLimited { retry_after, .. }) = result else {
+                    panic!("{case}: {result:?}")
+                };
+                let requests = server.received_requests().await.unwrap().len();
+                if clamped {
+                    let wait = retry_after.unwrap_or_else(|| panic!("{case}: no hint"));
+                    assert!(wait >= Duration::from_secs(3600), "{case}: {wait:?}");
+                    assert_eq!(
+                        requests, 1,
+                        "{case}: a wait past the budget ends the retries"
+                    );
+                } else {
+                    assert_eq!(retry_after, None, "{case}");
+                    assert_eq!(requests, 2, "{case}: retried after the usual backoff");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn absurd_gemini_retry_delays_neither_panic_nor_wait() {
+    for (status, delay, clamped) in [
+        (429, "1e30s", true),
+        (429, "infs", false),
+        (429, "NaNs", false),
+        (429, "-3s", false),
+        (500, "infs", false),
+        (500, "1e30s", false),
+        (400, "infs", false),
+    ] {
+        for stream in [false, true] {
+            let body = json!({"error": {"code": status, "message": "hostile", "status": "X",
+                "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]}});
+            let server = serve(status, body.to_string()).await;
+            let client = Family::Gemini
+                .client(&server.uri())
+                .transport_retries(one_quick_retry());
+            let result = if stream {
+                partial(&client).await
+            } else {
+                whole(&client).await
+            };
+            let case = format!("{status} {delay}, stream {stream}");
+            let requests = server.received_requests().await.unwrap().len();
+            match result {
+                Err(Error::RateLimited { retry_after, .. }) => {
+                    assert_eq!(status, 429, "{case}");
+                    if clamped {
+                        assert!(retry_after.unwrap() >= Duration::from_secs(3600), "{case}");
+                        assert_eq!(requests, 1, "{case}");
+                    } else {
+                        assert_eq!(retry_after, None, "{case}");
+                        assert_eq!(requests, 2, "{case}");
+                    }
+                }
+                Err(Error::Http { status: s, .. }) => {
+                    assert_eq!(s, status, "{case}");
+                    let expected = if status == 500 { 2 } else { 1 };
+                    assert_eq!(requests, expected, "{case}");
+                }
+                other => panic!("{case}: {other:?}"),
+            }
+        }
+    }
+}
+
+// 2. Redirects.
+
+#[tokio::test]
+async fn redirects_to_another_origin_are_not_followed() {
+    let other = serve(200, "{}".to_owned()).await;
+    let target = other
+        .uri()
+        .replacen("http://", "http://user:pw-0123456789@", 1);
+    for family in FAMILIES {
+        for status in [301, 302, 303, 307, 308] {
+            for stream in [false, true] {
+                let first = MockServer::builder().start().await;
+                Mock::given(any())
+                    .respond_with(ResponseTemplate::new(status).insert_header(
+                        "location",
+                        format!("{target}/elsewhere?key=sk-leak-0123456789#frag").as_str(),
+                    ))
+                    .mount(&first)
+                    .await;
+                let client = family.client(&first.uri());
+                let result = if stream {
+                    partial(&client).await
+                } else {
+                    whole(&client).await
+                };
+                let case = format!("{family:?} {status}, stream {stream}");
+                let Err(Error::Redirect {
+                    status: s,
+                    location,
+                }) = &result
+                else {
+                    panic!("{case}: {result:?}")
+                };
+                assert_eq!(*s, status, "{case}");
+                assert_eq!(location, &format!("{}/elsewhere", other.uri()), "{case}");
+                let shown = format!("{} {:?}", result.as_ref().unwrap_err(), result);
+                assert!(
+                    !shown.contains("sk-leak") && !shown.contains("pw-0123456789"),
+                    "{case}: {shown}"
+                );
+                assert_eq!(first.received_requests().await.unwrap().len(), 1, "{case}");
+            }
+        }
+    }
+    assert!(
+        other.received_requests().await.unwrap().is_empty(),
+        "the other origin received nothing: no key, no prompt"
+    );
+}
+
+#[tokio::test]
+async fn same_origin_redirects_are_followed() {
+    let server = MockServer::builder().start().await;
+    Mock::given(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/moved/chat"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/moved/chat"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(Family::OpenAi.whole(JASON), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let client = Family::OpenAi.client(&server.uri());
+    assert_eq!(whole(&client).await.unwrap(), jason());
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[0].body, requests[1].body,
+        "307 sends the body again"
+    );
+
+    // A same-origin loop ends, with a typed error.
+    let server = MockServer::builder().start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/again"))
+        .mount(&server)
+        .await;
+    let err = whole(&Family::OpenAi.client(&server.uri()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol { message, .. } if message.contains("redirected")),
+        "{err:?}"
+    );
+    assert!(server.received_requests().await.unwrap().len() <= 6);
+}
+
+// 3. Stream ends.
+
+#[tokio::test]
+async fn a_late_error_after_the_end_marker_is_not_read() {
+    for family in FAMILIES {
+        let body = family.stream(JASON) + family.late_error();
+        let server = serve(200, body).await;
+        let result = partial(&family.client(&server.uri())).await;
+        assert_eq!(result.unwrap(), jason(), "{family:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_cut_before_its_finish_is_an_error() {
+    for family in FAMILIES {
+        let server = serve(200, family.truncated(JASON)).await;
+        let result = partial(&family.client(&server.uri())).await;
+        assert!(
+            matches!(&result, Err(Error::Protocol { message, .. }) if message.contains("ended before")),
+            "{family:?}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_finished_stream_without_its_end_marker_is_fine() {
+    // Some compatible servers omit `[DONE]` after the finish reason and usage.
+    let body = Family::OpenAi.stream(JASON).replace("data: [DONE]\n\n", "");
+    let server = serve(200, body).await;
+    let result = partial(&Family::OpenAi.client(&server.uri())).await;
+    assert_eq!(result.unwrap(), jason());
+}
+
+/// A server on 127.0.0.1 that answers one request with `body` as one chunk of a chunked
+/// response, never sends the last chunk, and holds the connection until the client drops
+/// it (or a minute passes). The receiver says whether the client dropped it.
+async fn held_open(body: String) -> (String, oneshot::Receiver<bool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the request was complete");
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |n| n.trim().parse().unwrap());
+                if request.len() >= end + 4 + length {
+                    break;
+                }
+            }
+        }
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+        let chunk = format!("{:x}\r\n{body}\r\n", body.len());
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket.write_all(chunk.as_bytes()).await.unwrap();
+        let closed = loop {
+            match tokio::time::timeout(Duration::from_secs(60), socket.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break true,
+                Ok(Ok(_)) => continue,
+                Err(_) => break false,
+            }
+        };
+        let _ = tx.send(closed);
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn a_server_that_holds_the_connection_after_the_end_marker_does_not_hang() {
+    for family in FAMILIES {
+        let (url, closed) = held_open(family.stream(JASON)).await;
+        let client = family.client(&url);
+        let result = partial(&client).await;
+        assert_eq!(result.unwrap(), jason(), "{family:?}");
+        let closed = tokio::time::timeout(GUARD, closed).await;
+        assert!(
+            matches!(closed, Ok(Ok(true))),
+            "{family:?}: the connection was dropped"
+        );
+    }
+}
+
+#[tokio::test]
+async fn iterable_items_end_at_the_end_marker_too() {
+    let answer = r#"{"items": [{"name": "A", "age": 1}, {"name": "B", "age": 2}]}"#;
+    for family in [Family::OpenAi, Family::Ollama] {
+        let (url, _closed) = held_open(family.stream(answer)).await;
+        let client = family.client(&url);
+        let run = async {
+            client
+                .create_iterable::<UserDetail>()
+                .user("A is 1, B is 2")
+                .send()
+                .await
+                .unwrap()
+                .collect::<Vec<_>>()
+                .await
+        };
+        let items = tokio::time::timeout(GUARD, run).await.expect("hang guard");
+        let names: Vec<String> = items.into_iter().map(|i| i.unwrap().name).collect();
+        assert_eq!(names, ["A", "B"], "{family:?}");
+    }
+}
+
+// 5. A server that ignores `stream: true`.
+
+#[tokio::test]
+async fn a_whole_answer_where_a_stream_was_asked_is_named() {
+    for family in [
+        Family::OpenAi,
+        Family::Mistral,
+        Family::Anthropic,
+        Family::Gemini,
+        Family::Cohere,
+    ] {
+        let body = family.whole(JASON);
+        for body in [body.clone(), pretty(&body)] {
+            let server = serve(200, body).await;
+            let result = partial(&family.client(&server.uri())).await;
+            let Err(Error::Protocol {
+                message,
+                raw: Some(raw),
+            }) = &result
+            else {
+                panic!("{family:?}: {result:?}")
+            };
+            assert!(message.contains("non-streamed"), "{family:?}: {message}");
+            assert!(raw.contains("Jason"), "{family:?}: the body is kept: {raw}");
+        }
+    }
+    // Ollama's whole answer is a valid one-line stream: it just works.
+    let server = serve(200, Family::Ollama.whole(JASON)).await;
+    assert_eq!(
+        partial(&Family::Ollama.client(&server.uri()))
+            .await
+            .unwrap(),
+        jason()
+    );
+}
+
+fn pretty(json: &str) -> String {
+    serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(json).unwrap()).unwrap()
+}
+
+// 7. Token counts.
+
+#[tokio::test]
+async fn token_counts_at_the_limit_saturate() {
+    let max = u64::MAX;
+    let cases = [
+        (
+            Family::OpenAi,
+            json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": JASON}, "finish_reason": "stop"}],
+                   "usage": {"prompt_tokens": max, "completion_tokens": max}}),
+        ),
+        (
+            Family::Anthropic,
+            json!({"id": "m", "type": "message", "role": "assistant", "content": [{"type": "text", "text": JASON}],
+                   "stop_reason": "end_turn",
+                   "usage": {"input_tokens": max, "output_tokens": max, "cache_creation_input_tokens": max, "cache_read_input_tokens": max}}),
+        ),
+        (
+            Family::Gemini,
+            json!({"candidates": [{"content": {"role": "model", "parts": [{"text": JASON}]}, "finishReason": "STOP"}],
+                   "usageMetadata": {"promptTokenCount": max, "candidatesTokenCount": max, "thoughtsTokenCount": max}}),
+        ),
+        (
+            Family::Ollama,
+            json!({"model": "m", "message": {"role": "assistant", "content": JASON}, "done": true,
+                   "done_reason": "stop", "prompt_eval_count": max, "eval_count": max}),
+        ),
+    ];
+    for (family, body) in cases {
+        let server = serve(200, body.to_string()).await;
+        let client = family.client(&server.uri());
+        let (user, completion) = client
+            .create::<UserDetail>()
+            .user("x")
+            .send_with_completion()
+            .await
+            .unwrap_or_else(|e| panic!("{family:?}: {e:?}"));
+        assert_eq!(user, jason());
+        assert_eq!(completion.usage.total_tokens, max, "{family:?}");
+    }
+
+    // Streamed: Anthropic sums its input counts in `message_start`.
+    let body = Family::Anthropic.stream(JASON).replace(
+        "\"input_tokens\": 5, \"output_tokens\": 1",
+        &format!("\"input_tokens\": {max}, \"cache_creation_input_tokens\": {max}, \"cache_read_input_tokens\": {max}"),
+    );
+    let server = serve(200, body).await;
+    assert_eq!(
+        partial(&Family::Anthropic.client(&server.uri()))
+            .await
+            .unwrap(),
+        jason()
+    );
+}
