@@ -50,12 +50,16 @@ pub enum Error {
     Timeout,
 
     /// The server redirected the request to another origin (scheme, host or port). Model
-    /// APIs do not redirect in normal use, so neither the key nor the prompt is sent there.
-    #[error("the server redirected (HTTP {status}) to another origin, {location}; the request was not followed there")]
+    /// APIs do not redirect in normal use, so neither the key nor the prompt is sent there by
+    /// the providers' own HTTP clients. (A caller-supplied `reqwest` client follows redirects
+    /// by its own policy; when its answer comes from another origin, this error names it
+    /// with `status` 0, the redirect status being unknown.)
+    #[error("the server redirected{} to another origin, {location}; the answer from there is not used", if *status == 0 { String::new() } else { format!(" (HTTP {status})") })]
     Redirect {
-        /// The redirect status (301, 302, 303, 307 or 308).
+        /// The redirect status (301, 302, 303, 307 or 308), or 0 when a caller-supplied
+        /// client followed the redirect and the status is unknown.
         status: u16,
-        /// Where it pointed, without credentials or query string.
+        /// Where it pointed, without credentials, query string or fragment.
         location: String,
     },
 
@@ -242,9 +246,8 @@ impl Error {
     /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Http { status, .. }
-            | Error::QuotaExhausted { status, .. }
-            | Error::Redirect { status, .. } => Some(*status),
+            Error::Http { status, .. } | Error::QuotaExhausted { status, .. } => Some(*status),
+            Error::Redirect { status, .. } => (*status != 0).then_some(*status),
             Error::RateLimited { .. } => Some(429),
             _ => None,
         }

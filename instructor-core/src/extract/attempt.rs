@@ -89,6 +89,8 @@ pub(crate) fn judge<T: Instruct>(
         Ok((value, raw, repairs)) => match value.validate() {
             Ok(()) => Verdict::Done { value, repairs },
             Err(errors) => {
+                // The rejected value goes before its raw text is copied for the re-ask.
+                drop(value);
                 let errors = as_seen_by_model(errors, schema.wrapped);
                 for h in hooks {
                     h.on_event(&Event::ValidationError {

@@ -139,53 +139,12 @@ fn decode_error(e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Tracks the JSON text as it is produced, to stop as soon as the root value closes.
-#[derive(Default)]
-struct JsonEnd {
-    depth: usize,
-    started: bool,
-    in_string: bool,
-    escaped: bool,
-}
-
-impl JsonEnd {
-    /// Feeds text; true once the first top-level object or array has closed.
-    fn feed(&mut self, text: &str) -> bool {
-        for b in text.bytes() {
-            if self.in_string {
-                match b {
-                    _ if self.escaped => self.escaped = false,
-                    b'\\' => self.escaped = true,
-                    b'"' => self.in_string = false,
-                    _ => {}
-                }
-                continue;
-            }
-            match b {
-                b'"' => self.in_string = true,
-                b'{' | b'[' => {
-                    self.depth += 1;
-                    self.started = true;
-                }
-                b'}' | b']' => {
-                    self.depth = self.depth.saturating_sub(1);
-                    if self.started && self.depth == 0 {
-                        return true;
-                    }
-                }
-                _ => {}
-            }
-        }
-        false
-    }
-}
-
 /// Output state of one generation: text decoding, stop conditions, counts.
 struct Output<'a> {
     model: &'a LlamaModel,
     pending_bytes: Vec<u8>,
     text: String,
-    json: Option<JsonEnd>,
+    json: Option<instructor_core::json::ValueEnd>,
     stop: &'a [String],
     generated: u32,
     max_tokens: u32,
@@ -318,7 +277,10 @@ fn generate(
         model,
         pending_bytes: Vec::new(),
         text: String::new(),
-        json: job.grammar.as_ref().map(|_| JsonEnd::default()),
+        json: job
+            .grammar
+            .as_ref()
+            .map(|_| instructor_core::json::ValueEnd::default()),
         stop: &job.stop,
         generated: 0,
         max_tokens,
@@ -379,7 +341,7 @@ mod tests {
 
     #[test]
     fn json_end_ignores_braces_in_strings() {
-        let mut j = JsonEnd::default();
+        let mut j = instructor_core::json::ValueEnd::default();
         assert!(!j.feed(r#"{"a": "}{\"", "b": [1, "]""#));
         assert!(j.feed(r#"]}"#));
     }
