@@ -217,5 +217,6 @@ fn dummy_request() -> Request {
         max_tokens: None,
         seed: None,
         stop: Vec::new(),
+        extra: None,
     }
 }

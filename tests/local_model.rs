@@ -224,6 +224,7 @@ async fn streaming_yields_the_same_text() {
         max_tokens: Some(64),
         seed: None,
         stop: Vec::new(),
+        extra: None,
     };
     let mut stream = model.stream(&request).await.unwrap();
     let mut text = String::new();

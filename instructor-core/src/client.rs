@@ -6,6 +6,31 @@ use std::time::Duration;
 
 use crate::{Create, Hook, Instruct, Mode, Provider, RetryPolicy};
 
+/// Sampling settings the core passes through to the provider untouched.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Sampling {
+    pub top_p: Option<f32>,
+    pub seed: Option<u64>,
+    pub stop: Vec<String>,
+    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Sampling {
+    /// Sets `extra` from a JSON value; anything but an object is kept as a configuration
+    /// error for the call to report.
+    pub fn set_extra(&mut self, extra: serde_json::Value) -> Result<(), crate::Error> {
+        match extra {
+            serde_json::Value::Object(map) => {
+                self.extra = Some(map);
+                Ok(())
+            }
+            other => Err(crate::Error::Config(format!(
+                "`extra` must be a JSON object to merge into the request body, not {other}"
+            ))),
+        }
+    }
+}
+
 /// Defaults every call starts from.
 #[derive(Clone)]
 pub(crate) struct Settings {
@@ -14,6 +39,8 @@ pub(crate) struct Settings {
     pub max_retries: u32,
     pub temperature: Option<f32>,
     pub max_tokens: Option<u32>,
+    pub sampling: Sampling,
+    pub config_error: Option<String>,
     pub timeout: Option<Duration>,
     pub stream_timeout: Option<Duration>,
     pub idle_timeout: Option<Duration>,
@@ -29,6 +56,8 @@ impl Default for Settings {
             max_retries: 2,
             temperature: None,
             max_tokens: None,
+            sampling: Sampling::default(),
+            config_error: None,
             timeout: None,
             stream_timeout: None,
             idle_timeout: None,
@@ -161,6 +190,56 @@ impl Client {
     /// ```
     pub fn max_tokens(self, max_tokens: u32) -> Self {
         self.with(|s| s.max_tokens = Some(max_tokens))
+    }
+
+    /// The default nucleus-sampling mass (`top_p`).
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.top_p(0.9);
+    /// # let _ = c;
+    /// ```
+    pub fn top_p(self, top_p: f32) -> Self {
+        self.with(|s| s.sampling.top_p = Some(top_p))
+    }
+
+    /// The default sampling seed, for providers that take one (repeatable answers).
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.seed(42);
+    /// # let _ = c;
+    /// ```
+    pub fn seed(self, seed: u64) -> Self {
+        self.with(|s| s.sampling.seed = Some(seed))
+    }
+
+    /// Default stop sequences.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.stop(["\n\n", "END"]);
+    /// # let _ = c;
+    /// ```
+    pub fn stop<S: Into<String>>(self, stop: impl IntoIterator<Item = S>) -> Self {
+        let stop: Vec<String> = stop.into_iter().map(Into::into).collect();
+        self.with(|s| s.sampling.stop = stop)
+    }
+
+    /// An object merged over every request body the provider sends, for parameters this
+    /// crate does not model (its members replace the body's members of the same name). A
+    /// value that is not an object makes every call fail with a configuration error; a
+    /// provider without a request body (the local model) rejects a non-empty one.
+    ///
+    /// ```
+    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
+    /// let c = c.extra(serde_json::json!({"logprobs": true}));
+    /// # let _ = c;
+    /// ```
+    pub fn extra(self, extra: serde_json::Value) -> Self {
+        self.with(|s| {
+            s.config_error = s.sampling.set_extra(extra).err().map(|e| e.to_string());
+        })
     }
 
     /// A limit on each model call (each transport try); past it the call is

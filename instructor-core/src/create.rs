@@ -37,6 +37,10 @@ pub struct Create<'c, T, K = One> {
     max_retries: Option<u32>,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
+    top_p: Option<f32>,
+    seed: Option<u64>,
+    stop: Option<Vec<String>>,
+    extra: Option<Result<serde_json::Map<String, serde_json::Value>, Error>>,
     limits: crate::stream::Limits,
     stream_timeout: Option<std::time::Duration>,
     idle_timeout: Option<std::time::Duration>,
@@ -63,6 +67,10 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
             max_retries: None,
             temperature: None,
             max_tokens: None,
+            top_p: None,
+            seed: None,
+            stop: None,
+            extra: None,
             limits: crate::stream::Limits::default(),
             stream_timeout: None,
             idle_timeout: None,
@@ -143,9 +151,84 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
         self
     }
 
-    pub(crate) fn into_call(self) -> (&'c Client, Call, Vec<Message>) {
+    /// Nucleus sampling for this call.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create::<String>().top_p(0.5);
+    /// # let _ = call;
+    /// ```
+    pub fn top_p(mut self, top_p: f32) -> Self {
+        self.top_p = Some(top_p);
+        self
+    }
+
+    /// A sampling seed for this call.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create::<String>().seed(7);
+    /// # let _ = call;
+    /// ```
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Stop sequences for this call (replacing the client's).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create::<String>().stop(["END"]);
+    /// # let _ = call;
+    /// ```
+    pub fn stop<S: Into<String>>(mut self, stop: impl IntoIterator<Item = S>) -> Self {
+        self.stop = Some(stop.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// An object merged over this call's request body (replacing the client's `extra`); see
+    /// [`Client::extra`].
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create::<String>().extra(serde_json::json!({"top_k": 20}));
+    /// # let _ = call;
+    /// ```
+    pub fn extra(mut self, extra: serde_json::Value) -> Self {
+        let mut sampling = crate::client::Sampling::default();
+        self.extra = Some(
+            sampling
+                .set_extra(extra)
+                .map(|()| sampling.extra.unwrap_or_default()),
+        );
+        self
+    }
+
+    pub(crate) fn into_call(self) -> Result<(&'c Client, Call, Vec<Message>), Error> {
         let s = self.client.settings();
+        if let Some(e) = &s.config_error {
+            return Err(Error::Config(e.clone()));
+        }
+        let mut sampling = s.sampling.clone();
+        if let Some(top_p) = self.top_p {
+            sampling.top_p = Some(top_p);
+        }
+        if let Some(seed) = self.seed {
+            sampling.seed = Some(seed);
+        }
+        if let Some(stop) = self.stop {
+            sampling.stop = stop;
+        }
+        if let Some(extra) = self.extra {
+            sampling.extra = Some(extra?);
+        }
         let call = Call {
+            sampling,
             model: self.model.or_else(|| s.model.clone()),
             mode: self.mode.or(s.mode),
             max_retries: self.max_retries.unwrap_or(s.max_retries),
@@ -163,7 +246,7 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
                 .or(s.timeout)
                 .unwrap_or(DEFAULT_IDLE_TIMEOUT),
         };
-        (self.client, call, self.messages)
+        Ok((self.client, call, self.messages))
     }
 }
 
@@ -257,8 +340,11 @@ impl<'c, T: Instruct> Create<'c, T, crate::create::Items> {
 impl<'c, T: Instruct> Create<'c, T, One> {
     /// Runs the extraction and returns the validated value.
     pub fn send(self) -> impl Future<Output = Result<T, Error>> + Send + 'c {
-        let (client, call, messages) = self.into_call();
-        async move { run::<T>(client, call, messages).await.map(|(v, _)| v) }
+        let call = self.into_call();
+        async move {
+            let (client, call, messages) = call?;
+            run::<T>(client, call, messages).await.map(|(v, _)| v)
+        }
     }
 
     /// Runs the extraction and returns the value with the [`Completion`]: the last raw
@@ -266,8 +352,11 @@ impl<'c, T: Instruct> Create<'c, T, One> {
     pub fn send_with_completion(
         self,
     ) -> impl Future<Output = Result<(T, Completion), Error>> + Send + 'c {
-        let (client, call, messages) = self.into_call();
-        run::<T>(client, call, messages)
+        let call = self.into_call();
+        async move {
+            let (client, call, messages) = call?;
+            run::<T>(client, call, messages).await
+        }
     }
 }
 

@@ -41,6 +41,10 @@ pub struct Request {
     pub seed: Option<u64>,
     /// Stop sequences.
     pub stop: Vec<String>,
+    /// Members merged over the provider's request body, for parameters this request does
+    /// not model (`{"logprobs": true}`, a server's own options). Providers without a request
+    /// body reject a non-empty one.
+    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Why the model stopped.

@@ -14,6 +14,7 @@
 //! API keys are held in [`ApiKey`], which never prints.
 
 mod anthropic;
+mod body;
 mod cohere;
 pub mod dialect;
 mod endpoint;

@@ -5,6 +5,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod family;
+
 use std::path::PathBuf;
 
 use instructor::{Client, Error, Instruct};

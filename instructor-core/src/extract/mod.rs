@@ -24,6 +24,7 @@ pub(crate) struct Call {
     pub max_retries: u32,
     pub temperature: Option<f32>,
     pub max_tokens: Option<u32>,
+    pub sampling: crate::client::Sampling,
     pub limits: crate::stream::Limits,
     /// The longest one streamed answer may take, start to end.
     pub stream_timeout: Duration,

@@ -116,9 +116,10 @@ pub(crate) fn request(
         messages: self::messages(mode, schema, messages),
         output: output(mode, schema)?,
         temperature: call.temperature,
-        top_p: None,
+        top_p: call.sampling.top_p,
         max_tokens: call.max_tokens,
-        seed: None,
-        stop: Vec::new(),
+        seed: call.sampling.seed,
+        stop: call.sampling.stop.clone(),
+        extra: call.sampling.extra.clone(),
     })
 }

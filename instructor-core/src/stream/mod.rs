@@ -96,7 +96,7 @@ impl<'c, T: Instruct + Send> Create<'c, T, Partials> {
     /// what fails before any answer (an unsupported mode, a provider that cannot stream, a
     /// connection error); later failures arrive as the stream's last item.
     pub async fn send(self) -> Result<PartialStream<'c, T>, Error> {
-        let (client, call, messages) = self.into_call();
+        let (client, call, messages) = self.into_call()?;
         run::partial::<T>(client, call, messages).await
     }
 }
@@ -105,7 +105,7 @@ impl<'c, T: Instruct + Send> Create<'c, T, Items> {
     /// Starts the streamed extraction of a list and returns the stream of items. An item
     /// that fails validation is yielded as an error and the stream goes on.
     pub async fn send(self) -> Result<ItemStream<'c, T>, Error> {
-        let (client, call, messages) = self.into_call();
+        let (client, call, messages) = self.into_call()?;
         run::items::<T>(client, call, messages).await
     }
 }

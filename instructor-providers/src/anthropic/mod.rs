@@ -91,8 +91,7 @@ impl Anthropic {
             output_config: f.output_config,
             stream: stream.then_some(true),
         };
-        serde_json::to_vec(&body)
-            .map_err(|e| Error::Config(format!("could not serialize the request: {e}")))
+        crate::body::serialize(&body, request)
     }
 }
 

@@ -73,8 +73,7 @@ impl Cohere {
             strict_tools: f.strict_tools,
             stream: stream.then_some(true),
         };
-        serde_json::to_vec(&body)
-            .map_err(|e| Error::Config(format!("could not serialize the request: {e}")))
+        crate::body::serialize(&body, request)
     }
 }
 

@@ -76,8 +76,7 @@ impl Gemini {
             tools: f.tools,
             tool_config: f.tool_config,
         };
-        serde_json::to_vec(&body)
-            .map_err(|e| Error::Config(format!("could not serialize the request: {e}")))
+        crate::body::serialize(&body, request)
     }
 }
 

@@ -183,6 +183,11 @@ impl LocalModel {
         } else {
             None
         };
+        if request.extra.as_ref().is_some_and(|m| !m.is_empty()) {
+            return Err(Error::Unsupported {
+                what: "`extra` request-body parameters with the local model (it has no request body; use LocalOptions)".to_owned(),
+            });
+        }
         let o = &self.shared.options;
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         let job = Job {

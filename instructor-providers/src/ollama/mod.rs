@@ -83,8 +83,7 @@ impl Ollama {
                 stop: &request.stop,
             },
         };
-        serde_json::to_vec(&body)
-            .map_err(|e| Error::Config(format!("could not serialize the request: {e}")))
+        crate::body::serialize(&body, request)
     }
 }
 

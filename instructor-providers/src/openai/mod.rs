@@ -402,8 +402,7 @@ impl OpenAi {
                 include_usage: true,
             }),
         };
-        serde_json::to_vec(&body)
-            .map_err(|e| Error::Config(format!("could not serialize the request: {e}")))
+        crate::body::serialize(&body, request)
     }
 }
 
