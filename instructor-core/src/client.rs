@@ -4,68 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Create, Hook, Instruct, Mode, Provider, RetryPolicy};
-
-/// Sampling settings the core passes through to the provider untouched.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Sampling {
-    pub top_p: Option<f32>,
-    pub seed: Option<u64>,
-    pub stop: Vec<String>,
-    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-impl Sampling {
-    /// Sets `extra` from a JSON value; anything but an object is kept as a configuration
-    /// error for the call to report.
-    pub fn set_extra(&mut self, extra: serde_json::Value) -> Result<(), crate::Error> {
-        match extra {
-            serde_json::Value::Object(map) => {
-                self.extra = Some(map);
-                Ok(())
-            }
-            other => Err(crate::Error::Config(format!(
-                "`extra` must be a JSON object to merge into the request body, not {other}"
-            ))),
-        }
-    }
-}
-
-/// Defaults every call starts from.
-#[derive(Clone)]
-pub(crate) struct Settings {
-    pub model: Option<String>,
-    pub mode: Option<Mode>,
-    pub max_retries: u32,
-    pub temperature: Option<f32>,
-    pub max_tokens: Option<u32>,
-    pub sampling: Sampling,
-    pub config_error: Option<String>,
-    pub timeout: Option<Duration>,
-    pub stream_timeout: Option<Duration>,
-    pub idle_timeout: Option<Duration>,
-    pub transport: RetryPolicy,
-    pub repair: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            model: None,
-            mode: None,
-            max_retries: 2,
-            temperature: None,
-            max_tokens: None,
-            sampling: Sampling::default(),
-            config_error: None,
-            timeout: None,
-            stream_timeout: None,
-            idle_timeout: None,
-            transport: RetryPolicy::default(),
-            repair: true,
-        }
-    }
-}
+use crate::drive::Ctx;
+use crate::engine::Prepared;
+use crate::settings::{Call, Settings};
+use crate::{Create, Error, Extractor, Hook, Instruct, Message, Mode, Provider, RetryPolicy};
 
 /// A provider with defaults. Cloning is cheap (two `Arc`s); a client can be used from many
 /// tasks at once.
@@ -371,7 +313,46 @@ impl Client {
         &self.settings
     }
 
-    pub(crate) fn hooks(&self) -> &[Arc<dyn Hook>] {
-        &self.hooks
+    /// What a driver runs with.
+    pub(crate) fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            provider: &*self.provider,
+            settings: &self.settings,
+        }
+    }
+
+    /// The call's mode, checked against what the provider declares.
+    pub(crate) fn choose_mode(
+        &self,
+        requested: Option<Mode>,
+        messages: &[Message],
+    ) -> Result<Mode, Error> {
+        let capabilities = self.provider.capabilities();
+        crate::engine::choose_mode(&capabilities, self.provider.name(), requested, messages)
+    }
+
+    /// Plans an extraction of `T` for a call.
+    pub(crate) fn prepare<T: Instruct>(
+        &self,
+        call: &Call,
+        messages: Vec<Message>,
+    ) -> Result<Prepared<T>, Error> {
+        let mode = self.choose_mode(call.mode, &messages)?;
+        Prepared::new(
+            mode,
+            call,
+            messages,
+            self.settings.repair,
+            self.hooks.clone(),
+        )
+    }
+}
+
+impl Extractor for Client {
+    fn extract_one<T: Instruct>(
+        &self,
+        prompt: String,
+    ) -> impl std::future::Future<Output = Result<T, Error>> + Send + '_ {
+        self.create::<T>().user(prompt).send()
     }
 }

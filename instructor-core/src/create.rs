@@ -1,14 +1,15 @@
-//! The per-call builder, [`Create`], and what a finished extraction reports,
-//! [`Completion`].
+//! The per-call builder, [`Create`]: the conversation and the call's overrides of the
+//! client's settings, then `send` (or `prepare`, to drive the extraction yourself).
 
 use std::future::Future;
 use std::marker::PhantomData;
 
-use crate::extract::{run, Call};
+use crate::engine::Prepared;
+use crate::settings::{Call, Sampling};
+use crate::{Client, Completion, Error, Instruct, Message, Mode};
 
 const DEFAULT_STREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
-use crate::{Attempt, Client, Error, Instruct, Message, Mode, Repair, Response, Usage};
 
 /// One extraction of `T`: the conversation and per-call overrides of the client's settings.
 ///
@@ -41,7 +42,7 @@ pub struct Create<'c, T, K = One> {
     seed: Option<u64>,
     stop: Option<Vec<String>>,
     extra: Option<Result<serde_json::Map<String, serde_json::Value>, Error>>,
-    limits: crate::stream::Limits,
+    limits: crate::json::Limits,
     stream_timeout: Option<std::time::Duration>,
     idle_timeout: Option<std::time::Duration>,
     _target: PhantomData<fn() -> (T, K)>,
@@ -71,7 +72,7 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
             seed: None,
             stop: None,
             extra: None,
-            limits: crate::stream::Limits::default(),
+            limits: crate::json::Limits::default(),
             stream_timeout: None,
             idle_timeout: None,
             _target: PhantomData,
@@ -200,7 +201,7 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
     /// # let _ = call;
     /// ```
     pub fn extra(mut self, extra: serde_json::Value) -> Self {
-        let mut sampling = crate::client::Sampling::default();
+        let mut sampling = Sampling::default();
         self.extra = Some(
             sampling
                 .set_extra(extra)
@@ -288,7 +289,7 @@ impl<'c, T: Instruct> Create<'c, T, crate::create::Partials> {
     /// let call = client.create_partial::<Vec<String>>().limits(Limits { max_bytes: 1 << 16, max_depth: 8 });
     /// # let _ = call;
     /// ```
-    pub fn limits(mut self, limits: crate::stream::Limits) -> Self {
+    pub fn limits(mut self, limits: crate::json::Limits) -> Self {
         self.limits = limits;
         self
     }
@@ -331,20 +332,34 @@ impl<'c, T: Instruct> Create<'c, T, crate::create::Items> {
     /// let call = client.create_iterable::<String>().limits(Limits { max_bytes: 1 << 16, max_depth: 8 });
     /// # let _ = call;
     /// ```
-    pub fn limits(mut self, limits: crate::stream::Limits) -> Self {
+    pub fn limits(mut self, limits: crate::json::Limits) -> Self {
         self.limits = limits;
         self
     }
 }
 
 impl<'c, T: Instruct> Create<'c, T, One> {
+    /// Plans the extraction without sending anything: the provider-neutral request to
+    /// send, and the engine that interprets each answer (see
+    /// [`Prepared`](crate::engine::Prepared)). For a caller's own transport, queue or batch
+    /// system; the provider's own body for the request is
+    /// [`Provider::wire_body`](crate::Provider::wire_body).
+    ///
+    /// ```
+    /// use instructor_core::{Client, Mode, Provider, testing::ScriptedProvider};
+    /// let client = Client::new(ScriptedProvider::new()).mode(Mode::Tools);
+    /// let prepared = client.create::<Vec<String>>().user("Three colours").prepare().unwrap();
+    /// assert_eq!(prepared.request().output.tools[0].name, "Vec_String");
+    /// ```
+    pub fn prepare(self) -> Result<Prepared<T>, Error> {
+        let (client, call, messages) = self.into_call()?;
+        client.prepare(&call, messages)
+    }
+
     /// Runs the extraction and returns the validated value.
     pub fn send(self) -> impl Future<Output = Result<T, Error>> + Send + 'c {
-        let call = self.into_call();
-        async move {
-            let (client, call, messages) = call?;
-            run::<T>(client, call, messages).await.map(|(v, _)| v)
-        }
+        let sent = self.send_with_completion();
+        async move { sent.await.map(|(v, _)| v) }
     }
 
     /// Runs the extraction and returns the value with the [`Completion`]: the last raw
@@ -352,26 +367,8 @@ impl<'c, T: Instruct> Create<'c, T, One> {
     pub fn send_with_completion(
         self,
     ) -> impl Future<Output = Result<(T, Completion), Error>> + Send + 'c {
-        let call = self.into_call();
-        async move {
-            let (client, call, messages) = call?;
-            run::<T>(client, call, messages).await
-        }
+        let client = self.client;
+        let prepared = self.prepare();
+        async move { crate::drive::once::run(client.ctx(), prepared?).await }
     }
-}
-
-/// What a successful extraction reports beside the value.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Completion {
-    /// The provider's last response (the one that passed).
-    pub response: Response,
-    /// Tokens used by every model call of the extraction.
-    pub usage: Usage,
-    /// The attempts that failed before the one that passed.
-    pub attempts: Vec<Attempt>,
-    /// What the repair pass changed in the answer that passed.
-    pub repairs: Vec<Repair>,
-    /// The mode used.
-    pub mode: Mode,
 }

@@ -107,6 +107,20 @@ pub enum Error {
         usage: Usage,
     },
 
+    /// The extraction failed with `error` after earlier attempts had failed to parse or
+    /// validate (a transport error, a refusal or a broken stream on a re-ask); those
+    /// attempts are kept.
+    #[error("{error} (after {} failed attempt(s))", attempts.len())]
+    AfterAttempts {
+        /// What ended the extraction.
+        #[source]
+        error: Box<Error>,
+        /// Each earlier attempt's raw output and error.
+        attempts: Vec<Attempt>,
+        /// Tokens used by all attempts together.
+        usage: Usage,
+    },
+
     /// The model refused to answer.
     #[error("the model refused: {message}")]
     Refusal {
@@ -232,6 +246,7 @@ impl Error {
     /// ```
     pub fn is_transient(&self) -> bool {
         match self {
+            Error::AfterAttempts { error, .. } => error.is_transient(),
             Error::Timeout | Error::Connect { .. } | Error::RateLimited { .. } => true,
             Error::Http { status, .. } => *status == 408 || (500..600).contains(status),
             _ => false,
@@ -246,6 +261,7 @@ impl Error {
     /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
+            Error::AfterAttempts { error, .. } => error.status(),
             Error::Http { status, .. } | Error::QuotaExhausted { status, .. } => Some(*status),
             Error::Redirect { status, .. } => (*status != 0).then_some(*status),
             Error::RateLimited { .. } => Some(429),
@@ -266,12 +282,27 @@ impl Error {
             | Error::ContentFilter { raw } => Some(raw),
             Error::IncompleteOutput { partial, .. } => Some(partial),
             Error::RetriesExhausted { attempts, .. } => attempts.last().map(|a| a.raw.as_str()),
+            Error::AfterAttempts { error, .. } => error.raw_output(),
             _ => None,
         }
     }
 }
 
 impl Error {
+    /// What ended the extraction, behind [`Error::AfterAttempts`] if it is one.
+    ///
+    /// ```
+    /// use instructor_core::{Error, Usage};
+    /// let e = Error::AfterAttempts { error: Box::new(Error::Timeout), attempts: Vec::new(), usage: Usage::default() };
+    /// assert!(matches!(e.root(), Error::Timeout));
+    /// ```
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::AfterAttempts { error, .. } => error.root(),
+            other => other,
+        }
+    }
+
     /// Moves the raw output out of a parse or validation error (leaving it empty).
     pub(crate) fn take_raw(&mut self) -> String {
         match self {

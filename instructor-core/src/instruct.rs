@@ -11,9 +11,8 @@ use serde_json::{Map, Value};
 
 use std::future::Future;
 
-use crate::extract::Plans;
 use crate::schema::{describe, sanitize_name, SchemaGenerator};
-use crate::{Client, Error, JsonPointer, ValidationErrors};
+use crate::{Error, JsonPointer, ValidationErrors};
 
 /// A type a model can be asked to produce: it knows its JSON schema, its tool spec, its
 /// description and how to validate a value of itself.
@@ -163,12 +162,48 @@ pub trait Instruct: DeserializeOwned + 'static {
     /// # Ok(()) }
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
     /// ```
-    fn extract<'c>(
-        client: &'c Client,
+    fn extract<'c, C: Extractor>(
+        client: &'c C,
         prompt: impl Into<String>,
     ) -> impl Future<Output = Result<Self, Error>> + Send + 'c {
-        client.create::<Self>().user(prompt).send()
+        client.extract_one::<Self>(prompt.into())
     }
+}
+
+/// What [`Instruct::extract`] runs on: a [`Client`](crate::Client). (A trait, so that the
+/// types that describe themselves need not know the client that asks for them.)
+pub trait Extractor: Sync {
+    /// Extracts one `T` from `prompt` with this extractor's defaults.
+    ///
+    /// ```
+    /// use instructor_core::{Client, Extractor, testing::ScriptedProvider};
+    /// # async fn demo() -> Result<(), instructor_core::Error> {
+    /// let client = Client::new(ScriptedProvider::new().with_text("true"));
+    /// assert!(client.extract_one::<bool>("Is water wet?".into()).await?);
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+    /// ```
+    fn extract_one<T: Instruct>(
+        &self,
+        prompt: String,
+    ) -> impl Future<Output = Result<T, Error>> + Send + '_;
+}
+
+/// Per-type request fragments the engine builds on first use and every later call of the
+/// type reuses (prompts, the parallel tool set).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Fragments {
+    pub json_prompt: OnceLock<String>,
+    pub md_json_prompt: OnceLock<String>,
+    pub parallel: OnceLock<Result<ParallelTools, String>>,
+}
+
+/// The tools of a parallel extraction of a list type, and how calls map to elements.
+#[derive(Debug, Clone)]
+pub(crate) struct ParallelTools {
+    pub tools: Vec<ToolSpec>,
+    /// Whether each call is wrapped as `{name: arguments}` (enum elements).
+    pub tagged: bool,
 }
 
 /// A function tool: the name, description and parameter schema the model sees.
@@ -178,11 +213,12 @@ pub trait Instruct: DeserializeOwned + 'static {
 /// let tool = <u8 as Instruct>::tool_spec();
 /// assert_eq!(tool.name, "u8");
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ToolSpec {
     /// Tool name (letters, digits, `_`, `-`; at most 64 characters).
     pub name: String,
     /// Tool description, when the type has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The parameters: always an object schema.
     pub parameters: Value,
@@ -220,7 +256,7 @@ pub struct TypeSchema {
     /// Example values (already parsed), for prompts.
     pub examples: Vec<Value>,
     /// Request fragments per mode, built on first use.
-    pub(crate) plans: Plans,
+    pub(crate) fragments: Fragments,
 }
 
 impl TypeSchema {
@@ -273,7 +309,7 @@ impl TypeSchema {
             request_schema,
             wrapped,
             examples,
-            plans: Plans::default(),
+            fragments: Fragments::default(),
         }
     }
 }

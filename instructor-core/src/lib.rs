@@ -5,41 +5,51 @@
 //! Most users depend on the `instructor` facade crate instead, which re-exports all of
 //! this together with `#[derive(Instruct)]` and the providers.
 
-mod client;
-mod create;
+// The data layer: requests, responses, modes, errors, settings, the types' schemas and
+// validators, the JSON machinery.
+mod completion;
 mod error;
-mod extract;
 mod hooks;
 mod instruct;
 #[doc(hidden)]
 pub mod json;
 mod message;
 mod mode;
+mod partial;
 mod provider;
-mod retry;
 pub mod schema;
+mod settings;
 mod std_impls;
-pub mod stream;
-pub mod testing;
 mod usage;
 mod validation;
+
+// The engine (plan, interpret, re-ask; no I/O), then the drivers that feed it.
+mod drive;
+pub mod engine;
+
+// What users call.
+mod client;
+mod create;
+pub mod stream;
+pub mod testing;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use async_trait::async_trait;
 pub use client::Client;
-pub use create::{Completion, Create, Items, One, Partials};
+pub use completion::Completion;
+pub use create::{Create, Items, One, Partials};
 pub use error::{Attempt, Error, Result};
 pub use hooks::{Event, Hook};
-pub use instruct::{Instruct, ToolSpec, TypeSchema};
+pub use instruct::{Extractor, Instruct, ToolSpec, TypeSchema};
 pub use json::repair::Repair;
 pub use message::{Image, Message, Part, Role, ToolArguments, ToolCall};
 pub use mode::Mode;
 pub use provider::{
     Capabilities, EventStream, FinishReason, OutputSpec, Provider, Request, Response, StreamEvent,
 };
-pub use retry::RetryPolicy;
 pub use schema::SchemaGenerator;
+pub use settings::RetryPolicy;
 pub use usage::Usage;
 pub use validation::{JsonPointer, ValidationError, ValidationErrors};

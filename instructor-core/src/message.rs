@@ -1,9 +1,11 @@
 //! Provider-neutral chat messages: roles, text and image parts, tool calls and results.
 
+use serde::Serialize;
 use serde_json::Value;
 
 /// Who speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Role {
     /// Instructions.
@@ -17,7 +19,8 @@ pub enum Role {
 }
 
 /// An image given to a vision model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Image {
     /// An image at a URL.
@@ -32,7 +35,8 @@ pub enum Image {
 }
 
 /// One part of a message's content.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Part {
     /// Text.
@@ -43,7 +47,8 @@ pub enum Part {
 
 /// A tool call's arguments as the provider gave them: JSON text (OpenAI) or an already
 /// parsed object (Anthropic, Ollama, Gemini).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
 pub enum ToolArguments {
     /// JSON text.
     Text(String),
@@ -68,7 +73,7 @@ impl ToolArguments {
 }
 
 /// A call of a function tool, made by the model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolCall {
     /// The provider's call id (needed to answer the call in a re-ask).
     pub id: String,
@@ -86,7 +91,7 @@ pub struct ToolCall {
 /// assert_eq!(m.role, Role::User);
 /// assert_eq!(m.text(), "Jason is 30 years old");
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
     /// Who speaks.
     pub role: Role,

@@ -12,7 +12,8 @@ use std::fmt;
 /// assert!(Mode::ParallelTools.uses_tools());
 /// assert!(!Mode::MdJson.uses_tools());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Mode {
     /// One function tool built from the type, forced; the answer is its arguments.

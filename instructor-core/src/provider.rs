@@ -11,7 +11,8 @@ use futures::Stream;
 use crate::{Error, Message, Mode, ToolCall, ToolSpec, TypeSchema, Usage};
 
 /// What the request asks the answer to be: the mode, the type's schema (object-rooted,
-/// built once per type) and, for tool modes, the tools offered.
+/// built once per type) and, for tool modes, the tools offered. It serializes as
+/// `{"mode", "name", "schema", "tools"}`.
 #[derive(Debug, Clone, Copy)]
 pub struct OutputSpec {
     /// The mode.
@@ -22,8 +23,30 @@ pub struct OutputSpec {
     pub tools: &'static [ToolSpec],
 }
 
-/// A provider-neutral request.
-#[derive(Debug, Clone)]
+impl serde::Serialize for OutputSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("OutputSpec", 4)?;
+        s.serialize_field("mode", &self.mode)?;
+        s.serialize_field("name", &self.schema.name)?;
+        s.serialize_field("schema", &self.schema.request_schema)?;
+        s.serialize_field("tools", self.tools)?;
+        s.end()
+    }
+}
+
+/// A provider-neutral request. It serializes to JSON (for logs, queues and batch files);
+/// [`Provider::wire_body`] gives a provider's own body for it.
+///
+/// ```
+/// use instructor_core::{Client, testing::ScriptedProvider};
+/// let client = Client::new(ScriptedProvider::new());
+/// let prepared = client.create::<Vec<String>>().user("Three colours").prepare().unwrap();
+/// let json = serde_json::to_value(prepared.request()).unwrap();
+/// assert_eq!(json["messages"][1]["content"][0]["text"], "Three colours");
+/// assert_eq!(json["output"]["mode"], "json");
+/// ```
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Request {
     /// The model name; `None` lets the provider use its default.
     pub model: Option<String>,
@@ -174,8 +197,20 @@ pub enum StreamEvent {
 /// A stream of answer events.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, Error>> + Send>>;
 
-/// What a provider can do, declared as data.
+/// What a provider can do, declared as data. Build it with [`Capabilities::new`] and the
+/// `with_*` setters (fields may be added in any release).
+///
+/// ```
+/// use instructor_core::{Capabilities, Mode};
+/// let c = Capabilities::new(&[Mode::Tools, Mode::Json])
+///     .with_default_mode(Mode::Json)
+///     .with_streaming(true)
+///     .with_images(true);
+/// assert_eq!(c.default_mode, Mode::Json);
+/// assert!(c.streaming && c.images);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Capabilities {
     /// The modes it honours.
     pub modes: Vec<Mode>,
@@ -183,10 +218,13 @@ pub struct Capabilities {
     pub default_mode: Mode,
     /// Whether [`Provider::stream`] works.
     pub streaming: bool,
+    /// Whether messages may carry images; when not, a request with one fails before it is
+    /// sent instead of losing the image.
+    pub images: bool,
 }
 
 impl Capabilities {
-    /// Capabilities with these modes, the first one the default, streaming off.
+    /// Capabilities with these modes, the first one the default, streaming and images off.
     ///
     /// ```
     /// use instructor_core::{Capabilities, Mode};
@@ -200,7 +238,41 @@ impl Capabilities {
             modes: modes.to_vec(),
             default_mode: modes.first().copied().unwrap_or(Mode::MdJson),
             streaming: false,
+            images: false,
         }
+    }
+
+    /// The same with `mode` as the default.
+    ///
+    /// ```
+    /// # use instructor_core::{Capabilities, Mode};
+    /// assert_eq!(Capabilities::new(Mode::ALL).with_default_mode(Mode::Json).default_mode, Mode::Json);
+    /// ```
+    pub fn with_default_mode(mut self, mode: Mode) -> Self {
+        self.default_mode = mode;
+        self
+    }
+
+    /// The same with streaming on or off.
+    ///
+    /// ```
+    /// # use instructor_core::{Capabilities, Mode};
+    /// assert!(Capabilities::new(Mode::ALL).with_streaming(true).streaming);
+    /// ```
+    pub fn with_streaming(mut self, on: bool) -> Self {
+        self.streaming = on;
+        self
+    }
+
+    /// The same with image inputs allowed or not.
+    ///
+    /// ```
+    /// # use instructor_core::{Capabilities, Mode};
+    /// assert!(Capabilities::new(Mode::ALL).with_images(true).images);
+    /// ```
+    pub fn with_images(mut self, on: bool) -> Self {
+        self.images = on;
+        self
     }
 
     /// Whether `mode` is honoured.
@@ -246,6 +318,16 @@ pub trait Provider: Send + Sync + fmt::Debug {
 
     /// Sends one request and returns the whole answer.
     async fn send(&self, request: &Request) -> Result<Response, Error>;
+
+    /// The body this provider would send for `request`, as JSON, for callers that send it
+    /// through their own transport, queue or batch API. Providers without a request body
+    /// (an in-process model) keep the default, [`Error::Unsupported`].
+    fn wire_body(&self, request: &Request) -> Result<serde_json::Value, Error> {
+        let _ = request;
+        Err(Error::Unsupported {
+            what: format!("a wire body with the {} provider", self.name()),
+        })
+    }
 
     /// Sends one request and returns the answer as a stream of events.
     async fn stream(&self, request: &Request) -> Result<EventStream, Error> {

@@ -305,9 +305,9 @@ macro_rules! tuple {
     ($($name:ident . $idx:tt),+) => {
         impl<$($name: Instruct),+> Instruct for ($($name,)+) {
             const NAME: &'static str = "Tuple";
-            type Partial = crate::stream::Complete<Self>;
+            type Partial = crate::partial::Complete<Self>;
             fn partial_from(value: &Value) -> Option<Self::Partial> {
-                crate::stream::complete(value)
+                crate::partial::complete(value)
             }
             const STRICT_INCOMPATIBLE: Option<&'static str> =
                 Some("tuples need `prefixItems`, which OpenAI strict mode does not support; use a struct");

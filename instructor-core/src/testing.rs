@@ -55,6 +55,7 @@ impl ScriptedProvider {
         let mut capabilities = Capabilities::new(Mode::ALL);
         capabilities.default_mode = Mode::Json;
         capabilities.streaming = true;
+        capabilities.images = true;
         Self {
             inner: std::sync::Arc::new(Inner {
                 chunk: Mutex::new(16),

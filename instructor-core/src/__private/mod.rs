@@ -12,8 +12,8 @@ pub use serde_json::{Map, Value};
 pub use std::borrow::Cow;
 pub use std::sync::OnceLock;
 
+pub use crate::partial::{complete, Complete};
 pub use crate::schema::{apply_inner_keywords, apply_keywords, describe, nullable, Keyword};
-pub use crate::stream::{complete, Complete};
 pub use crate::{Instruct, JsonPointer, SchemaGenerator, TypeSchema, ValidationErrors};
 pub use std::fmt::{Debug, Formatter, Result as FmtResult};
 

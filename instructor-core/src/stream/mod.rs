@@ -33,63 +33,15 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
 //! ```
 
-mod complete;
-mod run;
-
-use std::pin::Pin;
-
-use futures::Stream;
-
+pub use crate::drive::items::ItemStream;
+pub use crate::drive::partial::{PartialStream, Update};
 #[doc(hidden)]
-pub use crate::json::stream::{JsonStream, OnComplete, Path, Seg};
-pub use crate::json::stream::{Limits, MAX_DEPTH};
-pub use complete::{complete, Complete};
+pub use crate::json::{JsonStream, OnComplete, Path, Seg};
+pub use crate::json::{Limits, MAX_DEPTH};
+pub use crate::partial::{complete, Complete};
 
 use crate::create::{Items, Partials};
-use crate::{Create, Error, Instruct, Usage};
-
-/// One item of a partial stream.
-#[derive(Debug, Clone)]
-pub enum Update<T: Instruct> {
-    /// The value as far as it has arrived.
-    Partial(T::Partial),
-    /// The final, validated value, and the tokens every attempt used.
-    Complete {
-        /// The value.
-        value: T,
-        /// Tokens used by every attempt.
-        usage: Usage,
-    },
-}
-
-/// A stream of [`Update`]s.
-pub type PartialStream<'c, T> = Pin<Box<dyn Stream<Item = Result<Update<T>, Error>> + Send + 'c>>;
-
-/// A stream of validated list items.
-pub type ItemStream<'c, T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'c>>;
-
-/// Decides when a snapshot may be taken: every change while the snapshots' total size is
-/// within `FACTOR` times the bytes received plus `ALLOWANCE` (so answers of a few KB show
-/// every change, and large ones cost at most about twice a plain parse in snapshots).
-#[derive(Debug, Default)]
-pub(crate) struct Budget {
-    spent: usize,
-}
-
-impl Budget {
-    const FACTOR: usize = 1;
-    const ALLOWANCE: usize = 64 * 1024;
-
-    pub fn allow(&mut self, size: usize, received: usize) -> bool {
-        let cost = size.max(1);
-        if self.spent + cost <= Self::FACTOR * received + Self::ALLOWANCE {
-            self.spent += cost;
-            true
-        } else {
-            false
-        }
-    }
-}
+use crate::{Create, Error, Instruct};
 
 impl<'c, T: Instruct + Send> Create<'c, T, Partials> {
     /// Starts the streamed extraction and returns the stream of updates. Fails at once for
@@ -97,7 +49,8 @@ impl<'c, T: Instruct + Send> Create<'c, T, Partials> {
     /// connection error); later failures arrive as the stream's last item.
     pub async fn send(self) -> Result<PartialStream<'c, T>, Error> {
         let (client, call, messages) = self.into_call()?;
-        run::partial::<T>(client, call, messages).await
+        let prepared = client.prepare::<T>(&call, messages)?;
+        crate::drive::partial::run::<T>(client.ctx(), prepared, &call).await
     }
 }
 
@@ -106,26 +59,7 @@ impl<'c, T: Instruct + Send> Create<'c, T, Items> {
     /// that fails validation is yielded as an error and the stream goes on.
     pub async fn send(self) -> Result<ItemStream<'c, T>, Error> {
         let (client, call, messages) = self.into_call()?;
-        run::items::<T>(client, call, messages).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Budget;
-
-    #[test]
-    fn budget_keeps_total_work_linear() {
-        // A 1 MB answer in 16-byte chunks: a snapshot per chunk would cost 32 GB of work.
-        let (mut b, mut work, size) = (Budget::default(), 0usize, 1usize << 20);
-        for received in (16..=size).step_by(16) {
-            if b.allow(received, received) {
-                work += received;
-            }
-        }
-        assert!(work <= Budget::FACTOR * size + Budget::ALLOWANCE);
-        // A small answer gets every change.
-        let mut b = Budget::default();
-        assert!((16..=1024).step_by(16).all(|r| b.allow(r, r)));
+        let prepared = client.prepare::<Vec<T>>(&call, messages)?;
+        crate::drive::items::run::<T>(client.ctx(), prepared, &call).await
     }
 }

@@ -8,16 +8,9 @@
 use serde_json::{Map, Value};
 
 use super::parse::ParseFailure;
+use crate::instruct::ParallelTools;
 use crate::Repair;
 use crate::{Instruct, Response, ToolArguments, ToolSpec, TypeSchema};
-
-/// The tools of a parallel extraction and how calls map to elements.
-#[derive(Debug, Clone)]
-pub(crate) struct ParallelTools {
-    pub tools: Vec<ToolSpec>,
-    /// Whether each call is wrapped as `{name: arguments}` (enum elements).
-    pub tagged: bool,
-}
 
 fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
     schema

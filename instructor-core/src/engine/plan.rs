@@ -2,18 +2,11 @@
 //! mode adds to the conversation. Everything derived from the type is computed once per
 //! type and cached in its [`TypeSchema`]; per call only the messages are assembled.
 
-use std::sync::OnceLock;
-
-use super::parallel::{tools_for, ParallelTools};
+use super::modes::{spec, Prompt, Tools};
+use super::parallel::tools_for;
+use crate::instruct::ParallelTools;
+use crate::settings::Call;
 use crate::{Error, Message, Mode, OutputSpec, Part, Request, Role, TypeSchema};
-
-/// Per-type request fragments, filled on first use.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Plans {
-    json_prompt: OnceLock<String>,
-    md_json_prompt: OnceLock<String>,
-    parallel: OnceLock<Result<ParallelTools, String>>,
-}
 
 fn instructions(schema: &TypeSchema, fenced: bool) -> String {
     let mut text = String::with_capacity(schema.request_schema_text.len() + 256);
@@ -32,28 +25,10 @@ fn instructions(schema: &TypeSchema, fenced: bool) -> String {
     text
 }
 
-/// The mode a call uses (its own, else the provider's default) and the provider's
-/// capabilities; a mode the provider cannot honour is an error before any request.
-pub(crate) fn mode(
-    provider: &dyn crate::Provider,
-    requested: Option<Mode>,
-) -> Result<(Mode, crate::Capabilities), Error> {
-    let capabilities = provider.capabilities();
-    let mode = requested.unwrap_or(capabilities.default_mode);
-    if !capabilities.supports(mode) {
-        return Err(Error::UnsupportedMode {
-            mode,
-            provider: provider.name().to_owned(),
-            supported: capabilities.modes.clone(),
-        });
-    }
-    Ok((mode, capabilities))
-}
-
 /// The parallel tool set of a type, computed once.
 pub(crate) fn parallel(schema: &'static TypeSchema) -> Result<&'static ParallelTools, Error> {
     schema
-        .plans
+        .fragments
         .parallel
         .get_or_init(|| tools_for(schema))
         .as_ref()
@@ -64,10 +39,10 @@ pub(crate) fn parallel(schema: &'static TypeSchema) -> Result<&'static ParallelT
 
 /// The output spec for `mode`.
 pub(crate) fn output(mode: Mode, schema: &'static TypeSchema) -> Result<OutputSpec, Error> {
-    let tools = match mode {
-        Mode::Tools | Mode::ToolsStrict => std::slice::from_ref(&schema.tool),
-        Mode::ParallelTools => &parallel(schema)?.tools[..],
-        _ => &[],
+    let tools = match spec(mode).tools {
+        Tools::One => std::slice::from_ref(&schema.tool),
+        Tools::Parallel => &parallel(schema)?.tools[..],
+        Tools::None => &[],
     };
     Ok(OutputSpec {
         mode,
@@ -83,16 +58,15 @@ pub(crate) fn messages(
     schema: &'static TypeSchema,
     mut messages: Vec<Message>,
 ) -> Vec<Message> {
-    let text = match mode {
-        Mode::Json => schema
-            .plans
+    let fragments = &schema.fragments;
+    let text = match spec(mode).prompt {
+        Prompt::Schema { fenced: false } => fragments
             .json_prompt
             .get_or_init(|| instructions(schema, false)),
-        Mode::MdJson => schema
-            .plans
+        Prompt::Schema { fenced: true } => fragments
             .md_json_prompt
             .get_or_init(|| instructions(schema, true)),
-        _ => return messages,
+        Prompt::None => return messages,
     };
     match messages.first_mut() {
         Some(first) if first.role == Role::System => {
@@ -108,7 +82,7 @@ pub(crate) fn messages(
 pub(crate) fn request(
     mode: Mode,
     schema: &'static TypeSchema,
-    call: &super::Call,
+    call: &Call,
     messages: Vec<Message>,
 ) -> Result<Request, Error> {
     Ok(Request {

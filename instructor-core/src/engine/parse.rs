@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::modes::{spec, Answer};
 use crate::json::locate;
 use crate::json::repair::repair;
 use crate::Repair;
@@ -119,7 +120,8 @@ pub(crate) fn parse_response<'r, T: Instruct>(
     schema: &TypeSchema,
     allow_repair: bool,
 ) -> Result<Parsed<'r, T>, ParseFailure<'r>> {
-    if mode.uses_tools() {
+    let in_tools = spec(mode).answer == Answer::ToolArguments;
+    if in_tools {
         let call = response
             .tool_calls
             .iter()
@@ -146,7 +148,7 @@ pub(crate) fn parse_response<'r, T: Instruct>(
     }
     let raw = Cow::Borrowed(response.text.as_deref().unwrap_or_default());
     if raw.trim().is_empty() {
-        let message = if mode.uses_tools() {
+        let message = if in_tools {
             "the answer had no tool call and no text; call the tool with the extracted data"
         } else {
             "the answer was empty; answer with the JSON"

@@ -1,12 +1,12 @@
-//! What every driver (one answer, partial stream, iterable stream) does with an answer: judge
-//! it (finish reason, parse, repair, validate), and on failure record the attempt and append
-//! the re-ask. Hooks and tracing hear of each step here, the same way for every driver. No
-//! I/O happens here.
+//! Judging one answer, the same way for every driver (one answer, partial stream, iterable
+//! stream): finish reason, parse (with repair), validation. Hooks and tracing hear of each
+//! failure here. No I/O happens here.
 
-use crate::extract::{parallel, parse, plan, reask};
+use super::modes::{spec, Answer};
+use super::{parallel, parse, plan};
 use crate::{
-    Attempt, Error, Event, FinishReason, Hook, Instruct, Mode, Repair, Request, Response,
-    TypeSchema, Usage, ValidationErrors,
+    Error, Event, FinishReason, Hook, Instruct, Mode, Repair, Response, TypeSchema, Usage,
+    ValidationErrors,
 };
 use std::sync::Arc;
 
@@ -76,7 +76,7 @@ pub(crate) fn judge<T: Instruct>(
     if let Err(e) = check_finish(response, usage) {
         return Verdict::Fail(e);
     }
-    let parsed = if mode == Mode::ParallelTools {
+    let parsed = if spec(mode).answer == Answer::AllToolCalls {
         match plan::parallel(schema) {
             Ok(tools) => parallel::parse_calls::<T>(response, tools, repair),
             Err(e) => return Verdict::Fail(e),
@@ -120,67 +120,5 @@ pub(crate) fn judge<T: Instruct>(
                 message: failure.message,
             })
         }
-    }
-}
-
-/// The attempts of one extraction: their count, usage and failures.
-pub(crate) struct Tally {
-    pub attempt: u32,
-    pub max_retries: u32,
-    pub usage: Usage,
-    pub attempts: Vec<Attempt>,
-}
-
-impl Tally {
-    pub fn new(max_retries: u32) -> Self {
-        Self {
-            attempt: 0,
-            max_retries,
-            usage: Usage::default(),
-            attempts: Vec::new(),
-        }
-    }
-
-    /// Records a failed answer. When attempts remain, the answer (moved, not copied) and the
-    /// feedback are appended to `request` and `Ok` says to ask again; otherwise the final
-    /// error, with every attempt, is returned.
-    pub fn failed(
-        &mut self,
-        request: &mut Request,
-        response: Response,
-        mut error: Error,
-        hooks: &[Arc<dyn Hook>],
-    ) -> Result<(), Error> {
-        let raw = error.take_raw();
-        let usage = response.usage;
-        let again = self.attempt < self.max_retries;
-        if again {
-            let feedback = reask::feedback(&error, &raw);
-            reask::append(
-                &mut request.messages,
-                request.output.mode,
-                response,
-                feedback,
-            );
-        }
-        self.attempts.push(Attempt { raw, error, usage });
-        if !again {
-            tracing::warn!(
-                attempts = self.attempts.len(),
-                outcome = "exhausted",
-                "no valid answer"
-            );
-            return Err(Error::RetriesExhausted {
-                attempts: std::mem::take(&mut self.attempts),
-                usage: self.usage,
-            });
-        }
-        self.attempt += 1;
-        for h in hooks {
-            h.on_event(&Event::Reask {
-                attempt: self.attempt,
-            });
-        }
-        Ok(())
     }
 }

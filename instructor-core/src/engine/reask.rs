@@ -2,6 +2,7 @@
 //! conversation the way the mode needs: a tool result (marked as an error) answering each
 //! tool call, or a user message after the assistant's text.
 
+use super::modes::spec;
 use crate::{Error, Message, Mode, Response};
 
 /// How much of the previous answer the feedback quotes; the whole answer is in the
@@ -39,7 +40,7 @@ pub(crate) fn append(
     response: Response,
     feedback: String,
 ) {
-    if mode.uses_tools() && !response.tool_calls.is_empty() {
+    if spec(mode).reask_as_tool_result && !response.tool_calls.is_empty() {
         let ids: Vec<String> = response.tool_calls.iter().map(|c| c.id.clone()).collect();
         messages.push(Message::assistant_tool_calls(response.tool_calls));
         for id in ids {

@@ -1,0 +1,55 @@
+//! One answer: send the request (through the transport retry loop), interpret the answer,
+//! and send the re-ask until the engine says done or failed.
+
+use tracing::Instrument;
+
+use super::{retry, Ctx};
+use crate::engine::{Prepared, Step};
+use crate::{Completion, Error, Event, Instruct};
+
+/// Runs one extraction of `T` to its end.
+pub(crate) async fn run<T: Instruct>(
+    ctx: Ctx<'_>,
+    mut prepared: Prepared<T>,
+) -> Result<(T, Completion), Error> {
+    let span = tracing::info_span!(
+        "instructor.extract",
+        target_type = %prepared.schema().name,
+        mode = prepared.mode().as_str(),
+        model = prepared.request().model.as_deref().unwrap_or(""),
+        provider = ctx.provider.name(),
+    );
+    async move {
+        loop {
+            let attempt = prepared.attempt();
+            let sent = retry::send(
+                ctx.provider,
+                prepared.request(),
+                &ctx.settings.transport,
+                ctx.settings.timeout,
+                prepared.hooks(),
+                attempt,
+            )
+            .instrument(tracing::debug_span!("instructor.attempt", attempt))
+            .await;
+            let (response, latency) = match sent {
+                Ok(r) => r,
+                Err(e) => return Err(prepared.fail(e)),
+            };
+            for h in prepared.hooks() {
+                h.on_event(&Event::ResponseReceived {
+                    attempt,
+                    response: &response,
+                    latency,
+                });
+            }
+            match prepared.interpret(response) {
+                Step::Done { value, completion } => return Ok((value, completion)),
+                Step::Reask(_) => {}
+                Step::Failed(e) => return Err(e),
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}

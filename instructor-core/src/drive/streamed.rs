@@ -1,0 +1,250 @@
+//! One streamed extraction across its attempts, shared by the partial and iterable
+//! drivers: open the provider's stream (through the transport retry loop), read the
+//! answer's text (or the first tool call's argument deltas) into the incremental parser,
+//! and end each attempt with a [`Response`] for the engine. Every wait is bounded by the
+//! stream's total deadline and by its idle timeout (no new answer bytes).
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::time::Instant;
+
+use super::{retry, Ctx};
+use crate::engine::{check_finish, spec, Prepared};
+use crate::json::{JsonStream, Limits, OnComplete};
+use crate::settings::Call;
+use crate::{
+    Error, Event, EventStream, FinishReason, Instruct, Response, StreamEvent, ToolArguments,
+    ToolCall, Usage,
+};
+
+pub(crate) struct Run<'c, T> {
+    ctx: Ctx<'c>,
+    pub prepared: Prepared<T>,
+    pub span: tracing::Span,
+    events: Option<EventStream>,
+    pub parser: JsonStream,
+    /// The attempt's answer text so far.
+    pub raw: String,
+    tool: Option<(String, String)>,
+    finish: Option<FinishReason>,
+    usage: Usage,
+    limits: Limits,
+    stream_timeout: Duration,
+    idle_timeout: Duration,
+    opened: Instant,
+    deadline: Instant,
+    idle_until: Instant,
+}
+
+impl<'c, T: Instruct> Run<'c, T> {
+    /// Checks that the mode and the provider stream, and opens the first attempt's stream.
+    pub async fn start(ctx: Ctx<'c>, prepared: Prepared<T>, call: &Call) -> Result<Self, Error> {
+        let mode = prepared.mode();
+        if !ctx.provider.capabilities().streaming || !spec(mode).streams {
+            return Err(Error::Unsupported {
+                what: format!(
+                    "streaming in {mode} mode with the {} provider",
+                    ctx.provider.name()
+                ),
+            });
+        }
+        let span = tracing::info_span!(
+            "instructor.extract",
+            target_type = %prepared.schema().name,
+            mode = mode.as_str(),
+            model = prepared.request().model.as_deref().unwrap_or(""),
+            provider = ctx.provider.name(),
+            streamed = true,
+        );
+        let now = Instant::now();
+        let mut run = Self {
+            ctx,
+            prepared,
+            span,
+            events: None,
+            parser: JsonStream::new(call.limits),
+            raw: String::new(),
+            tool: None,
+            finish: None,
+            usage: Usage::default(),
+            limits: call.limits,
+            stream_timeout: call.stream_timeout,
+            idle_timeout: call.idle_timeout,
+            opened: now,
+            deadline: now,
+            idle_until: now,
+        };
+        run.open().await?;
+        Ok(run)
+    }
+
+    /// Whether the current attempt's stream is open.
+    pub fn is_open(&self) -> bool {
+        self.events.is_some()
+    }
+
+    /// Opens the current attempt's stream.
+    pub async fn open(&mut self) -> Result<(), Error> {
+        let settings = self.ctx.settings;
+        let attempt = self.prepared.attempt();
+        let events = retry::open(
+            self.ctx.provider,
+            self.prepared.request(),
+            &settings.transport,
+            settings.timeout,
+            self.prepared.hooks(),
+            attempt,
+        )
+        .await
+        .map_err(|e| self.prepared.fail(e))?;
+        self.events = Some(events);
+        self.parser = JsonStream::new(self.limits);
+        self.opened = Instant::now();
+        self.deadline = self.opened + self.stream_timeout;
+        self.idle_until = self.opened + self.idle_timeout;
+        Ok(())
+    }
+
+    /// The next piece of answer text of this attempt; `None` when its stream ends.
+    pub async fn next(&mut self) -> Option<Result<String, Error>> {
+        let events = self.events.as_mut()?;
+        loop {
+            let wake = self.deadline.min(self.idle_until);
+            let event = match tokio::time::timeout_at(wake, events.next()).await {
+                Ok(event) => event?,
+                Err(_) => {
+                    let what = if wake == self.deadline {
+                        "total"
+                    } else {
+                        "idle"
+                    };
+                    tracing::warn!(
+                        attempt = self.prepared.attempt(),
+                        timeout = what,
+                        "stream timed out"
+                    );
+                    return Some(Err(self.stop(Error::Timeout)));
+                }
+            };
+            let data = match event {
+                Err(e) => return Some(Err(self.stop(e))),
+                Ok(StreamEvent::TextDelta(t))
+                    if !self.prepared.mode().uses_tools() || self.tool.is_none() =>
+                {
+                    t
+                }
+                Ok(StreamEvent::ToolCallDelta {
+                    index: 0,
+                    id,
+                    name,
+                    arguments,
+                }) => {
+                    let slot = self.tool.get_or_insert_with(Default::default);
+                    if let Some(id) = id {
+                        slot.0 = id;
+                    }
+                    if let Some(name) = name {
+                        slot.1 = name;
+                    }
+                    arguments
+                }
+                Ok(StreamEvent::Usage(u)) => {
+                    self.usage += u;
+                    continue;
+                }
+                Ok(StreamEvent::Finish(r)) => {
+                    self.finish = Some(r);
+                    continue;
+                }
+                Ok(_) => continue,
+            };
+            if !data.is_empty() {
+                self.idle_until = Instant::now() + self.idle_timeout;
+                return Some(Ok(data));
+            }
+        }
+    }
+
+    /// Feeds answer text to the parser.
+    pub fn feed(&mut self, data: &str, on_complete: &mut OnComplete<'_>) -> Result<(), Error> {
+        self.raw.push_str(data);
+        self.parser.feed(data.as_bytes(), on_complete)
+    }
+
+    /// A failure that ends the extraction: the stream is closed and earlier attempts kept.
+    pub fn stop(&mut self, e: Error) -> Error {
+        self.events = None;
+        self.prepared.fail(e)
+    }
+
+    /// Ends the attempt's stream and turns what arrived into a response (the text moves,
+    /// it is not copied), told to the hooks.
+    pub fn end_attempt(&mut self) -> Response {
+        self.events = None;
+        let raw = std::mem::take(&mut self.raw);
+        let mut r = match self.tool.take() {
+            Some((id, name)) => Response::tool_calls(vec![ToolCall {
+                id,
+                name,
+                arguments: ToolArguments::Text(raw),
+            }]),
+            None => Response::text(raw),
+        };
+        r.finish_reason = self.finish.take().unwrap_or(FinishReason::Unknown);
+        r.usage = std::mem::take(&mut self.usage);
+        for h in self.prepared.hooks() {
+            h.on_event(&Event::ResponseReceived {
+                attempt: self.prepared.attempt(),
+                response: &r,
+                latency: self.opened.elapsed(),
+            });
+        }
+        r
+    }
+
+    /// The answer text of a response this run built.
+    pub fn text(response: &Response) -> &str {
+        match response.tool_calls.first() {
+            Some(ToolCall {
+                arguments: ToolArguments::Text(t),
+                ..
+            }) => t,
+            _ => response.text.as_deref().unwrap_or_default(),
+        }
+    }
+
+    /// Ends an attempt whose stream stopped before the root value closed.
+    pub fn incomplete(&mut self) -> Error {
+        let response = self.end_attempt();
+        let usage = self.prepared.usage() + response.usage;
+        let e = check_finish(&response, usage)
+            .err()
+            .unwrap_or_else(|| Error::IncompleteOutput {
+                partial: Self::text(&response).to_owned(),
+                usage,
+            });
+        self.prepared.fail(e)
+    }
+
+    /// The attempt's answer is malformed (or past a limit) mid-stream: stop reading it and
+    /// count it as a failed attempt. `None` when it is re-asked, else the final error.
+    pub fn malformed(&mut self, e: Error) -> Option<Error> {
+        let response = self.end_attempt();
+        let e = match e {
+            Error::Parse { message, .. } => {
+                let raw = Self::text(&response).to_owned();
+                for h in self.prepared.hooks() {
+                    h.on_event(&Event::ParseError {
+                        attempt: self.prepared.attempt(),
+                        raw: &raw,
+                        message: &message,
+                    });
+                }
+                Error::Parse { raw, message }
+            }
+            other => other,
+        };
+        self.prepared.reask(response, e).err()
+    }
+}
