@@ -102,18 +102,17 @@ impl Provider for Anthropic {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            modes: vec![
-                Mode::Tools,
-                Mode::ToolsStrict,
-                Mode::JsonSchema,
-                Mode::ParallelTools,
-                Mode::Json,
-                Mode::MdJson,
-            ],
-            default_mode: Mode::Tools,
-            streaming: true,
-        }
+        Capabilities::new(&[
+            Mode::Tools,
+            Mode::ToolsStrict,
+            Mode::JsonSchema,
+            Mode::ParallelTools,
+            Mode::Json,
+            Mode::MdJson,
+        ])
+        .with_default_mode(Mode::Tools)
+        .with_streaming(true)
+        .with_images(true)
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {

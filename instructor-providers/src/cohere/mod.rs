@@ -84,18 +84,17 @@ impl Provider for Cohere {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            modes: vec![
-                Mode::JsonSchema,
-                Mode::Json,
-                Mode::Tools,
-                Mode::ToolsStrict,
-                Mode::ParallelTools,
-                Mode::MdJson,
-            ],
-            default_mode: Mode::JsonSchema,
-            streaming: true,
-        }
+        Capabilities::new(&[
+            Mode::JsonSchema,
+            Mode::Json,
+            Mode::Tools,
+            Mode::ToolsStrict,
+            Mode::ParallelTools,
+            Mode::MdJson,
+        ])
+        .with_default_mode(Mode::JsonSchema)
+        .with_streaming(true)
+        .with_images(false)
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {

@@ -87,17 +87,16 @@ impl Provider for Gemini {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            modes: vec![
-                Mode::JsonSchema,
-                Mode::Tools,
-                Mode::ParallelTools,
-                Mode::Json,
-                Mode::MdJson,
-            ],
-            default_mode: Mode::JsonSchema,
-            streaming: true,
-        }
+        Capabilities::new(&[
+            Mode::JsonSchema,
+            Mode::Tools,
+            Mode::ParallelTools,
+            Mode::Json,
+            Mode::MdJson,
+        ])
+        .with_default_mode(Mode::JsonSchema)
+        .with_streaming(true)
+        .with_images(true)
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {

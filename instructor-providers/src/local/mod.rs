@@ -225,11 +225,10 @@ impl Provider for LocalModel {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            modes: vec![Mode::Grammar, Mode::JsonSchema, Mode::Json, Mode::MdJson],
-            default_mode: Mode::Grammar,
-            streaming: true,
-        }
+        Capabilities::new(&[Mode::Grammar, Mode::JsonSchema, Mode::Json, Mode::MdJson])
+            .with_default_mode(Mode::Grammar)
+            .with_streaming(true)
+            .with_images(false)
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {

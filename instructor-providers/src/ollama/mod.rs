@@ -94,17 +94,16 @@ impl Provider for Ollama {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            modes: vec![
-                Mode::JsonSchema,
-                Mode::Json,
-                Mode::Tools,
-                Mode::ParallelTools,
-                Mode::MdJson,
-            ],
-            default_mode: Mode::JsonSchema,
-            streaming: true,
-        }
+        Capabilities::new(&[
+            Mode::JsonSchema,
+            Mode::Json,
+            Mode::Tools,
+            Mode::ParallelTools,
+            Mode::MdJson,
+        ])
+        .with_default_mode(Mode::JsonSchema)
+        .with_streaming(true)
+        .with_images(true)
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {

@@ -413,11 +413,10 @@ impl Provider for OpenAi {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            modes: self.preset.modes.to_vec(),
-            default_mode: self.preset.default_mode,
-            streaming: true,
-        }
+        Capabilities::new(&self.preset.modes)
+            .with_default_mode(self.preset.default_mode)
+            .with_streaming(true)
+            .with_images(true)
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {
