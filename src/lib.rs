@@ -42,6 +42,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## The API in layers
+//!
+//! - The crate root: what a user of `extract` needs ([`Instruct`], [`Client`], [`Mode`],
+//!   [`Error`], [`Completion`], [`prelude`]).
+//! - [`stream`]: partial values and list items as an answer streams in.
+//! - [`engine`]: the extraction as a plan and an interpreter of answers, for a caller's
+//!   own transport, queue or batch system ([`Create::prepare`]).
+//! - [`provider`]: for provider authors ([`provider::Provider`], the neutral request,
+//!   response and stream events, capabilities).
+//! - [`providers`]: the providers that ship with instructor.
+//!
 //! ## Features
 //!
 //! - `derive` (default): `#[derive(Instruct)]`.
@@ -52,6 +63,24 @@ pub use instructor_core::*;
 pub use instructor_derive::Instruct;
 
 pub use instructor_providers::from_provider;
+
+/// What most programs need, in one `use`: the client, the trait and its derive, modes,
+/// errors and stream updates.
+///
+/// ```
+/// use instructor::prelude::*;
+///
+/// #[derive(Instruct, serde::Deserialize, Debug)]
+/// struct City {
+///     name: String,
+/// }
+/// # fn takes(_: Option<(Client, Mode, Error)>) {}
+/// ```
+pub mod prelude {
+    pub use instructor_core::prelude::*;
+    #[cfg(feature = "derive")]
+    pub use instructor_derive::Instruct;
+}
 
 /// Providers: translators between instructor's neutral requests and model servers.
 ///

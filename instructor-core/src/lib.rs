@@ -16,7 +16,7 @@ pub mod json;
 mod message;
 mod mode;
 mod partial;
-mod provider;
+pub mod provider;
 pub mod schema;
 mod settings;
 mod std_impls;
@@ -36,20 +36,38 @@ pub mod testing;
 #[doc(hidden)]
 pub mod __private;
 
-pub use async_trait::async_trait;
 pub use client::Client;
 pub use completion::Completion;
-pub use create::{Create, Items, One, Partials};
+pub use create::Create;
 pub use error::{Attempt, Error, Result};
 pub use hooks::{Event, Hook};
-pub use instruct::{Extractor, Instruct, ToolSpec, TypeSchema};
+pub use instruct::{Extractor, Instruct};
 pub use json::repair::Repair;
-pub use message::{Image, Message, Part, Role, ToolArguments, ToolCall};
+pub use message::{Image, Message, Part, Role};
 pub use mode::Mode;
-pub use provider::{
-    Capabilities, EventStream, FinishReason, OutputSpec, Provider, Request, Response, StreamEvent,
-};
-pub use schema::SchemaGenerator;
 pub use settings::RetryPolicy;
 pub use usage::Usage;
-pub use validation::{JsonPointer, ValidationError, ValidationErrors};
+pub use validation::{JsonPointer, ValidationContext, ValidationError, ValidationErrors};
+
+// Provider-author items live in `provider`; the builder's marker types are named only in
+// `Create`'s signature. Kept at the root for code written against earlier releases.
+#[doc(hidden)]
+pub use create::{Items, One, Partials};
+#[doc(hidden)]
+pub use provider::{
+    async_trait, Capabilities, EventStream, FinishReason, OutputSpec, Provider, Request, Response,
+    StreamEvent, ToolArguments, ToolCall, ToolSpec, TypeSchema,
+};
+#[doc(hidden)]
+pub use schema::SchemaGenerator;
+
+/// What most programs need, in one `use`.
+///
+/// ```
+/// use instructor_core::prelude::*;
+/// # fn takes(_: Option<(Client, Mode, Error)>) {}
+/// ```
+pub mod prelude {
+    pub use crate::stream::Update;
+    pub use crate::{Client, Error, Extractor, Instruct, Mode};
+}

@@ -1,14 +1,18 @@
-//! The [`Provider`] trait and the provider-neutral [`Request`] and [`Response`]. A provider
-//! translates these to and from one server's wire format (or runs a model in process); the
-//! core decides everything else.
+//! For provider authors: the [`Provider`] trait and the provider-neutral [`Request`],
+//! [`Response`] and [`StreamEvent`]s, and the [`Capabilities`] a provider declares. A
+//! provider translates these to and from one server's wire format (or runs a model in
+//! process); the core decides everything else.
 
 use std::fmt;
 use std::pin::Pin;
 
-use async_trait::async_trait;
 use futures::Stream;
 
-use crate::{Error, Message, Mode, ToolCall, ToolSpec, TypeSchema, Usage};
+pub use crate::instruct::{ToolSpec, TypeSchema};
+pub use crate::message::{ToolArguments, ToolCall};
+pub use async_trait::async_trait;
+
+use crate::{Error, Message, Mode, Usage};
 
 /// What the request asks the answer to be: the mode, the type's schema (object-rooted,
 /// built once per type) and, for tool modes, the tools offered. It serializes as

@@ -1,4 +1,4 @@
-//! The JSON machinery every path shares: the [`locate`] step that finds the answer's value
+//! The JSON machinery every path shares: the `locate` step that finds the answer's value
 //! in a model's text, the lenient [`repair`](crate::Repair) pass, and the incremental parser
 //! behind streaming. Not a stable API: providers and the fuzz targets reach it through
 //! here.
