@@ -183,6 +183,17 @@ pub enum Error {
         message: String,
     },
 
+    /// An in-process model failed while running: a decode error, a worker that stopped, a
+    /// grammar that allows no next token. The backend's own error is kept as the source.
+    #[error("the local model failed: {message}")]
+    Backend {
+        /// What failed.
+        message: String,
+        /// The backend's error, when it gave one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
     /// A streamed answer passed a configured limit (size or nesting depth).
     #[error("the answer exceeds the {what} limit of {limit}")]
     LimitExceeded {

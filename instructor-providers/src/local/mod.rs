@@ -213,7 +213,10 @@ impl LocalModel {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .send(job)
-            .map_err(|_| Error::Config("the local model's worker thread has stopped".to_owned()))?;
+            .map_err(|_| Error::Backend {
+                message: "the local model's worker thread has stopped".to_owned(),
+                source: None,
+            })?;
         Ok(rx)
     }
 }
@@ -244,9 +247,12 @@ impl Provider for LocalModel {
                 }
             }
         }
-        Err(Error::Protocol {
-            message: "the local model stopped without finishing".to_owned(),
-            raw: Some(text),
+        Err(Error::Backend {
+            message: format!(
+                "the local model stopped without finishing ({} characters of answer)",
+                text.len()
+            ),
+            source: None,
         })
     }
 

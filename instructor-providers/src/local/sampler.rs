@@ -142,9 +142,9 @@ impl Sampler {
             );
         }
         if candidates.is_empty() {
-            return Err(Error::Protocol {
+            return Err(Error::Backend {
                 message: "the grammar allows no next token".to_owned(),
-                raw: None,
+                source: None,
             });
         }
         candidates.sort_by(|a, b| b.logit().total_cmp(&a.logit()));

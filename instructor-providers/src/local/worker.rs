@@ -46,7 +46,10 @@ fn backend() -> Result<&'static LlamaBackend, Error> {
             LlamaBackend::init().map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| Error::Config(format!("llama.cpp backend: {e}")))
+        .map_err(|e| Error::Backend {
+            message: format!("llama.cpp backend: {e}"),
+            source: None,
+        })
 }
 
 fn load_error(path: &str, message: impl ToString) -> Error {
@@ -121,21 +124,29 @@ fn prompt(model: &LlamaModel, format: &Format, turns: &[Turn]) -> Result<String,
     }
     let template = model
         .chat_template(None)
-        .map_err(|e| Error::Config(format!("chat template: {e}")))?;
+        .map_err(|e| Error::Backend {
+            message: format!("the model's chat template: {e}"),
+            source: Some(Box::new(e)),
+        })?;
     let messages = turns
         .iter()
         .map(|t| LlamaChatMessage::new(t.role.to_owned(), t.text.clone()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::Config(format!("a message holds a NUL byte: {e}")))?;
+        .map_err(|e| Error::Unsupported {
+            what: format!("a message holding a NUL byte with the local model's template: {e}"),
+        })?;
     model
         .apply_chat_template(&template, &messages, true)
-        .map_err(|e| Error::Config(format!("chat template: {e}")))
+        .map_err(|e| Error::Backend {
+            message: format!("the model's chat template: {e}"),
+            source: Some(Box::new(e)),
+        })
 }
 
-fn decode_error(e: impl std::fmt::Display) -> Error {
-    Error::Protocol {
+fn decode_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Backend {
         message: format!("llama.cpp decode failed: {e}"),
-        raw: None,
+        source: Some(Box::new(e)),
     }
 }
 
