@@ -34,6 +34,11 @@ mod scrub;
 mod secret;
 mod sse;
 
+/// Synchronous views of the stream decoders for the fuzz targets; not an API.
+#[doc(hidden)]
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
+
 pub use anthropic::Anthropic;
 pub use cohere::Cohere;
 pub use from_provider::from_provider;
