@@ -59,7 +59,8 @@ impl Shape {
                 ));
                 None
             }
-            (0, ..) if value.as_object().is_some_and(|m| m.is_empty()) => {
+            // The parser passes containers as empty stand-ins: no member closed means `{}`.
+            (0, ..) if value.is_object() && self.members == 0 => {
                 self.error = Some("expected a list, found an empty object".to_owned());
                 None
             }
@@ -103,8 +104,6 @@ impl<T: Instruct> State<'_, T> {
         let fed = run.feed(data, &mut |path, v, span| {
             if let Some(i) = shape.classify(path, v) {
                 closed.push((i, span));
-                // The element is read from its text; the tree need not keep it.
-                *v = Value::Null;
             }
         });
         for (i, span) in self.closed.drain(..) {
@@ -173,7 +172,10 @@ impl<T: Instruct> State<'_, T> {
     }
 }
 
-async fn step<T: Instruct>(mut s: State<'_, T>) -> Option<(Result<T, Error>, State<'_, T>)> {
+/// One item of the stream. The state is boxed: it moves in and out of every step.
+async fn step<T: Instruct>(
+    mut s: Box<State<'_, T>>,
+) -> Option<(Result<T, Error>, Box<State<'_, T>>)> {
     loop {
         if let Some(next) = s.queue.pop_front() {
             s.yielded += 1;
@@ -210,14 +212,14 @@ pub(crate) async fn run<'c, T: Instruct + Send>(
     call: &Call,
 ) -> Result<ItemStream<'c, T>, Error> {
     let run = Run::start(ctx, prepared, call).await?;
-    let state = State::<T> {
+    let state = Box::new(State::<T> {
         run,
         queue: VecDeque::new(),
         closed: Vec::new(),
         shape: Shape::default(),
         yielded: 0,
         done: false,
-    };
+    });
     Ok(Box::pin(futures::stream::unfold(state, |s| {
         let span = s.run.span.clone();
         step(s).instrument(span)

@@ -79,8 +79,14 @@ impl<T: Instruct> State<'_, T> {
             // Held back: the next change (or the final value) shows it.
             return None;
         }
-        let v = parser.snapshot()?;
-        T::partial_from(unwrapped(&v, self.run.prepared.schema().wrapped))
+        // Read from the answer's text (the parser builds no tree): only what arrived since
+        // the last snapshot is parsed.
+        let wrapped = self.run.prepared.schema().wrapped;
+        parser
+            .read_snapshot(self.run.raw.as_bytes(), |v| {
+                T::partial_from(unwrapped(v, wrapped))
+            })
+            .flatten()
     }
 
     /// The attempt ended: the final value, a re-ask (`None`), or the error.
@@ -104,9 +110,10 @@ impl<T: Instruct> State<'_, T> {
     }
 }
 
+/// One item of the stream. The state is boxed: it moves in and out of every step.
 async fn step<T: Instruct>(
-    mut s: State<'_, T>,
-) -> Option<(Result<Update<T>, Error>, State<'_, T>)> {
+    mut s: Box<State<'_, T>>,
+) -> Option<(Result<Update<T>, Error>, Box<State<'_, T>>)> {
     loop {
         if s.done {
             return None;
@@ -139,11 +146,11 @@ pub(crate) async fn run<'c, T: Instruct + Send>(
     call: &Call,
 ) -> Result<PartialStream<'c, T>, Error> {
     let run = Run::start(ctx, prepared, call).await?;
-    let state = State::<T> {
+    let state = Box::new(State::<T> {
         run,
         budget: Budget::default(),
         done: false,
-    };
+    });
     Ok(Box::pin(futures::stream::unfold(state, |s| {
         let span = s.run.span.clone();
         step(s).instrument(span)

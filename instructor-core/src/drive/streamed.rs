@@ -2,11 +2,12 @@
 //! drivers: open the provider's stream (through the transport retry loop), read the
 //! answer's text (or the first tool call's argument deltas) into the incremental parser,
 //! and end each attempt with a [`Response`] for the engine. Every wait is bounded by the
-//! stream's total deadline and by its idle timeout (no new answer bytes).
+//! stream's total deadline and by its idle timeout (no new answer bytes); an event that is
+//! already there is taken without arming a timer or reading the clock.
 
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
 use super::{retry, Ctx};
@@ -23,6 +24,7 @@ pub(crate) struct Run<'c, T> {
     pub prepared: Prepared<T>,
     pub span: tracing::Span,
     events: Option<EventStream>,
+    /// The attempt's parser; it builds no values: the drivers read them from `raw`.
     pub parser: JsonStream,
     /// The attempt's answer text so far.
     pub raw: String,
@@ -34,8 +36,16 @@ pub(crate) struct Run<'c, T> {
     idle_timeout: Duration,
     opened: Instant,
     deadline: Instant,
-    idle_until: Instant,
+    /// When the current wait for answer bytes times out: set when a wait starts after
+    /// answer bytes, kept across events that carry none.
+    idle_until: Option<Instant>,
+    /// Events taken without waiting since the clock was last read.
+    ready: u32,
 }
+
+/// How many events in a row are taken without waiting before the total deadline is
+/// checked (an endless stream that never makes us wait still ends at its deadline).
+const READY_BETWEEN_CHECKS: u32 = 64;
 
 impl<'c, T: Instruct> Run<'c, T> {
     /// Checks that the mode and the provider stream, and opens the first attempt's stream.
@@ -63,7 +73,7 @@ impl<'c, T: Instruct> Run<'c, T> {
             prepared,
             span,
             events: None,
-            parser: JsonStream::new(call.limits),
+            parser: JsonStream::without_values(call.limits),
             raw: String::new(),
             tool: None,
             finish: None,
@@ -73,7 +83,8 @@ impl<'c, T: Instruct> Run<'c, T> {
             idle_timeout: call.idle_timeout,
             opened: now,
             deadline: now,
-            idle_until: now,
+            idle_until: None,
+            ready: 0,
         };
         run.open().await?;
         Ok(run)
@@ -99,32 +110,55 @@ impl<'c, T: Instruct> Run<'c, T> {
         .await
         .map_err(|e| self.prepared.fail(e))?;
         self.events = Some(events);
-        self.parser = JsonStream::new(self.limits);
+        self.parser = JsonStream::without_values(self.limits);
         self.opened = Instant::now();
         self.deadline = self.opened + self.stream_timeout;
-        self.idle_until = self.opened + self.idle_timeout;
+        self.idle_until = Some(self.opened + self.idle_timeout);
+        self.ready = 0;
         Ok(())
     }
 
     /// The next piece of answer text of this attempt; `None` when its stream ends.
     pub async fn next(&mut self) -> Option<Result<String, Error>> {
-        let events = self.events.as_mut()?;
         loop {
-            let wake = self.deadline.min(self.idle_until);
-            let event = match tokio::time::timeout_at(wake, events.next()).await {
-                Ok(event) => event?,
-                Err(_) => {
-                    let what = if wake == self.deadline {
-                        "total"
-                    } else {
-                        "idle"
-                    };
-                    tracing::warn!(
-                        attempt = self.prepared.attempt(),
-                        timeout = what,
-                        "stream timed out"
-                    );
-                    return Some(Err(self.stop(Error::Timeout)));
+            let event = match self.events.as_mut()?.next().now_or_never() {
+                Some(event) => {
+                    self.ready += 1;
+                    if self.ready >= READY_BETWEEN_CHECKS {
+                        self.ready = 0;
+                        let now = Instant::now();
+                        if now >= self.deadline {
+                            return Some(Err(self.timed_out("total")));
+                        }
+                        match self.idle_until {
+                            Some(idle) if now >= idle => {
+                                return Some(Err(self.timed_out("idle")));
+                            }
+                            Some(_) => {}
+                            None => self.idle_until = Some(now + self.idle_timeout),
+                        }
+                    }
+                    event?
+                }
+                None => {
+                    self.ready = 0;
+                    let idle_timeout = self.idle_timeout;
+                    let idle = *self
+                        .idle_until
+                        .get_or_insert_with(|| Instant::now() + idle_timeout);
+                    let wake = self.deadline.min(idle);
+                    let events = self.events.as_mut()?;
+                    match tokio::time::timeout_at(wake, events.next()).await {
+                        Ok(event) => event?,
+                        Err(_) => {
+                            let what = if wake == self.deadline {
+                                "total"
+                            } else {
+                                "idle"
+                            };
+                            return Some(Err(self.timed_out(what)));
+                        }
+                    }
                 }
             };
             let data = match event {
@@ -160,10 +194,20 @@ impl<'c, T: Instruct> Run<'c, T> {
                 Ok(_) => continue,
             };
             if !data.is_empty() {
-                self.idle_until = Instant::now() + self.idle_timeout;
+                // The idle clock starts again at the next wait.
+                self.idle_until = None;
                 return Some(Ok(data));
             }
         }
+    }
+
+    fn timed_out(&mut self, what: &str) -> Error {
+        tracing::warn!(
+            attempt = self.prepared.attempt(),
+            timeout = what,
+            "stream timed out"
+        );
+        self.stop(Error::Timeout)
     }
 
     /// Feeds answer text to the parser.

@@ -47,7 +47,12 @@ fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> String 
     }
 }
 
+/// `T` from JSON text. The path of an error is tracked only once there is one, by a second
+/// read: tracking it costs about as much as the read itself.
 pub(crate) fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
     de.end().map_err(|e| e.to_string())?;
@@ -55,6 +60,9 @@ pub(crate) fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
 }
 
 fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
+    if let Ok(v) = T::deserialize(value) {
+        return Ok(v);
+    }
     serde_path_to_error::deserialize(value).map_err(path_error)
 }
 

@@ -5,6 +5,7 @@
 
 mod locate;
 pub(crate) mod repair;
+mod snapshot;
 pub(crate) mod stream;
 
 pub use locate::{locate, Balance, Locator, ValueEnd};

@@ -1,22 +1,31 @@
 //! An incremental JSON parser: bytes go in as they arrive and each is read once. Open
 //! objects and arrays are frames on a stack; a value that closes is reported with its path
-//! and its byte span (and may be taken, as iterable extraction does) before it joins its
-//! parent. Chunk boundaries may fall anywhere: inside a UTF-8 character, an escape or a
-//! surrogate pair. The text before the value is read by the shared [`Locator`], so prose,
-//! fences and `<think>` blocks are skipped exactly as for whole answers; text after the root
-//! value is ignored. What it rejects, it rejects as `serde_json` does: raw control characters
-//! in strings, lone surrogates, bad escapes, malformed numbers, nesting past 128 levels.
+//! and its byte span (and may be taken, as a caller of [`JsonStream::new`] may do) before it
+//! joins its parent. Chunk boundaries may fall anywhere: inside a UTF-8 character, an
+//! escape or a surrogate pair. The text before the value is read by the shared [`Locator`],
+//! so prose, fences and `<think>` blocks are skipped exactly as for whole answers; text after
+//! the root value is ignored. What it rejects, it rejects as `serde_json` does: raw control
+//! characters in strings, lone surrogates, bad escapes, malformed numbers, invalid UTF-8,
+//! nesting past 128 levels.
+//!
+//! Two ways to run the same state machine: [`JsonStream::new`] builds the value as it
+//! arrives (a [`Value`] tree, for [`JsonStream::snapshot`] and for callers that take closed
+//! values); [`JsonStream::without_values`] builds none and reads a string's plain bytes
+//! without copying them, for callers that read values from their spans (and snapshots from
+//! the text: see [`JsonStream::read_snapshot`]).
 
 use std::ops::Range;
 
 use serde_json::{Map, Number, Value};
 
 use super::locate::Locator;
+use super::snapshot::Cached;
 use crate::Error;
 
-/// The deepest nesting any answer may have, whatever [`Limits::max_depth`] says: deeper
-/// values would overflow the stack when they are deserialized, cloned or dropped (and
-/// `serde_json` rejects them in whole answers).
+/// The nesting no answer may reach, whatever [`Limits::max_depth`] says: `serde_json`'s
+/// recursion limit, which it counts as it reads a whole answer, so values nest at most 127
+/// levels deep. Deeper values would overflow the stack when they are deserialized, cloned
+/// or dropped.
 pub const MAX_DEPTH: usize = 128;
 
 /// One step of the path to a value, borrowed from the parser.
@@ -60,8 +69,8 @@ impl<'a> Path<'a> {
 pub struct Limits {
     /// The most bytes of answer read.
     pub max_bytes: usize,
-    /// The deepest nesting of objects and arrays (at most [`MAX_DEPTH`]; a larger value
-    /// counts as [`MAX_DEPTH`]).
+    /// The deepest nesting of objects and arrays (whatever it says, values nest less than
+    /// [`MAX_DEPTH`] levels deep, as `serde_json` reads them).
     pub max_depth: usize,
 }
 
@@ -77,27 +86,51 @@ impl Default for Limits {
 /// An open container.
 #[derive(Debug)]
 pub struct Frame {
+    /// What it holds so far (left empty by a parser that builds no values).
     kind: Kind,
     /// Where it opened (byte offset of the bracket).
     start: usize,
+    /// Members or elements closed so far.
+    len: usize,
+    /// Where the text of its closed members or elements ends (just after the bracket when
+    /// there are none): a snapshot from the text keeps the text up to here.
+    kept: usize,
+    /// The key of the member being read (objects).
+    key: String,
 }
 
 #[derive(Debug)]
 enum Kind {
-    /// An open object; `key` is the member whose value comes next.
-    Object {
-        map: Map<String, Value>,
-        key: Option<String>,
-    },
+    /// The members so far, when values are built.
+    Object(Option<Map<String, Value>>),
     Array(Vec<Value>),
 }
 
 impl Frame {
+    /// Where it opened.
+    pub(super) fn start(&self) -> usize {
+        self.start
+    }
+
+    /// Where the text of its complete members ends.
+    pub(super) fn kept(&self) -> usize {
+        self.kept
+    }
+
+    /// The key of the member being read (an object's).
+    pub(super) fn key(&self) -> &str {
+        &self.key
+    }
+
     fn seg(&self) -> Seg<'_> {
         match &self.kind {
-            Kind::Object { key, .. } => Seg::Key(key.as_deref().unwrap_or_default()),
-            Kind::Array(items) => Seg::Index(items.len()),
+            Kind::Object(_) => Seg::Key(&self.key),
+            Kind::Array(_) => Seg::Index(self.len),
         }
+    }
+
+    pub(super) fn is_object(&self) -> bool {
+        matches!(self.kind, Kind::Object(_))
     }
 }
 
@@ -121,8 +154,36 @@ enum Escape {
 }
 
 /// What hears of each value as it closes: its path, the value (which it may take) and its
-/// byte span in the text fed so far.
+/// byte span in the text fed so far. A parser made by [`JsonStream::without_values`] passes
+/// strings and containers as empty stand-ins of their kind (`""`, `[]`, `{}`; numbers and
+/// literals are passed whole): read them from their span.
 pub type OnComplete<'a> = dyn FnMut(Path<'_>, &mut Value, Range<usize>) + 'a;
+
+/// The bytes a string may hold as they are: not a quote, a backslash or a control character.
+static PLAIN: [bool; 256] = {
+    let mut t = [true; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = false;
+        b += 1;
+    }
+    t[b'"' as usize] = false;
+    t[b'\\' as usize] = false;
+    t
+};
+
+/// Where the whitespace from `i` ends.
+fn skip_whitespace(chunk: &[u8], i: usize) -> usize {
+    chunk[i.min(chunk.len())..]
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .map_or(chunk.len(), |n| i + n)
+}
+
+/// The bytes of a number or a literal.
+fn is_scalar_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.')
+}
 
 /// The parser.
 ///
@@ -140,14 +201,22 @@ pub type OnComplete<'a> = dyn FnMut(Path<'_>, &mut Value, Range<usize>) + 'a;
 /// ```
 #[derive(Debug)]
 pub struct JsonStream {
-    stack: Vec<Frame>,
+    pub(super) stack: Vec<Frame>,
+    /// What [`JsonStream::read_snapshot`] keeps between snapshots.
+    pub(super) cache: Vec<Cached>,
+    /// Whether values are built (a tree for snapshots, whole values for the callback).
+    values: bool,
     root: Option<Value>,
     root_span: Option<Range<usize>>,
     state: State,
     escape: Escape,
+    /// Where the escape being read began (for a surrogate pair, the first escape's).
+    escape_at: usize,
     high_surrogate: Option<u32>,
-    /// The string being read (a key or a value).
+    /// The string being read: a key, or a value when values are built.
     string: String,
+    /// Key buffers of closed containers, for the next ones to open.
+    spare_keys: Vec<String>,
     /// Bytes of a UTF-8 character split by a chunk boundary.
     utf8: Vec<u8>,
     scalar: String,
@@ -175,6 +244,10 @@ fn malformed(message: impl Into<String>) -> Error {
     }
 }
 
+fn bad_utf8() -> Error {
+    malformed("invalid UTF-8 in a string")
+}
+
 fn shown(b: u8) -> String {
     if b.is_ascii_graphic() || b == b' ' {
         format!("`{}`", b as char)
@@ -184,16 +257,20 @@ fn shown(b: u8) -> String {
 }
 
 impl JsonStream {
-    /// A parser with `limits`.
+    /// A parser with `limits` that builds the value as it arrives.
     pub fn new(limits: Limits) -> Self {
         Self {
             stack: Vec::new(),
+            cache: Vec::new(),
+            values: true,
             root: None,
             root_span: None,
             state: State::Prelude,
             escape: Escape::None,
+            escape_at: 0,
             high_surrogate: None,
             string: String::new(),
+            spare_keys: Vec::new(),
             utf8: Vec::new(),
             scalar: String::new(),
             value_start: 0,
@@ -202,6 +279,32 @@ impl JsonStream {
             max_depth: limits.max_depth.min(MAX_DEPTH),
             max_bytes: limits.max_bytes,
             changed: false,
+        }
+    }
+
+    /// A parser with `limits` that checks and locates values but builds none: the callback
+    /// gets strings and containers as empty stand-ins, [`JsonStream::snapshot`] is `None`,
+    /// and [`JsonStream::snapshot_from_text`] gives the value so far.
+    ///
+    /// ```
+    /// use instructor_core::stream::JsonStream;
+    /// let text = br#"{"items": [{"a": 1}, {"a": "}"}]}"#;
+    /// let mut p = JsonStream::without_values(Default::default());
+    /// let mut items = Vec::new();
+    /// p.feed(text, &mut |path, _, span| {
+    ///     if path.len() == 2 {
+    ///         items.push(span);
+    ///     }
+    /// })
+    /// .unwrap();
+    /// assert_eq!(&text[items[1].clone()], br#"{"a": "}"}"#);
+    /// assert_eq!(p.snapshot(), None);
+    /// assert_eq!(p.snapshot_from_text(text).unwrap()["items"][1]["a"], "}");
+    /// ```
+    pub fn without_values(limits: Limits) -> Self {
+        Self {
+            values: false,
+            ..Self::new(limits)
         }
     }
 
@@ -233,8 +336,12 @@ impl JsonStream {
 
     /// The value so far: open containers with what they hold, the string being read shown
     /// as far as it has arrived, numbers and literals only once complete. Costs a copy of
-    /// the value; callers budget how often they take one.
+    /// the value; callers budget how often they take one. `None` before the value starts,
+    /// and always from a parser made by [`JsonStream::without_values`].
     pub fn snapshot(&self) -> Option<Value> {
+        if !self.values {
+            return None;
+        }
         if let Some(root) = &self.root {
             return Some(root.clone());
         }
@@ -244,10 +351,10 @@ impl JsonStream {
         };
         for frame in self.stack.iter().rev() {
             current = Some(match &frame.kind {
-                Kind::Object { map, key } => {
-                    let mut map = map.clone();
-                    if let (Some(k), Some(c)) = (key, current.take()) {
-                        map.insert(k.clone(), c);
+                Kind::Object(map) => {
+                    let mut map = map.clone().unwrap_or_default();
+                    if let Some(c) = current.take() {
+                        map.insert(frame.key.clone(), c);
                     }
                     Value::Object(map)
                 }
@@ -261,22 +368,47 @@ impl JsonStream {
         current
     }
 
+    /// The open containers, the root first.
+    pub(super) fn frames(&self) -> &[Frame] {
+        &self.stack
+    }
+
+    /// The text of the string value being read, from its quote up to the last byte a
+    /// snapshot shows (before an escape or a UTF-8 character still arriving).
+    pub(super) fn open_string(&self) -> Option<Range<usize>> {
+        if self.state != (State::InString { key: false }) {
+            return None;
+        }
+        let end = if self.escape != Escape::None || self.high_surrogate.is_some() {
+            self.escape_at
+        } else {
+            self.bytes - self.utf8.len()
+        };
+        Some(self.value_start..end)
+    }
+
     /// A completed value spanning `start..end`: reported, then added to its parent (or
     /// made the root).
     fn finish(&mut self, mut value: Value, start: usize, end: usize, on: &mut OnComplete<'_>) {
         self.changed = true;
         on(Path(&self.stack), &mut value, start..end);
-        match self.stack.last_mut().map(|f| &mut f.kind) {
-            Some(Kind::Object { map, key }) => {
-                map.insert(key.take().unwrap_or_default(), value);
-                self.state = State::AfterValue;
-            }
-            Some(Kind::Array(items)) => {
-                items.push(value);
+        match self.stack.last_mut() {
+            Some(frame) => {
+                frame.len += 1;
+                frame.kept = end;
+                if self.values {
+                    match &mut frame.kind {
+                        Kind::Object(map) => {
+                            let key = std::mem::take(&mut frame.key);
+                            map.get_or_insert_with(Map::new).insert(key, value);
+                        }
+                        Kind::Array(items) => items.push(value),
+                    }
+                }
                 self.state = State::AfterValue;
             }
             None => {
-                self.root = Some(value);
+                self.root = self.values.then_some(value);
                 self.root_span = Some(start..end);
                 self.state = State::Done;
             }
@@ -287,40 +419,49 @@ impl JsonStream {
         if self.stack.len() >= self.max_depth {
             return Err(limit("nesting depth", self.max_depth));
         }
+        // What serde_json rejects, rejected alike.
+        if self.stack.len() + 1 >= MAX_DEPTH {
+            return Err(limit("nesting depth", MAX_DEPTH));
+        }
         let kind = if object {
             self.state = State::BeforeKey;
-            Kind::Object {
-                map: Map::new(),
-                key: None,
-            }
+            Kind::Object(self.values.then(Map::new))
         } else {
             self.state = State::BeforeValue;
             Kind::Array(Vec::new())
         };
-        self.stack.push(Frame { kind, start: at });
+        self.stack.push(Frame {
+            kind,
+            start: at,
+            len: 0,
+            kept: at + 1,
+            key: self.spare_keys.pop().unwrap_or_default(),
+        });
         self.changed = true;
         Ok(())
     }
 
     fn close(&mut self, object: bool, at: usize, on: &mut OnComplete<'_>) -> Result<(), Error> {
-        let (value, start) = match self.stack.pop() {
-            Some(Frame {
-                kind: Kind::Object { map, .. },
-                start,
-            }) if object => (Value::Object(map), start),
-            Some(Frame {
-                kind: Kind::Array(items),
-                start,
-            }) if !object => (Value::Array(items), start),
+        let frame = match self.stack.pop() {
+            Some(frame) if frame.is_object() == object => frame,
             _ => return Err(malformed("mismatched closing bracket")),
         };
-        self.finish(value, start, at + 1, on);
+        let value = match frame.kind {
+            Kind::Object(map) => Value::Object(map.unwrap_or_default()),
+            Kind::Array(items) => Value::Array(items),
+        };
+        // Key buffers are kept for the next containers (at most one per level).
+        let mut key = frame.key;
+        if key.capacity() > 0 {
+            key.clear();
+            self.spare_keys.push(key);
+        }
+        self.finish(value, frame.start, at + 1, on);
         Ok(())
     }
 
     fn end_scalar(&mut self, at: usize, on: &mut OnComplete<'_>) -> Result<(), Error> {
-        let text = std::mem::take(&mut self.scalar);
-        let value = match text.as_str() {
+        let value = match self.scalar.as_str() {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
             "null" => Value::Null,
@@ -329,53 +470,88 @@ impl JsonStream {
                     .map_err(|_| malformed(format!("`{n}` is not a JSON value")))?,
             ),
         };
+        self.scalar.clear();
         self.finish(value, self.value_start, at, on);
         Ok(())
     }
 
-    fn end_string(&mut self, key: bool, at: usize, on: &mut OnComplete<'_>) -> Result<(), Error> {
-        if !self.utf8.is_empty() {
-            return Err(malformed("a string ends inside a UTF-8 character"));
-        }
-        let s = std::mem::take(&mut self.string);
+    fn end_string(&mut self, key: bool, at: usize, on: &mut OnComplete<'_>) {
         if key {
             // A repeated key: the last value wins in its first place, as in serde_json's
             // own maps (typed values are read from the text, where structs reject it).
-            if let Some(Kind::Object { key, .. }) = self.stack.last_mut().map(|f| &mut f.kind) {
-                *key = Some(s);
+            if let Some(frame) = self.stack.last_mut() {
+                std::mem::swap(&mut frame.key, &mut self.string);
             }
+            self.string.clear();
             self.state = State::AfterKey;
         } else {
+            let s = if self.values {
+                std::mem::take(&mut self.string)
+            } else {
+                String::new()
+            };
             self.finish(Value::String(s), self.value_start, at + 1, on);
         }
-        Ok(())
     }
 
-    /// A raw string byte (UTF-8 reassembled across chunk boundaries).
-    fn string_byte(&mut self, b: u8) -> Result<(), Error> {
-        if b < 0x20 {
-            return Err(malformed(format!(
-                "control character {} in a string (it must be escaped)",
-                shown(b)
-            )));
+    /// Whether the string being read is kept (keys always, values when values are built).
+    fn keeps(&self, key: bool) -> bool {
+        key || self.values
+    }
+
+    /// Reads the plain bytes (no quote, backslash or control character) at the start of
+    /// `bytes`, in a string with no escape or character pending: returns how many. A UTF-8
+    /// character cut by the end of `bytes` waits for the next chunk.
+    fn string_run(&mut self, bytes: &[u8], key: bool) -> Result<usize, Error> {
+        let n = bytes
+            .iter()
+            .position(|&b| !PLAIN[usize::from(b)])
+            .unwrap_or(bytes.len());
+        if n == 0 {
+            return Ok(0);
         }
-        if b < 0x80 && self.utf8.is_empty() {
-            self.string.push(b as char);
-            return Ok(());
+        let run = &bytes[..n];
+        self.changed |= !key;
+        let keeps = self.keeps(key);
+        if !keeps && run.is_ascii() {
+            // Nothing to check or keep.
+            return Ok(n);
         }
+        let (text, cut) = match std::str::from_utf8(run) {
+            Ok(text) => (text, &[][..]),
+            // The run reaches the end of the chunk in the middle of a character.
+            Err(e) if e.error_len().is_none() && n == bytes.len() => {
+                let (whole, cut) = run.split_at(e.valid_up_to());
+                (std::str::from_utf8(whole).map_err(|_| bad_utf8())?, cut)
+            }
+            Err(_) => return Err(bad_utf8()),
+        };
+        if keeps {
+            self.string.push_str(text);
+        }
+        if !cut.is_empty() {
+            self.utf8.extend_from_slice(cut);
+        }
+        Ok(n)
+    }
+
+    /// A string byte after the start of a UTF-8 character cut by a chunk boundary.
+    fn utf8_byte(&mut self, b: u8, key: bool) -> Result<(), Error> {
         self.utf8.push(b);
         match std::str::from_utf8(&self.utf8) {
             Ok(s) => {
-                self.string.push_str(s);
+                if key || self.values {
+                    self.string.push_str(s);
+                }
                 self.utf8.clear();
                 Ok(())
             }
-            Err(e) if e.error_len().is_some() => Err(malformed("invalid UTF-8 in a string")),
+            Err(e) if e.error_len().is_some() => Err(bad_utf8()),
             Err(_) => Ok(()),
         }
     }
 
-    fn escaped_char(&mut self, code: u32) -> Result<(), Error> {
+    fn escaped_char(&mut self, code: u32, key: bool) -> Result<(), Error> {
         let c = match (self.high_surrogate.take(), code) {
             (None, 0xD800..=0xDBFF) => {
                 self.high_surrogate = Some(code);
@@ -389,10 +565,13 @@ impl JsonStream {
             (None, c) => c,
         };
         let c = char::from_u32(c).ok_or_else(|| malformed("invalid \\u escape"))?;
-        self.string.push(c);
+        if self.keeps(key) {
+            self.string.push(c);
+        }
         Ok(())
     }
 
+    /// One byte of a string, outside a run of plain bytes.
     fn in_string(
         &mut self,
         b: u8,
@@ -401,6 +580,9 @@ impl JsonStream {
         on: &mut OnComplete<'_>,
     ) -> Result<(), Error> {
         self.changed |= !key;
+        if !self.utf8.is_empty() {
+            return self.utf8_byte(b, key);
+        }
         match self.escape {
             Escape::Backslash => {
                 self.escape = Escape::None;
@@ -430,7 +612,9 @@ impl JsonStream {
                         )))
                     }
                 };
-                self.string.push(c);
+                if self.keeps(key) {
+                    self.string.push(c);
+                }
             }
             Escape::Unicode { value, digits } => {
                 let d = (b as char)
@@ -439,7 +623,7 @@ impl JsonStream {
                 let value = value * 16 + d;
                 if digits == 3 {
                     self.escape = Escape::None;
-                    self.escaped_char(value)?;
+                    self.escaped_char(value, key)?;
                 } else {
                     self.escape = Escape::Unicode {
                         value,
@@ -448,44 +632,46 @@ impl JsonStream {
                 }
             }
             Escape::None => match b {
-                b'\\' => self.escape = Escape::Backslash,
+                b'\\' => {
+                    if self.high_surrogate.is_none() {
+                        self.escape_at = at;
+                    }
+                    self.escape = Escape::Backslash;
+                }
                 _ if self.high_surrogate.is_some() => {
                     return Err(malformed("lone leading surrogate in a \\u escape"))
                 }
-                b'"' => return self.end_string(key, at, on),
-                b => self.string_byte(b)?,
+                b'"' => self.end_string(key, at, on),
+                b if b < 0x20 => {
+                    return Err(malformed(format!(
+                        "control character {} in a string (it must be escaped)",
+                        shown(b)
+                    )))
+                }
+                // Plain bytes are read in runs by `feed`; one here is read the same way.
+                b => {
+                    self.string_run(&[b], key)?;
+                }
             },
         }
         Ok(())
     }
 
+    /// One byte that `feed` does not read in a run: punctuation, and the bytes of a string
+    /// that are not plain.
+    #[inline]
     fn byte(&mut self, b: u8, at: usize, on: &mut OnComplete<'_>) -> Result<(), Error> {
         match self.state {
-            State::Prelude => {
-                if self.locator.byte(b) {
-                    self.open(b == b'{', at)?;
-                }
-                Ok(())
-            }
-            State::Done => Ok(()),
+            // Read by `feed`.
+            State::Prelude | State::InScalar | State::Done => Ok(()),
             State::InString { key } => self.in_string(b, key, at, on),
-            State::InScalar => {
-                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.') {
-                    self.scalar.push(b as char);
-                    return Ok(());
-                }
-                self.end_scalar(at, on)?;
-                self.byte(b, at, on)
-            }
             _ if matches!(b, b' ' | b'\t' | b'\n' | b'\r') => Ok(()),
             State::BeforeKey => match b {
                 b'"' => {
                     self.state = State::InString { key: true };
                     Ok(())
                 }
-                b'}' if matches!(self.stack.last(), Some(Frame { kind: Kind::Object { map, .. }, .. }) if map.is_empty()) => {
-                    self.close(true, at, on)
-                }
+                b'}' if self.stack.last().is_some_and(|f| f.len == 0) => self.close(true, at, on),
                 _ => Err(malformed(format!("expected a key, found {}", shown(b)))),
             },
             State::AfterKey => match b {
@@ -495,12 +681,12 @@ impl JsonStream {
                 }
                 _ => Err(malformed(format!("expected `:`, found {}", shown(b)))),
             },
-            State::AfterValue => match (b, self.stack.last().map(|f| &f.kind)) {
-                (b',', Some(Kind::Object { .. })) => {
+            State::AfterValue => match (b, self.stack.last().map(Frame::is_object)) {
+                (b',', Some(true)) => {
                     self.state = State::BeforeKey;
                     Ok(())
                 }
-                (b',', Some(Kind::Array(_))) => {
+                (b',', Some(false)) => {
                     self.state = State::BeforeValue;
                     Ok(())
                 }
@@ -519,7 +705,11 @@ impl JsonStream {
                 }
                 b'{' => self.open(true, at),
                 b'[' => self.open(false, at),
-                b']' if matches!(self.stack.last(), Some(Frame { kind: Kind::Array(a), .. }) if a.is_empty()) => {
+                b']' if self
+                    .stack
+                    .last()
+                    .is_some_and(|f| !f.is_object() && f.len == 0) =>
+                {
                     self.close(false, at, on)
                 }
                 b if b.is_ascii_alphanumeric() || b == b'-' => {
@@ -540,11 +730,92 @@ impl JsonStream {
         if self.bytes > self.max_bytes {
             return Err(limit("answer bytes", self.max_bytes));
         }
-        for (i, &b) in chunk.iter().enumerate() {
-            if self.state == State::Done {
-                break;
+        let mut i = 0;
+        while i < chunk.len() {
+            let b = chunk[i];
+            // Runs (prose, plain string bytes, scalar bytes, whitespace) are read here;
+            // `byte` reads the rest, one at a time.
+            match self.state {
+                State::Done => break,
+                State::Prelude => {
+                    let locator = &mut self.locator;
+                    match chunk[i..].iter().position(|&b| locator.byte(b)) {
+                        Some(n) => {
+                            i += n;
+                            self.open(chunk[i] == b'{', base + i)?;
+                            i += 1;
+                        }
+                        None => i = chunk.len(),
+                    }
+                    continue;
+                }
+                State::InString { key }
+                    if self.escape == Escape::None
+                        && self.high_surrogate.is_none()
+                        && self.utf8.is_empty() =>
+                {
+                    let n = self.string_run(&chunk[i..], key)?;
+                    i += n;
+                    match chunk.get(i) {
+                        Some(b'"') => {
+                            self.end_string(key, base + i, on_complete);
+                            i += 1;
+                            continue;
+                        }
+                        // An escape or a control character: read by `byte`.
+                        Some(_) if n == 0 => {}
+                        _ => continue,
+                    }
+                }
+                State::InScalar => {
+                    let rest = &chunk[i..];
+                    let n = rest
+                        .iter()
+                        .position(|&b| !is_scalar_byte(b))
+                        .unwrap_or(rest.len());
+                    // Scalar bytes are ASCII.
+                    self.scalar.extend(rest[..n].iter().map(|&b| char::from(b)));
+                    i += n;
+                    if i < chunk.len() {
+                        // The byte after the scalar ends it, and is read again.
+                        self.end_scalar(base + i, on_complete)?;
+                    }
+                    continue;
+                }
+                State::InString { .. } => {}
+                // The common steps between tokens, each with the whitespace after it.
+                State::AfterKey if b == b':' => {
+                    self.state = State::BeforeValue;
+                    i = skip_whitespace(chunk, i + 1);
+                    continue;
+                }
+                State::AfterValue if b == b',' => {
+                    self.state = match self.stack.last().map(Frame::is_object) {
+                        Some(true) => State::BeforeKey,
+                        _ => State::BeforeValue,
+                    };
+                    i = skip_whitespace(chunk, i + 1);
+                    continue;
+                }
+                State::BeforeKey if b == b'"' => {
+                    self.state = State::InString { key: true };
+                    i += 1;
+                    continue;
+                }
+                State::BeforeValue if b == b'"' => {
+                    self.state = State::InString { key: false };
+                    self.value_start = base + i;
+                    i += 1;
+                    continue;
+                }
+                _ if matches!(b, b' ' | b'\t' | b'\n' | b'\r') => {
+                    i = skip_whitespace(chunk, i + 1);
+                    continue;
+                }
+                _ => {}
             }
             self.byte(b, base + i, on_complete)?;
+            i += 1;
         }
         Ok(())
     }
@@ -707,6 +978,12 @@ mod tests {
                 ..
             })
         ));
+        // As deep as serde_json reads, and no deeper.
+        for levels in [MAX_DEPTH - 1, MAX_DEPTH] {
+            let text = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+            let whole = serde_json::from_str::<Value>(&text);
+            assert_eq!(parse_all(&text).is_ok(), whole.is_ok(), "{levels} levels");
+        }
     }
 
     #[test]
@@ -745,6 +1022,210 @@ mod tests {
                 "true",
                 &text[6..45]
             ]
+        );
+    }
+
+    /// Every event (pointer, value, span) and the outcome of feeding `text` cut at `cuts`,
+    /// with a snapshot from the tree and from the text after each piece.
+    #[derive(Debug, PartialEq)]
+    struct Trace {
+        events: Vec<(String, Value, Range<usize>)>,
+        result: Result<(), String>,
+        complete: bool,
+        span: Option<Range<usize>>,
+    }
+
+    fn pointer(path: Path<'_>) -> String {
+        (0..path.len())
+            .map(|i| match path.get(i) {
+                Some(Seg::Key(k)) => format!("/{k}"),
+                Some(Seg::Index(n)) => format!("/{n}"),
+                None => "/?".to_owned(),
+            })
+            .collect()
+    }
+
+    /// Runs both parsers over `text` cut at `cuts`, checking at each cut that the text
+    /// snapshot (from either) is the tree snapshot; returns the two traces.
+    fn trace_both(text: &[u8], cuts: &[usize]) -> (Trace, Trace) {
+        let mut traces = Vec::new();
+        for values in [true, false] {
+            let mut p = if values {
+                JsonStream::new(Limits::default())
+            } else {
+                JsonStream::without_values(Limits::default())
+            };
+            let mut events = Vec::new();
+            let mut result = Ok(());
+            let mut last = 0;
+            for &c in cuts.iter().chain(std::iter::once(&text.len())) {
+                let fed = p.feed(&text[last..c], &mut |path, v, span| {
+                    events.push((pointer(path), v.clone(), span));
+                });
+                last = c;
+                if let Err(e) = fed {
+                    result = Err(e.to_string());
+                    break;
+                }
+                if values {
+                    // As text, so that the order of members counts too.
+                    let from_text = p.snapshot_from_text(&text[..c]).map(|v| v.to_string());
+                    let tree = p.snapshot().map(|v| v.to_string());
+                    assert_eq!(from_text, tree, "cut at {c} of {:?}", shown_text(text));
+                }
+            }
+            if result.is_ok() {
+                result = p.finish_input(&mut |_, _, _| {}).map_err(|e| e.to_string());
+            }
+            traces.push(Trace {
+                events,
+                result,
+                complete: p.is_complete(),
+                span: p.root_span(),
+            });
+        }
+        let lean = traces.pop().unwrap();
+        (traces.pop().unwrap(), lean)
+    }
+
+    fn shown_text(text: &[u8]) -> String {
+        String::from_utf8_lossy(text).into_owned()
+    }
+
+    /// Values as the lean parser reports them: strings and containers empty.
+    fn stand_in(v: &Value) -> Value {
+        match v {
+            Value::String(_) => json!(""),
+            Value::Array(_) => json!([]),
+            Value::Object(_) => json!({}),
+            other => other.clone(),
+        }
+    }
+
+    const SAMPLES: &[&str] = &[
+        r#"{"s": "a\"b\\c \u00e9 \ud83d\ude00 ✓ 日本", "n": -1.5e3, "l": [true, false, null, {"k": []}], "e": {}}"#,
+        r#"Sure: {"items": [{"name": "Zoë", "age": 4, "tags": ["a}b", "c\\d"]}, {"name": "B\u00e9"}]} bye"#,
+        r#"[1, 22, "x", [], {}, [[["deep"]]], {"a": {"b": {"c": "d"}}}]"#,
+        r#"{"a": 1, "b": 2, "a": "again"}"#,
+        r#"{"a": "x", "a": "y", "b": ["z"], "b": ["w", "v"]}"#,
+        "```json\n{\"k\": \"v\\/\\b\\f\\n\\r\\t\"}\n```",
+        "{\"a\": \"x\u{1}y\"}",
+        r#"{"a": "\ud800x"}"#,
+        r#"{"a": "\ud800\n"}"#,
+        r#"{"a": "\udc00"}"#,
+        r#"{"a": "\q"}"#,
+        r#"{"a": 01}"#,
+        r#"{"a": tru}"#,
+        r#"{"a": 1,}"#,
+        r#"[1,]"#,
+        r#"{"a" 1}"#,
+        "{\"a\": 12",
+        "[\"open",
+    ];
+
+    fn samples() -> Vec<Vec<u8>> {
+        let mut all: Vec<Vec<u8>> = SAMPLES.iter().map(|s| s.as_bytes().to_vec()).collect();
+        // Invalid UTF-8 in several places: a cut character before a quote, an escape, a
+        // control character; a stray continuation byte; an overlong encoding.
+        for bad in [
+            &b"{\"a\": \"x\xc3\"}"[..],
+            b"{\"a\": \"x\xc3\\n\xa9\"}",
+            b"{\"a\": \"x\xe2\x82\x01\"}",
+            b"{\"a\": \"\xa9\"}",
+            b"{\"a\": \"\xc0\xaf\"}",
+            b"{\"k\xc3\": 1}",
+        ] {
+            all.push(bad.to_vec());
+        }
+        all
+    }
+
+    #[test]
+    fn both_parsers_agree_at_every_split() {
+        for text in samples() {
+            let whole = trace_both(&text, &[]);
+            for cut in 0..=text.len() {
+                let split = trace_both(&text, &[cut]);
+                assert_eq!(split, whole, "split at {cut} of {:?}", shown_text(&text));
+            }
+            let bytes: Vec<usize> = (1..text.len()).collect();
+            assert_eq!(trace_both(&text, &bytes), whole, "{:?}", shown_text(&text));
+            let (full, lean) = whole;
+            assert_eq!(full.result, lean.result, "{:?}", shown_text(&text));
+            assert_eq!((full.complete, &full.span), (lean.complete, &lean.span));
+            let expected: Vec<_> = full
+                .events
+                .iter()
+                .map(|(p, v, s)| (p.clone(), stand_in(v), s.clone()))
+                .collect();
+            assert_eq!(lean.events, expected, "{:?}", shown_text(&text));
+            // What serde_json rejects (not for want of input), both reject.
+            let rejected = match std::str::from_utf8(&text)
+                .ok()
+                .and_then(crate::json::locate)
+            {
+                Some((value, _)) => {
+                    serde_json::from_str::<Value>(value).is_err_and(|e| !e.is_eof())
+                }
+                None => true,
+            };
+            assert_eq!(rejected, full.result.is_err(), "{:?}", shown_text(&text));
+        }
+    }
+
+    #[test]
+    fn text_snapshots_show_strings_as_they_grow_and_numbers_once_complete() {
+        let text = br#"{"name": "Ja\u00e9 \ud83d\ude00", "age": 30, "tags": ["x"#;
+        let mut p = JsonStream::without_values(Limits::default());
+        let mut seen = Vec::new();
+        for i in 0..text.len() {
+            p.feed(&text[i..=i], &mut |_, _, _| {}).unwrap();
+            seen.push(p.snapshot_from_text(&text[..=i]));
+        }
+        let at = |needle: &str| {
+            let end = text
+                .windows(needle.len())
+                .position(|w| w == needle.as_bytes())
+                .unwrap()
+                + needle.len();
+            seen[end - 1].clone()
+        };
+        assert_eq!(at(r#"{"name": "Ja"#), Some(json!({"name": "Ja"})));
+        assert_eq!(at(r#"{"name": "Ja\u00"#), Some(json!({"name": "Ja"})));
+        assert_eq!(at(r#"\u00e9"#), Some(json!({"name": "Jaé"})));
+        assert_eq!(at(r#"\ud83d"#), Some(json!({"name": "Jaé "})));
+        assert_eq!(at(r#"\ude00"#), Some(json!({"name": "Jaé 😀"})));
+        assert_eq!(at(r#""age": 3"#), Some(json!({"name": "Jaé 😀"})));
+        assert_eq!(
+            at(r#""age": 30,"#),
+            Some(json!({"name": "Jaé 😀", "age": 30}))
+        );
+        assert_eq!(
+            seen.last().cloned().flatten(),
+            Some(json!({"name": "Jaé 😀", "age": 30, "tags": ["x"]}))
+        );
+        assert_eq!(p.snapshot_from_text(b"not what was fed"), None);
+    }
+
+    #[test]
+    fn a_lean_parser_keeps_keys_and_reports_stand_ins() {
+        let text = br#"{"items": [{"a": "long string", "b": [1, 2]}, 3.5, true]}"#;
+        let mut p = JsonStream::without_values(Limits::default());
+        let mut events = Vec::new();
+        p.feed(text, &mut |path, v, span| {
+            events.push((pointer(path), v.clone(), shown_text(&text[span])));
+        })
+        .unwrap();
+        assert_eq!(
+            events[0],
+            ("/items/0/a".into(), json!(""), "\"long string\"".into())
+        );
+        assert_eq!(events[3], ("/items/0/b".into(), json!([]), "[1, 2]".into()));
+        assert_eq!(events[5], ("/items/1".into(), json!(3.5), "3.5".into()));
+        assert_eq!(events.last().map(|e| &e.1), Some(&json!({})));
+        assert!(
+            p.string.capacity() <= "items".len().max(8),
+            "values are not copied"
         );
     }
 }
