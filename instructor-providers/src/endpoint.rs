@@ -1,7 +1,7 @@
 //! What every HTTP provider holds besides its wire format: where to send, the key, extra
-//! headers, the HTTP client and a default model; the setters that adjust them; and the one
-//! exchange (whole or streamed) every provider goes through, where the key is scrubbed from
-//! every error before it leaves.
+//! headers, the HTTP client and a default model; and the one exchange (whole or streamed)
+//! every provider goes through, where the key is scrubbed from every error before it leaves.
+//! The setters that adjust it are [`HttpProvider`](crate::translate::HttpProvider)'s.
 
 use std::fmt;
 
@@ -100,7 +100,7 @@ impl Endpoint {
 
 /// How a streamed body is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Framing {
+pub enum Framing {
     /// Server-sent events; the mapping gets each event's data.
     Sse,
     /// Newline-delimited JSON; the mapping gets each line.
@@ -177,66 +177,3 @@ pub(crate) fn missing_key(var: &str) -> Error {
         "{var} is not set; export it, or pass the key with `.api_key(..)`"
     ))
 }
-
-/// The consuming setters every HTTP provider offers, forwarding to its [`Endpoint`] field
-/// (`endpoint_setters!(endpoint)`, or a longer path such as `inner.endpoint`).
-macro_rules! endpoint_setters {
-    ($($field:ident).+) => {
-        /// Sets the API key (overriding the environment).
-        pub fn api_key(mut self, key: impl Into<String>) -> Self {
-            self.$($field).+.key = Some($crate::ApiKey::new(key));
-            self
-        }
-
-        /// Sets the base URL (a proxy, another region, or a mock server in tests).
-        pub fn base_url(mut self, url: impl Into<String>) -> Self {
-            self.$($field).+.base_url = url.into().trim_end_matches('/').to_owned();
-            self
-        }
-
-        /// The model used when neither the client nor the call names one.
-        pub fn default_model(mut self, model: impl Into<String>) -> Self {
-            self.$($field).+.default_model = Some(model.into());
-            self
-        }
-
-        /// Adds a header to every request (an invalid one is reported by the first call).
-        pub fn header(mut self, name: &str, value: &str) -> Self {
-            self.$($field).+.set_header(name, value);
-            self
-        }
-
-        /// Timeouts and the response body limit.
-        pub fn http_options(mut self, options: $crate::HttpOptions) -> Self {
-            self.$($field).+.set_http_options(options);
-            self
-        }
-
-        /// Uses the caller's own `reqwest` client (its pool, proxy and TLS settings).
-        ///
-        /// Build it with redirects to other origins disabled (a
-        /// `reqwest::redirect::Policy::custom` that stops when the origin changes, or
-        /// `Policy::none()`): its policy cannot be changed from here, and `reqwest` strips
-        /// only `Authorization` and cookies on such a redirect, so a key header
-        /// (`x-api-key`, `x-goog-api-key`) and, on 307 and 308, the prompt would reach the
-        /// other origin. An answer that came from another origin is still refused, as
-        /// `Error::Redirect` (with status 0, since the redirect followed is not known).
-        pub fn http_client(mut self, client: reqwest::Client) -> Self {
-            self.$($field).+.http = $crate::http::Http::with_client(client);
-            self
-        }
-
-        /// The base URL requests go to.
-        pub fn url(&self) -> &str {
-            &self.$($field).+.base_url
-        }
-
-        /// Checks the configuration as the first request would (missing key, bad header).
-        #[allow(dead_code)]
-        pub(crate) fn check(&self) -> Result<(), instructor_core::Error> {
-            self.$($field).+.ready().map(|_| ())
-        }
-    };
-}
-
-pub(crate) use endpoint_setters;

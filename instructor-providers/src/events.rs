@@ -12,11 +12,11 @@ use futures::{Stream, StreamExt};
 use instructor_core::{Error, EventStream, Response, StreamEvent};
 
 /// One neutral event, or the error that ends the stream.
-pub(crate) type Item = Result<StreamEvent, Error>;
+pub type Item = Result<StreamEvent, Error>;
 
 /// What one provider item meant: its neutral events, and whether it was the end marker.
 #[derive(Debug, Default)]
-pub(crate) struct Mapped {
+pub struct Mapped {
     pub events: Vec<Item>,
     pub end: bool,
 }
@@ -30,6 +30,14 @@ impl Mapped {
     /// The events of the stream's end marker (often none); nothing after it is read.
     pub fn end(events: Vec<Item>) -> Self {
         Self { events, end: true }
+    }
+}
+
+/// The error for an in-band error object in a stream (the status was already 200).
+pub(crate) fn mid_stream(raw: String) -> Error {
+    Error::Protocol {
+        message: "the server reported an error mid-stream".to_owned(),
+        raw: Some(raw),
     }
 }
 
@@ -146,10 +154,7 @@ pub(crate) fn fragment_events(
 ) -> Mapped {
     let value: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
     if let Some(e) = value.get("error") {
-        return Mapped::more(vec![Err(Error::Protocol {
-            message: "the server reported an error mid-stream".to_owned(),
-            raw: Some(e.to_string()),
-        })]);
+        return Mapped::more(vec![Err(mid_stream(e.to_string()))]);
     }
     let response = match parse(data.to_owned()) {
         Ok(r) => r,

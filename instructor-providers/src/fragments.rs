@@ -1,13 +1,18 @@
 //! Request fragments built once per type and provider shape, kept as pre-serialized JSON
 //! (`RawValue`) so a request body only copies them: no per-call schema building and no
-//! per-call re-serialization of a schema.
+//! per-call re-serialization of a schema. [`Members`] are the named fragments a mode adds to
+//! a body (`tools`, `tool_choice`, `response_format`, ...), flattened into it.
 
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
 use instructor_core::Error;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
+
+/// The owner of fragments that do not depend on a type (`{"type": "json_object"}`).
+pub(crate) static CONSTANT: u8 = 0;
 
 type Key = (usize, &'static str);
 type Cache = RwLock<HashMap<Key, &'static Result<Box<RawValue>, String>>>;
@@ -43,4 +48,35 @@ pub(crate) fn fragment<T: ?Sized>(
         .map_err(|message| Error::SchemaIncompatible {
             message: message.clone(),
         })
+}
+
+/// The members a mode adds to a request body, each a name and a fragment, in order;
+/// serialized as members of the body they are flattened into.
+#[derive(Debug, Default)]
+pub struct Members(Vec<(&'static str, &'static RawValue)>);
+
+impl Members {
+    /// These members and `name: value`.
+    pub(crate) fn with(mut self, name: &'static str, value: &'static RawValue) -> Self {
+        self.0.push((name, value));
+        self
+    }
+}
+
+impl Serialize for Members {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A fragment that depends on no type, built from `value` once.
+pub(crate) fn constant(
+    tag: &'static str,
+    value: fn() -> Value,
+) -> Result<&'static RawValue, Error> {
+    fragment(&CONSTANT, tag, || Ok(value()))
 }

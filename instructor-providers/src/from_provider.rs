@@ -38,18 +38,11 @@ pub fn from_provider(spec: &str) -> Result<Client, Error> {
     if model.trim().is_empty() {
         return Err(Error::Config(format!("no model in \"{spec}\"")));
     }
-    fn client<P: instructor_core::Provider + 'static>(
-        p: P,
-        check: Result<(), Error>,
-    ) -> Result<Client, Error> {
-        check.map(|()| Client::new(p))
+    fn env<P: instructor_core::Provider + 'static>(p: Result<P, Error>) -> Result<Client, Error> {
+        p.map(Client::new)
     }
     let built = match provider {
-        "openai" => {
-            let p = OpenAi::new();
-            let c = p.check();
-            client(p, c)
-        }
+        "openai" => env(OpenAi::from_env()),
         "ollama" => Ok(Client::new(OpenAi::ollama())),
         "ollama-native" => Ok(Client::new(Ollama::new())),
         "llama-cpp-python" => Ok(Client::new(OpenAi::llama_cpp_python(env_url(
@@ -75,29 +68,12 @@ pub fn from_provider(spec: &str) -> Result<Client, Error> {
                 "openrouter" => OpenAi::openrouter(),
                 _ => OpenAi::xai(),
             };
-            let c = p.check();
-            client(p, c)
+            env(p.check().map(|()| p))
         }
-        "anthropic" => {
-            let p = Anthropic::new();
-            let c = p.check();
-            client(p, c)
-        }
-        "gemini" | "google" => {
-            let p = Gemini::new();
-            let c = p.check();
-            client(p, c)
-        }
-        "mistral" => {
-            let p = Mistral::new();
-            let c = p.check();
-            client(p, c)
-        }
-        "cohere" => {
-            let p = Cohere::new();
-            let c = p.check();
-            client(p, c)
-        }
+        "anthropic" => env(Anthropic::from_env()),
+        "gemini" | "google" => env(Gemini::from_env()),
+        "mistral" => env(Mistral::from_env()),
+        "cohere" => env(Cohere::from_env()),
         other => Err(Error::Config(format!(
             "unknown provider `{other}`; known providers: {KNOWN}"
         ))),

@@ -53,7 +53,7 @@ pub(crate) struct Http {
 
 /// A response read whole: status, headers and the UTF-8 body.
 #[derive(Debug)]
-pub(crate) struct Reply {
+pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: String,
@@ -107,17 +107,9 @@ impl Http {
         headers: &HeaderMap,
         body: Vec<u8>,
     ) -> Result<Reply, Error> {
-        let client = self.client.as_ref().map_err(|e| Error::Config(e.clone()))?;
-        let response = client
-            .post(url)
-            .headers(headers.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .timeout(self.options.timeout)
-            .body(body)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        crate::redirect::check(url, &response)?;
+        let response = self
+            .post(url, headers, body, Some(self.options.timeout))
+            .await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = read_bounded(response, self.options.max_body_bytes).await?;
@@ -137,6 +129,29 @@ impl Http {
 }
 
 impl Http {
+    /// POSTs a JSON body, within `timeout` for the whole call when given (a stream has only
+    /// the read timeout between chunks); an answer from another origin is refused.
+    async fn post(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response, Error> {
+        let client = self.client.as_ref().map_err(|e| Error::Config(e.clone()))?;
+        let mut builder = client
+            .post(url)
+            .headers(headers.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(timeout) = timeout {
+            builder = builder.timeout(timeout);
+        }
+        let response = builder.send().await.map_err(transport_error)?;
+        crate::redirect::check(url, &response)?;
+        Ok(response)
+    }
+
     /// POSTs a JSON body for a streamed answer. A success status gives the body as a byte
     /// stream (its total size bounded); an error status is read whole and returned as the
     /// reply, for the provider to map.
@@ -147,16 +162,7 @@ impl Http {
         body: Vec<u8>,
     ) -> Result<Result<crate::sse::ByteStream, Reply>, Error> {
         use futures::StreamExt;
-        let client = self.client.as_ref().map_err(|e| Error::Config(e.clone()))?;
-        let response = client
-            .post(url)
-            .headers(headers.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        crate::redirect::check(url, &response)?;
+        let response = self.post(url, headers, body, None).await?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             let headers = response.headers().clone();
@@ -292,32 +298,36 @@ pub(crate) fn status_error(reply: Reply, quota: bool, retry_hint: Option<Duratio
     Error::Http { status, body }
 }
 
-/// Builds request headers: `Authorization: Bearer` (marked sensitive) plus extras.
-pub(crate) fn bearer_headers(key: Option<&ApiKey>, extra: &HeaderMap) -> Result<HeaderMap, Error> {
-    let mut headers = extra.clone();
-    if let Some(key) = key {
-        let mut value =
-            HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
-                Error::Config("the API key contains characters not allowed in a header".to_owned())
-            })?;
-        value.set_sensitive(true);
-        headers.insert(AUTHORIZATION, value);
-    }
-    Ok(headers)
+/// How a provider's key travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// The key itself in this header (`x-api-key`, `x-goog-api-key`).
+    Header(&'static str),
 }
 
-/// A sensitive header carrying a key (`x-api-key`, `x-goog-api-key`).
-pub(crate) fn key_header(
-    headers: &mut HeaderMap,
-    name: &'static str,
-    key: &ApiKey,
-) -> Result<(), Error> {
-    let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
+/// Request headers: the caller's extras plus the key as `auth` says, marked sensitive (no
+/// key, no header).
+pub(crate) fn auth_headers(
+    auth: Auth,
+    key: Option<&ApiKey>,
+    extra: &HeaderMap,
+) -> Result<HeaderMap, Error> {
+    let mut headers = extra.clone();
+    let Some(key) = key else {
+        return Ok(headers);
+    };
+    let (name, value) = match auth {
+        Auth::Bearer => (AUTHORIZATION, format!("Bearer {}", key.expose())),
+        Auth::Header(name) => (HeaderName::from_static(name), key.expose().to_owned()),
+    };
+    let mut value = HeaderValue::from_str(&value).map_err(|_| {
         Error::Config("the API key contains characters not allowed in a header".to_owned())
     })?;
     value.set_sensitive(true);
-    headers.insert(HeaderName::from_static(name), value);
-    Ok(())
+    headers.insert(name, value);
+    Ok(headers)
 }
 
 /// Parses extra headers given as name/value pairs.

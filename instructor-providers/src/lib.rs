@@ -9,8 +9,13 @@
 //! - `LocalModel` (feature `local`): a GGUF model run in process by llama.cpp, its answers
 //!   constrained by a grammar compiled from the type's schema ([`gbnf`]).
 //!
-//! Each provider knows which modes its server really honours; asking for another is
-//! [`Error::UnsupportedMode`](instructor_core::Error::UnsupportedMode) before any request.
+//! Each provider is a translator between the neutral request and one wire format; one
+//! generic implementation of [`Provider`](instructor_core::Provider) does the rest (checks,
+//! the HTTP exchange, streams, [`wire_body`](instructor_core::Provider::wire_body)). Each
+//! declares which modes its server really honours, and whether it takes images; asking for
+//! anything else is a typed error
+//! ([`Error::UnsupportedMode`](instructor_core::Error::UnsupportedMode),
+//! [`Error::Unsupported`](instructor_core::Error::Unsupported)) before any request.
 //! API keys are held in [`ApiKey`], which never prints.
 
 mod anthropic;
@@ -32,7 +37,9 @@ mod openai;
 mod redirect;
 mod scrub;
 mod secret;
+mod shared;
 mod sse;
+mod translate;
 
 /// Synchronous views of the stream decoders for the fuzz targets; not an API.
 #[doc(hidden)]
@@ -50,3 +57,4 @@ pub use mistral::Mistral;
 pub use ollama::Ollama;
 pub use openai::OpenAi;
 pub use secret::ApiKey;
+pub use translate::HttpProvider;

@@ -1,49 +1,43 @@
 //! Neutral request → Messages body, Messages answer → neutral response, error bodies →
-//! typed errors.
+//! typed errors, named stream events → neutral events (providers.md §3).
 
-use instructor_core::{
-    Error, FinishReason, Image, Part, Request, Response, Role, ToolArguments, ToolCall, Usage,
-};
+use instructor_core::{Error, Message, Request, Response, Role, StreamEvent, ToolArguments};
+use instructor_core::{ToolCall, Usage};
 use serde_json::Value;
 
 use super::wire::*;
-use crate::events::Mapped;
+use crate::events::{mid_stream, Item, Mapped};
 use crate::http::{status_error, Reply};
+use crate::shared::{arguments_object, finish_reason, parse_body, parse_event, pieces, Piece};
 
-fn blocks(m: &instructor_core::Message) -> Vec<Block<'_>> {
-    let mut out: Vec<Block<'_>> = m
-        .content
-        .iter()
-        .filter_map(|p| match p {
-            Part::Text(text) if !text.is_empty() => Some(Block::Text { text }),
-            Part::Image(Image::Url(url)) => Some(Block::Image {
+fn blocks(m: &Message) -> Result<Vec<Block<'_>>, Error> {
+    let mut out = Vec::new();
+    for piece in pieces(m, "anthropic")? {
+        out.push(match piece {
+            // The API rejects empty text blocks; an empty part carries nothing.
+            Piece::Text("") => continue,
+            Piece::Text(text) => Block::Text { text },
+            Piece::ImageUrl(url) => Block::Image {
                 source: ImageSource::Url { url },
-            }),
-            Part::Image(Image::Base64 { media_type, data }) => Some(Block::Image {
+            },
+            Piece::ImageData { media_type, data } => Block::Image {
                 source: ImageSource::Base64 { media_type, data },
-            }),
-            _ => None,
-        })
-        .collect();
+            },
+        });
+    }
     for call in &m.tool_calls {
-        let input = match &call.arguments {
-            ToolArguments::Json(v) => v.clone(),
-            ToolArguments::Text(t) => {
-                serde_json::from_str(t).unwrap_or(Value::Object(Default::default()))
-            }
-        };
         out.push(Block::ToolUse {
             id: &call.id,
             name: &call.name,
-            input,
+            input: arguments_object(&call.arguments),
         });
     }
-    out
+    Ok(out)
 }
 
 /// System text (top level) and the conversation, with tool results as `tool_result` blocks
 /// in user turns (consecutive ones merged into one turn, as the API expects).
-pub(crate) fn messages(request: &Request) -> (Option<String>, Vec<WireMessage<'_>>) {
+pub(crate) fn messages(request: &Request) -> Result<(Option<String>, Vec<WireMessage<'_>>), Error> {
     let mut system = Vec::new();
     let mut out: Vec<WireMessage<'_>> = Vec::new();
     for m in &request.messages {
@@ -70,34 +64,32 @@ pub(crate) fn messages(request: &Request) -> (Option<String>, Vec<WireMessage<'_
             }
             Role::Assistant => out.push(WireMessage {
                 role: "assistant",
-                content: blocks(m),
+                content: blocks(m)?,
             }),
             _ => out.push(WireMessage {
                 role: "user",
-                content: blocks(m),
+                content: blocks(m)?,
             }),
         }
     }
     let system = (!system.is_empty()).then(|| system.join("\n\n"));
-    (system, out)
+    Ok((system, out))
 }
 
-fn finish_reason(reason: Option<&str>) -> FinishReason {
-    match reason {
-        Some("end_turn") | Some("stop_sequence") => FinishReason::Stop,
-        Some("max_tokens") | Some("model_context_window_exceeded") => FinishReason::Length,
-        Some("tool_use") => FinishReason::ToolCalls,
-        Some("refusal") => FinishReason::Refusal,
-        Some(other) => FinishReason::Other(other.to_owned()),
-        None => FinishReason::Unknown,
-    }
+/// The input tokens of a usage object: fresh, cache writes and cache reads together.
+fn input_tokens(u: &Value) -> u64 {
+    [
+        "input_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ]
+    .iter()
+    .filter_map(|k| u.get(*k).and_then(Value::as_u64))
+    .fold(0u64, u64::saturating_add)
 }
 
 pub(crate) fn response(body: String) -> Result<Response, Error> {
-    let parsed: MessagesResponse = serde_json::from_str(&body).map_err(|e| Error::Protocol {
-        message: format!("not a Messages response: {e}"),
-        raw: Some(body.clone()),
-    })?;
+    let parsed: MessagesResponse = parse_body(&body, "a Messages response")?;
     let mut text = String::new();
     let mut tool_calls = Vec::new();
     for block in parsed.content {
@@ -111,20 +103,19 @@ pub(crate) fn response(body: String) -> Result<Response, Error> {
             RespBlock::Other => {}
         }
     }
-    let u = parsed.usage;
-    let input = u
-        .input_tokens
-        .saturating_add(u.cache_creation_input_tokens.unwrap_or(0))
-        .saturating_add(u.cache_read_input_tokens.unwrap_or(0));
     Ok(Response {
         text: (!text.is_empty()).then_some(text),
+        finish_reason: finish_reason(parsed.stop_reason.as_deref(), !tool_calls.is_empty()),
         tool_calls,
         refusal: None,
-        finish_reason: finish_reason(parsed.stop_reason.as_deref()),
-        usage: Usage::new(input, u.output_tokens),
+        usage: Usage::new(input_tokens(&parsed.usage), output_tokens(&parsed.usage)),
         model: parsed.model,
         raw: Some(body),
     })
+}
+
+fn output_tokens(u: &Value) -> u64 {
+    u.get("output_tokens").and_then(Value::as_u64).unwrap_or(0)
 }
 
 pub(crate) fn error(reply: Reply) -> Error {
@@ -136,14 +127,9 @@ pub(crate) fn error(reply: Reply) -> Error {
 /// Anthropic's named SSE events → neutral events; `message_stop` is the end. `tools` maps
 /// content-block indexes to tool-call indexes (text blocks take block indexes too).
 pub(crate) fn stream_events(data: &str, tools: &mut Vec<usize>) -> Mapped {
-    let v: Value = match serde_json::from_str(data) {
+    let v = match parse_event(data) {
         Ok(v) => v,
-        Err(e) => {
-            return Mapped::more(vec![Err(Error::Protocol {
-                message: format!("a stream event is not JSON: {e}"),
-                raw: Some(data.to_owned()),
-            })])
-        }
+        Err(e) => return Mapped::more(vec![Err(e)]),
     };
     match v.get("type").and_then(Value::as_str) {
         Some("message_stop") => Mapped::end(Vec::new()),
@@ -151,26 +137,13 @@ pub(crate) fn stream_events(data: &str, tools: &mut Vec<usize>) -> Mapped {
     }
 }
 
-fn event(
-    v: &Value,
-    data: &str,
-    tools: &mut Vec<usize>,
-) -> Vec<Result<instructor_core::StreamEvent, Error>> {
-    use instructor_core::StreamEvent;
+fn event(v: &Value, data: &str, tools: &mut Vec<usize>) -> Vec<Item> {
     let block = v.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
     let tool_index = |tools: &Vec<usize>| tools.iter().position(|&b| b == block);
     match v.get("type").and_then(Value::as_str).unwrap_or("") {
         "message_start" => {
-            let u = v.pointer("/message/usage").cloned().unwrap_or(Value::Null);
-            let input = [
-                "input_tokens",
-                "cache_creation_input_tokens",
-                "cache_read_input_tokens",
-            ]
-            .iter()
-            .filter_map(|k| u.get(*k).and_then(Value::as_u64))
-            .fold(0u64, u64::saturating_add);
-            vec![Ok(StreamEvent::Usage(Usage::new(input, 0)))]
+            let u = v.pointer("/message/usage").unwrap_or(&Value::Null);
+            vec![Ok(StreamEvent::Usage(Usage::new(input_tokens(u), 0)))]
         }
         "content_block_start" => {
             let cb = v.get("content_block").unwrap_or(&Value::Null);
@@ -213,20 +186,16 @@ fn event(
             let mut out = Vec::new();
             if let Some(n) = v.pointer("/usage/output_tokens").and_then(Value::as_u64) {
                 out.push(Ok(StreamEvent::Usage(Usage {
-                    output_tokens: n,
-                    total_tokens: n,
-                    ..Usage::default()
+                    requests: 0,
+                    ..Usage::new(0, n)
                 })));
             }
             if let Some(r) = v.pointer("/delta/stop_reason").and_then(Value::as_str) {
-                out.push(Ok(StreamEvent::Finish(finish_reason(Some(r)))));
+                out.push(Ok(StreamEvent::Finish(finish_reason(Some(r), false))));
             }
             out
         }
-        "error" => vec![Err(Error::Protocol {
-            message: "the server reported an error mid-stream".to_owned(),
-            raw: Some(data.to_owned()),
-        })],
+        "error" => vec![Err(mid_stream(data.to_owned()))],
         _ => Vec::new(),
     }
 }

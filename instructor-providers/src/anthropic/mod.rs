@@ -1,68 +1,109 @@
-//! Anthropic's Messages API: forced tools (`tool_use` blocks carry an object), strict tools,
-//! JSON outputs (`output_config`), and re-asks as `tool_result` blocks with `is_error`.
+//! Anthropic's Messages API (providers.md §3): forced tools (`tool_use` blocks carry an
+//! object), strict tools, JSON outputs (`output_config`), and re-asks as `tool_result`
+//! blocks with `is_error`.
 
 mod convert;
 mod schema;
 mod wire;
 
-use std::fmt;
+use instructor_core::{Error, Mode, Response};
 
-use async_trait::async_trait;
-use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
-use reqwest::header::{HeaderName, HeaderValue};
+use crate::events::Mapped;
+use crate::http::{Auth, Reply};
+use crate::shared::{Sampling, SamplingNames};
+use crate::translate::{Call, Declared, HttpProvider, Translate};
 
-use crate::endpoint::{endpoint_setters, Endpoint, Framing};
-use crate::http::key_header;
+/// The Messages API translator.
+#[derive(Debug, Clone)]
+pub struct Messages {
+    default_max_tokens: u32,
+}
 
-const VERSION: &str = "2023-06-01";
+const DECLARED: Declared = Declared {
+    name: "anthropic",
+    base_url: "https://api.anthropic.com/v1",
+    key_var: Some("ANTHROPIC_API_KEY"),
+    key_required: true,
+    modes: &[
+        Mode::Tools,
+        Mode::ToolsStrict,
+        Mode::JsonSchema,
+        Mode::ParallelTools,
+        Mode::Json,
+        Mode::MdJson,
+    ],
+    default_mode: Mode::Tools,
+    images: true,
+};
 
-/// Anthropic's Messages API (`ANTHROPIC_API_KEY`; `x-api-key` and `anthropic-version`
-/// headers). Tools mode by default; `max_tokens` defaults to 1024 since the API requires it.
+/// No seed: the API has none. `max_tokens` is a member of its own (required).
+const SAMPLING: SamplingNames = SamplingNames {
+    temperature: "temperature",
+    top_p: "top_p",
+    max_tokens: None,
+    seed: None,
+    stop: "stop_sequences",
+};
+
+impl Translate for Messages {
+    type Body<'a> = wire::MessagesRequest<'a>;
+    type StreamState = Vec<usize>;
+    const AUTH: Auth = Auth::Header("x-api-key");
+    const HEADERS: &'static [(&'static str, &'static str)] = &[("anthropic-version", "2023-06-01")];
+
+    fn standard() -> HttpProvider<Self> {
+        HttpProvider::build(Messages {
+            default_max_tokens: 1024,
+        })
+    }
+
+    fn declared(&self) -> Declared {
+        DECLARED
+    }
+
+    fn url(&self, base: &str, _call: &Call<'_>) -> String {
+        format!("{base}/messages")
+    }
+
+    fn body<'a>(&'a self, call: &Call<'a>) -> Result<wire::MessagesRequest<'a>, Error> {
+        let request = call.request;
+        let (system, messages) = convert::messages(request)?;
+        Ok(wire::MessagesRequest {
+            model: call.model,
+            max_tokens: request.max_tokens.unwrap_or(self.default_max_tokens),
+            system,
+            messages,
+            sampling: Sampling::new(request, SAMPLING),
+            output: schema::members(&request.output, &DECLARED)?,
+            stream: call.stream.then_some(true),
+        })
+    }
+
+    fn response(body: String) -> Result<Response, Error> {
+        convert::response(body)
+    }
+
+    fn error(reply: Reply) -> Result<Response, Error> {
+        Err(convert::error(reply))
+    }
+
+    fn event(item: &str, tools: &mut Vec<usize>) -> Mapped {
+        convert::stream_events(item, tools)
+    }
+}
+
+/// Anthropic's Messages API (`ANTHROPIC_API_KEY`, `https://api.anthropic.com/v1`; the key in
+/// `x-api-key`, with `anthropic-version`). Tools mode by default; `max_tokens` defaults to
+/// 1024 since the API requires it.
 ///
 /// ```
 /// use instructor_providers::Anthropic;
 /// let p = Anthropic::new().api_key("sk-ant-...");
 /// assert!(!format!("{p:?}").contains("sk-ant"));
 /// ```
-#[derive(Clone)]
-pub struct Anthropic {
-    endpoint: Endpoint,
-    default_max_tokens: u32,
-}
-
-impl fmt::Debug for Anthropic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.endpoint.fmt(f)
-    }
-}
-
-impl Default for Anthropic {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+pub type Anthropic = HttpProvider<Messages>;
 
 impl Anthropic {
-    /// The Messages API at `https://api.anthropic.com/v1`, key from `ANTHROPIC_API_KEY`.
-    ///
-    /// ```
-    /// let p = instructor_providers::Anthropic::new();
-    /// assert_eq!(p.url(), "https://api.anthropic.com/v1");
-    /// ```
-    pub fn new() -> Self {
-        Self {
-            endpoint: Endpoint::new(
-                "anthropic",
-                "https://api.anthropic.com/v1",
-                Some("ANTHROPIC_API_KEY"),
-                true,
-            ),
-            default_max_tokens: 1024,
-        }
-    }
-
-    endpoint_setters!(endpoint);
-
     /// `max_tokens` when the call does not set one.
     ///
     /// ```
@@ -70,91 +111,7 @@ impl Anthropic {
     /// # let _ = p;
     /// ```
     pub fn default_max_tokens(mut self, n: u32) -> Self {
-        self.default_max_tokens = n;
+        self.translator.default_max_tokens = n;
         self
-    }
-
-    fn body(&self, request: &Request, stream: bool) -> Result<Vec<u8>, Error> {
-        let model = self.endpoint.model(request.model.as_deref())?;
-        let f = schema::fragments(&request.output)?;
-        let (system, messages) = convert::messages(request);
-        let body = wire::MessagesRequest {
-            model,
-            max_tokens: request.max_tokens.unwrap_or(self.default_max_tokens),
-            system,
-            messages,
-            temperature: request.temperature,
-            top_p: request.top_p,
-            stop_sequences: &request.stop,
-            tools: f.tools,
-            tool_choice: f.tool_choice,
-            output_config: f.output_config,
-            stream: stream.then_some(true),
-        };
-        crate::body::serialize(&body, request)
-    }
-}
-
-#[async_trait]
-impl Provider for Anthropic {
-    fn name(&self) -> &str {
-        "anthropic"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(&[
-            Mode::Tools,
-            Mode::ToolsStrict,
-            Mode::JsonSchema,
-            Mode::ParallelTools,
-            Mode::Json,
-            Mode::MdJson,
-        ])
-        .with_default_mode(Mode::Tools)
-        .with_streaming(true)
-        .with_images(true)
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
-        let headers = self.headers()?;
-        let body = self.body(request, false)?;
-        let url = format!("{}/messages", self.endpoint.base_url);
-        self.endpoint
-            .exchange(&url, &headers, body, convert::response, |r| {
-                Err(convert::error(r))
-            })
-            .await
-    }
-
-    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
-        let headers = self.headers()?;
-        let body = self.body(request, true)?;
-        let url = format!("{}/messages", self.endpoint.base_url);
-        let mut tools = Vec::new();
-        self.endpoint
-            .stream(
-                &url,
-                &headers,
-                body,
-                Framing::Sse,
-                |r| Err(convert::error(r)),
-                move |data| convert::stream_events(data, &mut tools),
-            )
-            .await
-    }
-}
-
-impl Anthropic {
-    fn headers(&self) -> Result<reqwest::header::HeaderMap, Error> {
-        let key = self.endpoint.ready()?;
-        let mut headers = self.endpoint.headers.clone();
-        if let Some(key) = key {
-            key_header(&mut headers, "x-api-key", key)?;
-        }
-        headers.insert(
-            HeaderName::from_static("anthropic-version"),
-            HeaderValue::from_static(VERSION),
-        );
-        Ok(headers)
     }
 }

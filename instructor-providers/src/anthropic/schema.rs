@@ -1,84 +1,80 @@
-//! `tools`, `tool_choice` and `output_config` for the Messages API, built once per type.
+//! `tools`, `tool_choice` and `output_config` for the Messages API (providers.md §3), built
+//! once per type. Every mode is answered: the tool modes, `JsonSchema`, `Json` and `MdJson`
+//! (the schema in the prompt; the API has no JSON-object switch), and any other as a typed
+//! error.
 
-use instructor_core::{Error, Mode, OutputSpec};
+use instructor_core::{Error, Mode, OutputSpec, ToolSpec};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::dialect::anthropic;
-use crate::fragments::fragment;
+use crate::fragments::{fragment, Members};
+use crate::translate::Declared;
 
-/// `tools` + `tool_choice` for tool modes, or `output_config` for `JsonSchema`.
-pub(crate) struct Fragments {
-    pub tools: Option<&'static RawValue>,
-    pub tool_choice: Option<&'static RawValue>,
-    pub output_config: Option<&'static RawValue>,
+fn tools(
+    specs: &'static [ToolSpec],
+    strict: bool,
+    tag: &'static str,
+) -> Result<&'static RawValue, Error> {
+    fragment(specs, tag, move || {
+        specs
+            .iter()
+            .map(|s| {
+                let schema = if strict {
+                    anthropic(&s.parameters)?
+                } else {
+                    s.parameters.clone()
+                };
+                let mut t = crate::shared::function(s, "input_schema", schema);
+                if strict {
+                    t["strict"] = Value::Bool(true);
+                }
+                Ok(t)
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map(Value::Array)
+    })
 }
 
-pub(crate) fn fragments(output: &OutputSpec) -> Result<Fragments, Error> {
-    let specs = output.tools;
-    let tools = |strict: bool, tag: &'static str| {
-        fragment(specs, tag, move || {
-            specs
-                .iter()
-                .map(|s| {
-                    let schema = if strict {
-                        anthropic(&s.parameters)?
-                    } else {
-                        s.parameters.clone()
-                    };
-                    let mut t = json!({"name": s.name, "input_schema": schema});
-                    if let Some(d) = &s.description {
-                        t["description"] = Value::from(d.as_str());
-                    }
-                    if strict {
-                        t["strict"] = Value::Bool(true);
-                    }
-                    Ok(t)
-                })
-                .collect::<Result<Vec<_>, String>>()
-                .map(Value::Array)
-        })
-    };
-    let forced = || {
-        fragment(specs, "anthropic.choice.tool", || {
-            let name = specs.first().map(|s| s.name.as_str()).unwrap_or_default();
-            Ok(json!({"type": "tool", "name": name}))
-        })
-    };
+/// `{"type": "tool", "name": ...}`: the one tool, forced.
+fn forced(specs: &'static [ToolSpec]) -> Result<&'static RawValue, Error> {
+    fragment(specs, "anthropic.choice.tool", || {
+        let name = specs.first().map(|s| s.name.as_str()).unwrap_or_default();
+        Ok(json!({"type": "tool", "name": name}))
+    })
+}
+
+/// `tools` + `tool_choice` for tool modes, or `output_config` for `JsonSchema`.
+pub(crate) fn members(output: &OutputSpec, declared: &Declared) -> Result<Members, Error> {
+    let (specs, none) = (output.tools, Members::default());
     Ok(match output.mode {
-        Mode::Tools => Fragments {
-            tools: Some(tools(false, "anthropic.tools")?),
-            tool_choice: Some(forced()?),
-            output_config: None,
-        },
-        Mode::ToolsStrict => Fragments {
-            tools: Some(tools(true, "anthropic.tools.strict")?),
-            tool_choice: Some(forced()?),
-            output_config: None,
-        },
-        Mode::ParallelTools => Fragments {
-            tools: Some(tools(false, "anthropic.tools")?),
-            tool_choice: Some(fragment(specs, "anthropic.choice.any", || {
-                Ok(json!({"type": "any", "disable_parallel_tool_use": false}))
-            })?),
-            output_config: None,
-        },
+        Mode::Tools => none
+            .with("tools", tools(specs, false, "anthropic.tools")?)
+            .with("tool_choice", forced(specs)?),
+        Mode::ToolsStrict => none
+            .with("tools", tools(specs, true, "anthropic.tools.strict")?)
+            .with("tool_choice", forced(specs)?),
+        Mode::ParallelTools => none
+            .with("tools", tools(specs, false, "anthropic.tools")?)
+            .with(
+                "tool_choice",
+                fragment(specs, "anthropic.choice.any", || {
+                    Ok(json!({"type": "any", "disable_parallel_tool_use": false}))
+                })?,
+            ),
         Mode::JsonSchema => {
             let schema = output.schema;
-            Fragments {
-                tools: None,
-                tool_choice: None,
-                output_config: Some(fragment(schema, "anthropic.output_config", || {
+            none.with(
+                "output_config",
+                fragment(schema, "anthropic.output_config", || {
                     Ok(
                         json!({"format": {"type": "json_schema", "schema": anthropic(&schema.request_schema)?}}),
                     )
-                })?),
-            }
+                })?,
+            )
         }
-        _ => Fragments {
-            tools: None,
-            tool_choice: None,
-            output_config: None,
-        },
+        // The schema is in the prompt.
+        Mode::Json | Mode::MdJson => none,
+        other => return Err(declared.unsupported(other)),
     })
 }

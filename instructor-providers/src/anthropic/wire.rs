@@ -1,30 +1,25 @@
-//! Anthropic Messages API wire types.
+//! Anthropic Messages API wire types (providers.md §3).
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::fragments::Members;
+use crate::shared::Sampling;
+
 #[derive(Serialize)]
-pub(crate) struct MessagesRequest<'a> {
-    pub model: &'a str,
-    pub max_tokens: u32,
+pub struct MessagesRequest<'a> {
+    pub(crate) model: &'a str,
+    pub(crate) max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub system: Option<String>,
-    pub messages: Vec<WireMessage<'a>>,
+    pub(crate) system: Option<String>,
+    pub(crate) messages: Vec<WireMessage<'a>>,
+    #[serde(flatten)]
+    pub(crate) sampling: Sampling<'a>,
+    /// `tools` and `tool_choice`, or `output_config`, as the mode asks.
+    #[serde(flatten)]
+    pub(crate) output: Members,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f32>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub stop_sequences: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output_config: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
+    pub(crate) stream: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -63,14 +58,12 @@ pub(crate) enum ImageSource<'a> {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct MessagesResponse {
-    #[serde(default)]
     pub content: Vec<RespBlock>,
-    #[serde(default)]
     pub stop_reason: Option<String>,
-    #[serde(default)]
-    pub usage: WireUsage,
-    #[serde(default)]
+    /// `input_tokens`, `output_tokens` and the cache counts (read leniently).
+    pub usage: Value,
     pub model: Option<String>,
 }
 
@@ -91,26 +84,15 @@ pub(crate) enum RespBlock {
     Other,
 }
 
-#[derive(Deserialize, Default, Clone, Copy)]
-pub(crate) struct WireUsage {
-    #[serde(default)]
-    pub input_tokens: u64,
-    #[serde(default)]
-    pub output_tokens: u64,
-    #[serde(default)]
-    pub cache_creation_input_tokens: Option<u64>,
-    #[serde(default)]
-    pub cache_read_input_tokens: Option<u64>,
-}
-
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct ErrorBody {
-    #[serde(default)]
     pub error: ErrorDetail,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct ErrorDetail {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: String,
 }

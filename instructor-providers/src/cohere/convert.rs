@@ -1,112 +1,65 @@
-//! Neutral request → Cohere v2 chat body, its answer → neutral response.
+//! Neutral request → Cohere v2 chat body, its answer → neutral response, its typed stream
+//! events → neutral events (providers.md §15).
 
-use instructor_core::{
-    Error, FinishReason, Request, Response, Role, ToolArguments, ToolCall, Usage,
-};
+use instructor_core::{Error, Request, Response, StreamEvent, Usage};
 use serde_json::Value;
 
 use super::wire::*;
 use crate::events::Mapped;
-use crate::http::{status_error, Reply};
+use crate::shared::{
+    chat_role, finish_reason, parse_body, parse_event, text_only, text_tool_calls,
+};
 
-pub(crate) fn messages(request: &Request) -> Vec<WireMessage<'_>> {
+pub(crate) fn messages(request: &Request) -> Result<Vec<WireMessage<'_>>, Error> {
     request
         .messages
         .iter()
-        .map(|m| WireMessage {
-            role: match m.role {
-                Role::System => "system",
-                Role::Assistant => "assistant",
-                Role::Tool => "tool",
-                _ => "user",
-            },
-            content: {
-                let text = m.text();
-                (!text.is_empty() || m.tool_calls.is_empty()).then_some(text)
-            },
-            tool_calls: (!m.tool_calls.is_empty()).then(|| {
-                m.tool_calls
-                    .iter()
-                    .map(|c| WireToolCall {
-                        id: &c.id,
-                        kind: "function",
-                        function: WireFunction {
-                            name: &c.name,
-                            arguments: c.arguments.to_text(),
-                        },
-                    })
-                    .collect()
-            }),
-            tool_call_id: m.tool_call_id.as_deref(),
+        .map(|m| {
+            let text = text_only(m, "cohere")?;
+            Ok(WireMessage {
+                role: chat_role(m.role),
+                content: (!text.is_empty() || m.tool_calls.is_empty()).then_some(text),
+                tool_calls: text_tool_calls(m),
+                tool_call_id: m.tool_call_id.as_deref(),
+            })
         })
         .collect()
 }
 
-fn finish_reason(reason: Option<&str>) -> FinishReason {
-    match reason {
-        Some("COMPLETE") | Some("STOP_SEQUENCE") => FinishReason::Stop,
-        Some("MAX_TOKENS") => FinishReason::Length,
-        Some("TOOL_CALL") => FinishReason::ToolCalls,
-        Some(other) => FinishReason::Other(other.to_owned()),
-        None => FinishReason::Unknown,
-    }
+/// Token counts as Cohere writes them (numbers, possibly with a fraction), saturating.
+fn tokens(input: f64, output: f64) -> Usage {
+    Usage::new(input as u64, output as u64)
 }
 
 pub(crate) fn response(body: String) -> Result<Response, Error> {
-    let parsed: ChatResponse = serde_json::from_str(&body).map_err(|e| Error::Protocol {
-        message: format!("not a Cohere chat response: {e}"),
-        raw: Some(body.clone()),
-    })?;
+    let parsed: ChatResponse = parse_body(&body, "a Cohere chat response")?;
     let text: String = parsed
         .message
         .content
         .iter()
         .filter_map(|c| c.get("text").and_then(Value::as_str))
         .collect();
-    let tool_calls = parsed
-        .message
-        .tool_calls
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| ToolCall {
-            id: c.id.unwrap_or_else(|| format!("call_{i}")),
-            name: c.function.name,
-            arguments: match c.function.arguments {
-                Value::String(s) => ToolArguments::Text(s),
-                other => ToolArguments::Json(other),
-            },
-        })
-        .collect();
-    let tokens = parsed
+    let tool_calls = crate::shared::tool_calls(parsed.message.tool_calls);
+    let t = parsed
         .usage
         .and_then(|u| u.tokens.or(u.billed_units))
         .unwrap_or_default();
     Ok(Response {
         text: (!text.is_empty()).then_some(text),
+        finish_reason: finish_reason(parsed.finish_reason.as_deref(), !tool_calls.is_empty()),
         tool_calls,
         refusal: None,
-        finish_reason: finish_reason(parsed.finish_reason.as_deref()),
-        usage: Usage::new(tokens.input_tokens as u64, tokens.output_tokens as u64),
+        usage: tokens(t.input_tokens, t.output_tokens),
         model: None,
         raw: Some(body),
     })
 }
 
-pub(crate) fn error(reply: Reply) -> Error {
-    status_error(reply, false, None)
-}
-
 /// Cohere v2's typed stream events → neutral events; `message-end` is the end.
 pub(crate) fn stream_events(data: &str) -> Mapped {
-    use instructor_core::StreamEvent;
-    let v: Value = match serde_json::from_str(data) {
+    let v = match parse_event(data) {
         Ok(v) => v,
-        Err(e) => {
-            return Mapped::more(vec![Err(Error::Protocol {
-                message: format!("a stream event is not JSON: {e}"),
-                raw: Some(data.to_owned()),
-            })])
-        }
+        Err(e) => return Mapped::more(vec![Err(e)]),
     };
     let index = v.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
     let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_owned);
@@ -125,19 +78,19 @@ pub(crate) fn stream_events(data: &str) -> Mapped {
             })])
         }
         "message-end" => {
-            let tokens = v
+            let t = v
                 .pointer("/delta/usage/tokens")
                 .or_else(|| v.pointer("/delta/usage/billed_units"))
-                .cloned()
-                .unwrap_or(Value::Null);
-            let n = |k: &str| tokens.get(k).and_then(Value::as_f64).unwrap_or(0.0) as u64;
+                .unwrap_or(&Value::Null);
+            let n = |k: &str| t.get(k).and_then(Value::as_f64).unwrap_or(0.0);
             Mapped::end(vec![
-                Ok(StreamEvent::Usage(Usage::new(
+                Ok(StreamEvent::Usage(tokens(
                     n("input_tokens"),
                     n("output_tokens"),
                 ))),
                 Ok(StreamEvent::Finish(finish_reason(
                     v.pointer("/delta/finish_reason").and_then(Value::as_str),
+                    false,
                 ))),
             ])
         }

@@ -1,128 +1,88 @@
-//! Cohere's v2 Chat API: `response_format` `json_object` with a `json_schema`, and tools
-//! (`tool_choice: REQUIRED`, `strict_tools` for the strict mode).
+//! Cohere's v2 Chat API (providers.md §15): `response_format` `json_object` with a
+//! `json_schema`, and tools (`tool_choice: REQUIRED`, `strict_tools` for the strict mode).
+//! Text only: it declares no images, so a request with one fails before it is sent.
 
 mod convert;
 mod schema;
 mod wire;
 
-use std::fmt;
+use instructor_core::{Error, Mode, Response};
 
-use async_trait::async_trait;
-use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
+use crate::events::Mapped;
+use crate::http::Auth;
+use crate::shared::{Sampling, SamplingNames};
+use crate::translate::{Call, Declared, HttpProvider, Translate};
 
-use crate::endpoint::{endpoint_setters, Endpoint, Framing};
-use crate::http::bearer_headers;
+/// The v2 Chat translator.
+#[derive(Debug, Clone)]
+pub struct CohereChat;
 
-/// Cohere v2 (`CO_API_KEY`). JSON-schema mode by default.
+const DECLARED: Declared = Declared {
+    name: "cohere",
+    base_url: "https://api.cohere.com/v2",
+    key_var: Some("CO_API_KEY"),
+    key_required: true,
+    modes: &[
+        Mode::JsonSchema,
+        Mode::Json,
+        Mode::Tools,
+        Mode::ToolsStrict,
+        Mode::ParallelTools,
+        Mode::MdJson,
+    ],
+    default_mode: Mode::JsonSchema,
+    images: false,
+};
+
+const SAMPLING: SamplingNames = SamplingNames {
+    top_p: "p",
+    stop: "stop_sequences",
+    ..SamplingNames::CHAT
+};
+
+impl Translate for CohereChat {
+    type Body<'a> = wire::ChatRequest<'a>;
+    type StreamState = ();
+    const AUTH: Auth = Auth::Bearer;
+
+    fn standard() -> HttpProvider<Self> {
+        HttpProvider::build(CohereChat)
+    }
+
+    fn declared(&self) -> Declared {
+        DECLARED
+    }
+
+    fn url(&self, base: &str, _call: &Call<'_>) -> String {
+        format!("{base}/chat")
+    }
+
+    fn body<'a>(&'a self, call: &Call<'a>) -> Result<wire::ChatRequest<'a>, Error> {
+        let request = call.request;
+        Ok(wire::ChatRequest {
+            model: call.model,
+            messages: convert::messages(request)?,
+            sampling: Sampling::new(request, SAMPLING),
+            output: schema::members(&request.output, &DECLARED)?,
+            stream: call.stream.then_some(true),
+        })
+    }
+
+    fn response(body: String) -> Result<Response, Error> {
+        convert::response(body)
+    }
+
+    fn event(item: &str, _state: &mut ()) -> Mapped {
+        convert::stream_events(item)
+    }
+}
+
+/// Cohere v2 (`CO_API_KEY`, `https://api.cohere.com/v2`). JSON-schema mode by default.
 ///
 /// ```
 /// use instructor_providers::Cohere;
 /// let p = Cohere::new().api_key("co-...");
 /// assert!(!format!("{p:?}").contains("co-."));
+/// assert!(p.url().ends_with("/v2"));
 /// ```
-#[derive(Clone)]
-pub struct Cohere {
-    endpoint: Endpoint,
-}
-
-impl fmt::Debug for Cohere {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.endpoint.fmt(f)
-    }
-}
-
-impl Default for Cohere {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Cohere {
-    /// `https://api.cohere.com/v2`, key from `CO_API_KEY`.
-    ///
-    /// ```
-    /// let p = instructor_providers::Cohere::new();
-    /// assert!(p.url().ends_with("/v2"));
-    /// ```
-    pub fn new() -> Self {
-        Self {
-            endpoint: Endpoint::new(
-                "cohere",
-                "https://api.cohere.com/v2",
-                Some("CO_API_KEY"),
-                true,
-            ),
-        }
-    }
-
-    endpoint_setters!(endpoint);
-
-    fn body(&self, request: &Request, stream: bool) -> Result<Vec<u8>, Error> {
-        let f = schema::fragments(&request.output)?;
-        let body = wire::ChatRequest {
-            model: self.endpoint.model(request.model.as_deref())?,
-            messages: convert::messages(request),
-            temperature: request.temperature,
-            p: request.top_p,
-            max_tokens: request.max_tokens,
-            seed: request.seed,
-            stop_sequences: &request.stop,
-            response_format: f.response_format,
-            tools: f.tools,
-            tool_choice: f.tool_choice,
-            strict_tools: f.strict_tools,
-            stream: stream.then_some(true),
-        };
-        crate::body::serialize(&body, request)
-    }
-}
-
-#[async_trait]
-impl Provider for Cohere {
-    fn name(&self) -> &str {
-        "cohere"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(&[
-            Mode::JsonSchema,
-            Mode::Json,
-            Mode::Tools,
-            Mode::ToolsStrict,
-            Mode::ParallelTools,
-            Mode::MdJson,
-        ])
-        .with_default_mode(Mode::JsonSchema)
-        .with_streaming(true)
-        .with_images(false)
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
-        let key = self.endpoint.ready()?;
-        let headers = bearer_headers(key, &self.endpoint.headers)?;
-        let body = self.body(request, false)?;
-        let url = format!("{}/chat", self.endpoint.base_url);
-        self.endpoint
-            .exchange(&url, &headers, body, convert::response, |r| {
-                Err(convert::error(r))
-            })
-            .await
-    }
-
-    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
-        let key = self.endpoint.ready()?;
-        let headers = bearer_headers(key, &self.endpoint.headers)?;
-        let body = self.body(request, true)?;
-        let url = format!("{}/chat", self.endpoint.base_url);
-        self.endpoint
-            .stream(
-                &url,
-                &headers,
-                body,
-                Framing::Sse,
-                |r| Err(convert::error(r)),
-                convert::stream_events,
-            )
-            .await
-    }
-}
+pub type Cohere = HttpProvider<CohereChat>;

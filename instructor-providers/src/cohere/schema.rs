@@ -1,72 +1,57 @@
-//! `response_format` (`json_object` with `json_schema`) and `tools` for Cohere v2, built
-//! once per type.
+//! `response_format` (`json_object` with `json_schema`) and `tools` for Cohere v2
+//! (providers.md §15), built once per type. Every mode is answered: the JSON modes, the tool
+//! modes, `MdJson` (the schema in the prompt), and any other as a typed error.
 
-use instructor_core::{Error, Mode, OutputSpec};
+use instructor_core::{Error, Mode, OutputSpec, ToolSpec};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use crate::fragments::fragment;
+use crate::fragments::{constant, fragment, Members};
+use crate::translate::Declared;
 
-static CONSTANT: u8 = 0;
-
-pub(crate) struct Fragments {
-    pub response_format: Option<&'static RawValue>,
-    pub tools: Option<&'static RawValue>,
-    pub tool_choice: Option<&'static str>,
-    pub strict_tools: Option<bool>,
+/// `tools` and `tool_choice: REQUIRED` (with `strict_tools` when strict).
+fn tools(specs: &'static [ToolSpec], strict: bool) -> Result<Members, Error> {
+    let tools: &'static RawValue = fragment(specs, "cohere.tools", || {
+        Ok(Value::Array(
+            specs
+                .iter()
+                .map(|s| {
+                    let f = crate::shared::function(s, "parameters", s.parameters.clone());
+                    json!({"type": "function", "function": f})
+                })
+                .collect(),
+        ))
+    })?;
+    let members = Members::default().with("tools", tools).with(
+        "tool_choice",
+        constant("cohere.required", || json!("REQUIRED"))?,
+    );
+    Ok(match strict {
+        true => members.with("strict_tools", constant("true", || json!(true))?),
+        false => members,
+    })
 }
 
-pub(crate) fn fragments(output: &OutputSpec) -> Result<Fragments, Error> {
-    let specs = output.tools;
-    let tools = || {
-        fragment(specs, "cohere.tools", || {
-            Ok(Value::Array(
-                specs
-                    .iter()
-                    .map(|s| {
-                        let mut f = json!({"name": s.name, "parameters": s.parameters});
-                        if let Some(d) = &s.description {
-                            f["description"] = Value::from(d.as_str());
-                        }
-                        json!({"type": "function", "function": f})
-                    })
-                    .collect(),
-            ))
-        })
-    };
-    let none = Fragments {
-        response_format: None,
-        tools: None,
-        tool_choice: None,
-        strict_tools: None,
-    };
+pub(crate) fn members(output: &OutputSpec, declared: &Declared) -> Result<Members, Error> {
+    let none = Members::default();
     Ok(match output.mode {
-        Mode::Json => Fragments {
-            response_format: Some(fragment(&CONSTANT, "cohere.rf.json", || {
-                Ok(json!({"type": "json_object"}))
-            })?),
-            ..none
-        },
+        Mode::Json => none.with(
+            "response_format",
+            constant("cohere.rf.json", || json!({"type": "json_object"}))?,
+        ),
         Mode::JsonSchema => {
             let schema = output.schema;
-            Fragments {
-                response_format: Some(fragment(schema, "cohere.rf.json_schema", || {
+            none.with(
+                "response_format",
+                fragment(schema, "cohere.rf.json_schema", || {
                     Ok(json!({"type": "json_object", "json_schema": schema.request_schema}))
-                })?),
-                ..none
-            }
+                })?,
+            )
         }
-        Mode::Tools | Mode::ParallelTools => Fragments {
-            tools: Some(tools()?),
-            tool_choice: Some("REQUIRED"),
-            ..none
-        },
-        Mode::ToolsStrict => Fragments {
-            tools: Some(tools()?),
-            tool_choice: Some("REQUIRED"),
-            strict_tools: Some(true),
-            ..none
-        },
-        _ => none,
+        Mode::Tools | Mode::ParallelTools => tools(output.tools, false)?,
+        Mode::ToolsStrict => tools(output.tools, true)?,
+        // The schema is in the prompt.
+        Mode::MdJson => none,
+        other => return Err(declared.unsupported(other)),
     })
 }

@@ -1,55 +1,42 @@
 //! Neutral request → `generateContent` body, its answer → neutral response, and Google's
-//! error envelope → typed errors (with `RetryInfo.retryDelay` as the retry hint).
+//! error envelope → typed errors (with `RetryInfo.retryDelay` as the retry hint;
+//! providers.md §4).
 
-use instructor_core::{
-    Error, FinishReason, Image, Message, Part, Request, Response, Role, ToolArguments, ToolCall,
-    Usage,
-};
+use instructor_core::ToolCall;
+use instructor_core::{Error, FinishReason, Message, Request, Response, Role, ToolArguments};
 use serde_json::{json, Value};
 
 use super::wire::*;
 use crate::http::{seconds_suffix, status_error, Reply};
+use crate::shared::{
+    arguments_object, call_id, called_name, finish_reason, parse_body, pieces, usage, Piece,
+};
 
-fn parts(m: &Message) -> Vec<WirePart<'_>> {
-    let mut out: Vec<WirePart<'_>> = m
-        .content
-        .iter()
-        .filter_map(|p| match p {
-            Part::Text(t) if !t.is_empty() => Some(WirePart::Text(t)),
-            Part::Image(Image::Base64 { media_type, data }) => Some(WirePart::InlineData {
+fn parts(m: &Message) -> Result<Vec<WirePart<'_>>, Error> {
+    let mut out = Vec::new();
+    for piece in pieces(m, "gemini")? {
+        out.push(match piece {
+            Piece::Text("") => continue,
+            Piece::Text(t) => WirePart::Text(t),
+            Piece::ImageData { media_type, data } => WirePart::InlineData {
                 mime_type: media_type,
                 data,
-            }),
-            Part::Image(Image::Url(url)) => Some(WirePart::FileData { file_uri: url }),
-            _ => None,
-        })
-        .collect();
-    for call in &m.tool_calls {
-        let args = match &call.arguments {
-            ToolArguments::Json(v) => v.clone(),
-            ToolArguments::Text(t) => {
-                serde_json::from_str(t).unwrap_or(Value::Object(Default::default()))
-            }
-        };
-        out.push(WirePart::FunctionCall {
-            name: &call.name,
-            args,
+            },
+            Piece::ImageUrl(url) => WirePart::FileData { file_uri: url },
         });
     }
-    out
+    for call in &m.tool_calls {
+        out.push(WirePart::FunctionCall {
+            name: &call.name,
+            args: arguments_object(&call.arguments),
+        });
+    }
+    Ok(out)
 }
 
-/// The name of the call a tool result answers (Gemini's `functionResponse` needs it).
-fn call_name<'a>(messages: &'a [Message], id: Option<&str>) -> &'a str {
-    messages
-        .iter()
-        .flat_map(|m| &m.tool_calls)
-        .find(|c| Some(c.id.as_str()) == id)
-        .map(|c| c.name.as_str())
-        .unwrap_or("tool")
-}
-
-pub(crate) fn contents(request: &Request) -> (Option<SystemInstruction>, Vec<Content<'_>>) {
+pub(crate) fn contents(
+    request: &Request,
+) -> Result<(Option<SystemInstruction>, Vec<Content<'_>>), Error> {
     let mut system = Vec::new();
     let mut out = Vec::new();
     for m in &request.messages {
@@ -57,60 +44,38 @@ pub(crate) fn contents(request: &Request) -> (Option<SystemInstruction>, Vec<Con
             Role::System => system.push(TextPart { text: m.text() }),
             Role::Assistant => out.push(Content {
                 role: "model",
-                parts: parts(m),
+                parts: parts(m)?,
             }),
             Role::Tool => {
                 let key = if m.is_error { "error" } else { "result" };
+                let name = called_name(&request.messages, m.tool_call_id.as_deref());
                 out.push(Content {
                     role: "user",
                     parts: vec![WirePart::FunctionResponse {
-                        name: call_name(&request.messages, m.tool_call_id.as_deref()),
+                        name: name.unwrap_or("tool"),
                         response: json!({ key: m.text() }),
                     }],
                 })
             }
             _ => out.push(Content {
                 role: "user",
-                parts: parts(m),
+                parts: parts(m)?,
             }),
         }
     }
-    (
+    Ok((
         (!system.is_empty()).then_some(SystemInstruction { parts: system }),
         out,
-    )
-}
-
-fn finish_reason(reason: Option<&str>, has_calls: bool) -> FinishReason {
-    match reason {
-        Some("STOP") if has_calls => FinishReason::ToolCalls,
-        Some("STOP") => FinishReason::Stop,
-        Some("MAX_TOKENS") => FinishReason::Length,
-        Some(
-            "SAFETY" | "PROHIBITED_CONTENT" | "BLOCKLIST" | "SPII" | "RECITATION" | "IMAGE_SAFETY",
-        ) => FinishReason::ContentFilter,
-        Some(other) => FinishReason::Other(other.to_owned()),
-        None => FinishReason::Unknown,
-    }
+    ))
 }
 
 pub(crate) fn response(body: String) -> Result<Response, Error> {
-    let parsed: GenerateResponse = serde_json::from_str(&body).map_err(|e| Error::Protocol {
-        message: format!("not a generateContent response: {e}"),
-        raw: Some(body.clone()),
-    })?;
+    let parsed: GenerateResponse = parse_body(&body, "a generateContent response")?;
     let u = parsed.usage_metadata;
     let output = u
         .candidates_token_count
         .saturating_add(u.thoughts_token_count);
-    let usage = Usage {
-        input_tokens: u.prompt_token_count,
-        output_tokens: output,
-        total_tokens: u
-            .total_token_count
-            .unwrap_or(u.prompt_token_count.saturating_add(output)),
-        requests: 1,
-    };
+    let usage = usage(u.prompt_token_count, output, u.total_token_count);
     let Some(candidate) = parsed.candidates.into_iter().next() else {
         if parsed
             .prompt_feedback
@@ -143,7 +108,7 @@ pub(crate) fn response(body: String) -> Result<Response, Error> {
         }
         if let Some(call) = part.function_call {
             tool_calls.push(ToolCall {
-                id: call.id.unwrap_or_else(|| format!("call_{i}")),
+                id: call_id(call.id, i),
                 name: call.name,
                 arguments: ToolArguments::Json(call.args),
             });

@@ -1,58 +1,60 @@
-//! `responseJsonSchema`, `tools` and `toolConfig` for Gemini, built once per type. The
-//! schema goes through the `responseJsonSchema` subset (see [`crate::dialect::gemini`]).
+//! `responseJsonSchema`, `tools` and `toolConfig` for Gemini (providers.md §4), built once
+//! per type. The schema goes through the `responseJsonSchema` subset (see
+//! [`crate::dialect::gemini`]). Every mode is answered: `JsonSchema`, `Json` (the JSON MIME
+//! type), the tool modes, `MdJson` (the schema in the prompt), and any other (strict tools,
+//! which the API does not have) as a typed error.
 
 use instructor_core::{Error, Mode, OutputSpec};
-use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::dialect::gemini;
-use crate::fragments::fragment;
+use crate::fragments::{constant, fragment, Members};
+use crate::translate::Declared;
 
-pub(crate) struct Fragments {
-    pub response_json_schema: Option<&'static RawValue>,
-    pub json_mime: bool,
-    pub tools: Option<&'static RawValue>,
-    pub tool_config: Option<&'static RawValue>,
-}
-
-pub(crate) fn fragments(output: &OutputSpec) -> Result<Fragments, Error> {
-    let specs = output.tools;
-    let mut f = Fragments {
-        response_json_schema: None,
-        json_mime: false,
-        tools: None,
-        tool_config: None,
-    };
-    match output.mode {
+/// The members a mode adds at the top level (`tools`, `toolConfig`) and in
+/// `generationConfig` (`responseMimeType`, `responseJsonSchema`).
+pub(crate) fn members(
+    output: &OutputSpec,
+    declared: &Declared,
+) -> Result<(Members, Members), Error> {
+    let (specs, none) = (output.tools, Members::default());
+    let json = || constant("gemini.mime.json", || json!("application/json"));
+    Ok(match output.mode {
         Mode::JsonSchema => {
             let schema = output.schema;
-            f.json_mime = true;
-            f.response_json_schema = Some(fragment(schema, "gemini.response_json_schema", || {
-                gemini(&schema.request_schema)
-            })?);
+            let config = none.with("responseMimeType", json()?).with(
+                "responseJsonSchema",
+                fragment(schema, "gemini.response_json_schema", || {
+                    gemini(&schema.request_schema)
+                })?,
+            );
+            (Members::default(), config)
         }
-        Mode::Json => f.json_mime = true,
+        Mode::Json => (Members::default(), none.with("responseMimeType", json()?)),
         Mode::Tools | Mode::ParallelTools => {
-            f.tools = Some(fragment(specs, "gemini.tools", || {
+            let tools = fragment(specs, "gemini.tools", || {
                 let declarations = specs
                     .iter()
                     .map(|s| {
-                        let mut d =
-                            json!({"name": s.name, "parametersJsonSchema": gemini(&s.parameters)?});
-                        if let Some(desc) = &s.description {
-                            d["description"] = Value::from(desc.as_str());
-                        }
-                        Ok(d)
+                        let parameters = gemini(&s.parameters)?;
+                        Ok(crate::shared::function(
+                            s,
+                            "parametersJsonSchema",
+                            parameters,
+                        ))
                     })
                     .collect::<Result<Vec<_>, String>>()?;
                 Ok(json!([{"functionDeclarations": declarations}]))
-            })?);
-            f.tool_config = Some(fragment(specs, "gemini.tool_config", || {
+            })?;
+            let config = fragment(specs, "gemini.tool_config", || {
                 let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
                 Ok(json!({"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": names}}))
-            })?);
+            })?;
+            let top = none.with("tools", tools).with("toolConfig", config);
+            (top, Members::default())
         }
-        _ => {}
-    }
-    Ok(f)
+        // The schema is in the prompt.
+        Mode::MdJson => (none, Members::default()),
+        other => return Err(declared.unsupported(other)),
+    })
 }

@@ -1,20 +1,21 @@
-//! Gemini `generateContent` wire types (REST, camelCase).
+//! Gemini `generateContent` wire types (REST, camelCase; providers.md §4).
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use serde_json::Value;
+
+use crate::fragments::Members;
+use crate::shared::Sampling;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct GenerateRequest<'a> {
-    pub contents: Vec<Content<'a>>,
+pub struct GenerateRequest<'a> {
+    pub(crate) contents: Vec<Content<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub system_instruction: Option<SystemInstruction>,
-    pub generation_config: GenerationConfig<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_config: Option<&'a RawValue>,
+    pub(crate) system_instruction: Option<SystemInstruction>,
+    pub(crate) generation_config: GenerationConfig<'a>,
+    /// `tools` and `toolConfig`, as the mode asks.
+    #[serde(flatten)]
+    pub(crate) output: Members,
 }
 
 #[derive(Serialize)]
@@ -33,8 +34,10 @@ pub(crate) struct Content<'a> {
     pub parts: Vec<WirePart<'a>>,
 }
 
+/// A part; the REST API names variants and their fields in camelCase (`inlineData` with
+/// `mimeType`, `fileData` with `fileUri`).
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub(crate) enum WirePart<'a> {
     Text(&'a str),
     InlineData { mime_type: &'a str, data: &'a str },
@@ -43,67 +46,48 @@ pub(crate) enum WirePart<'a> {
     FunctionResponse { name: &'a str, response: Value },
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct GenerationConfig<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_mime_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_json_schema: Option<&'a RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_output_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub stop_sequences: &'a [String],
+    /// `responseMimeType` and `responseJsonSchema`, as the mode asks.
+    #[serde(flatten)]
+    pub output: Members,
+    #[serde(flatten)]
+    pub sampling: Sampling<'a>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(crate) struct GenerateResponse {
-    #[serde(default)]
     pub candidates: Vec<Candidate>,
-    #[serde(default)]
     pub prompt_feedback: Option<PromptFeedback>,
-    #[serde(default)]
     pub usage_metadata: UsageMetadata,
-    #[serde(default)]
     pub model_version: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(crate) struct Candidate {
-    #[serde(default)]
     pub content: Option<RespContent>,
-    #[serde(default)]
     pub finish_reason: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct RespContent {
-    #[serde(default)]
     pub parts: Vec<RespPart>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(crate) struct RespPart {
-    #[serde(default)]
     pub text: Option<String>,
-    #[serde(default)]
     pub thought: Option<bool>,
-    #[serde(default)]
     pub function_call: Option<FunctionCall>,
 }
 
 #[derive(Deserialize)]
 pub(crate) struct FunctionCall {
-    #[serde(default)]
     pub id: Option<String>,
     pub name: String,
     #[serde(default)]
@@ -111,21 +95,16 @@ pub(crate) struct FunctionCall {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(crate) struct PromptFeedback {
-    #[serde(default)]
     pub block_reason: Option<String>,
 }
 
 #[derive(Deserialize, Default, Clone, Copy)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(crate) struct UsageMetadata {
-    #[serde(default)]
     pub prompt_token_count: u64,
-    #[serde(default)]
     pub candidates_token_count: u64,
-    #[serde(default)]
     pub thoughts_token_count: u64,
-    #[serde(default)]
     pub total_token_count: Option<u64>,
 }

@@ -1,105 +1,71 @@
-//! Neutral request → `/api/chat` body, its answer → neutral response.
+//! Neutral request → `/api/chat` body, its answer → neutral response. Ollama takes images
+//! as base64 only: one given by URL is [`Error::Unsupported`] before anything is sent.
 
-use instructor_core::{
-    Error, FinishReason, Image, Part, Request, Response, Role, ToolArguments, ToolCall, Usage,
-};
+use instructor_core::{Error, Request, Response, Role, Usage};
 use serde_json::Value;
 
 use super::wire::*;
-use crate::http::{status_error, Reply};
+use crate::shared::{
+    arguments_object, called_name, chat_role, finish_reason, image_unsupported, parse_body, pieces,
+    Piece,
+};
 
-fn name_of<'a>(request: &'a Request, id: Option<&str>) -> Option<&'a str> {
+pub(crate) fn messages(request: &Request) -> Result<Vec<WireMessage<'_>>, Error> {
     request
         .messages
         .iter()
-        .flat_map(|m| &m.tool_calls)
-        .find(|c| Some(c.id.as_str()) == id)
-        .map(|c| c.name.as_str())
-}
-
-pub(crate) fn messages(request: &Request) -> Vec<WireMessage<'_>> {
-    request
-        .messages
-        .iter()
-        .map(|m| WireMessage {
-            role: match m.role {
-                Role::System => "system",
-                Role::Assistant => "assistant",
-                Role::Tool => "tool",
-                _ => "user",
-            },
-            content: m.text(),
-            images: m
-                .content
-                .iter()
-                .filter_map(|p| match p {
-                    Part::Image(Image::Base64 { data, .. }) => Some(data.as_str()),
-                    _ => None,
-                })
-                .collect(),
-            tool_calls: m
-                .tool_calls
-                .iter()
-                .map(|c| WireToolCall {
-                    function: WireFunction {
-                        name: &c.name,
-                        arguments: match &c.arguments {
-                            ToolArguments::Json(v) => v.clone(),
-                            ToolArguments::Text(t) => {
-                                serde_json::from_str(t).unwrap_or(Value::Object(Default::default()))
-                            }
+        .map(|m| {
+            let mut images = Vec::new();
+            for piece in pieces(m, "ollama-native")? {
+                match piece {
+                    Piece::Text(_) => {}
+                    Piece::ImageData { data, .. } => images.push(data),
+                    Piece::ImageUrl(_) => {
+                        return Err(image_unsupported(
+                            "ollama-native",
+                            "an image given by URL (its API takes base64 images only; \
+                             pass `Image::Base64`)",
+                        ))
+                    }
+                }
+            }
+            Ok(WireMessage {
+                role: chat_role(m.role),
+                content: m.text(),
+                images,
+                tool_calls: m
+                    .tool_calls
+                    .iter()
+                    .map(|c| WireToolCall {
+                        function: WireFunction {
+                            name: &c.name,
+                            arguments: arguments_object(&c.arguments),
                         },
-                    },
-                })
-                .collect(),
-            tool_name: if m.role == Role::Tool {
-                name_of(request, m.tool_call_id.as_deref())
-            } else {
-                None
-            },
+                    })
+                    .collect(),
+                tool_name: if m.role == Role::Tool {
+                    called_name(&request.messages, m.tool_call_id.as_deref())
+                } else {
+                    None
+                },
+            })
         })
         .collect()
 }
 
 pub(crate) fn response(body: String) -> Result<Response, Error> {
-    let parsed: ChatResponse = serde_json::from_str(&body).map_err(|e| Error::Protocol {
-        message: format!("not an Ollama chat response: {e}"),
-        raw: Some(body.clone()),
-    })?;
-    let tool_calls: Vec<ToolCall> = parsed
-        .message
-        .tool_calls
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| ToolCall {
-            id: c.id.unwrap_or_else(|| format!("call_{i}")),
-            name: c.function.name,
-            arguments: match c.function.arguments {
-                Value::String(s) => ToolArguments::Text(s),
-                other => ToolArguments::Json(other),
-            },
-        })
-        .collect();
-    let finish = match parsed.done_reason.as_deref() {
-        Some("length") => FinishReason::Length,
-        _ if !tool_calls.is_empty() => FinishReason::ToolCalls,
-        Some("stop") => FinishReason::Stop,
-        Some(other) => FinishReason::Other(other.to_owned()),
-        None => FinishReason::Unknown,
-    };
+    let parsed: ChatResponse = parse_body(&body, "an Ollama chat response")?;
+    let tool_calls = crate::shared::tool_calls(parsed.message.tool_calls);
+    let content = parsed.message.content;
     Ok(Response {
-        text: (!parsed.message.content.is_empty()).then_some(parsed.message.content),
+        finish_reason: finish_reason(parsed.done_reason.as_deref(), !tool_calls.is_empty()),
+        text: (!content.is_empty()).then_some(content),
         tool_calls,
         refusal: None,
-        finish_reason: finish,
         usage: Usage::new(parsed.prompt_eval_count, parsed.eval_count),
         model: parsed.model,
         raw: Some(body),
     })
-}
-
-pub(crate) fn error(reply: Reply) -> Error {
-    status_error(reply, false, None)
 }
 
 /// One NDJSON line of `/api/chat` → neutral events; `done: true` is the end. Tool calls

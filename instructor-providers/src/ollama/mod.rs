@@ -1,17 +1,18 @@
-//! Ollama's native `/api/chat`: `format` set to the schema (with `$ref`s inlined), tools
-//! whose arguments come back as objects.
+//! Ollama's native `/api/chat` (providers.md §0, §10): `format` set to the schema (with
+//! `$ref`s inlined), tools whose arguments come back as objects, NDJSON streams. Images go
+//! as base64 only; one given by URL is a typed error, not a dropped part.
 
 mod convert;
 mod schema;
 mod wire;
 
-use std::fmt;
+use instructor_core::{Error, Mode, Response};
 
-use async_trait::async_trait;
-use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
-
-use crate::endpoint::{endpoint_setters, Endpoint, Framing};
-use crate::http::bearer_headers;
+use crate::endpoint::Framing;
+use crate::events::Mapped;
+use crate::http::Auth;
+use crate::shared::{Sampling, SamplingNames};
+use crate::translate::{Call, Declared, HttpProvider, Translate};
 
 /// The Ollama host: `OLLAMA_HOST` (with `http://` added when it has no scheme), else
 /// `http://localhost:11434`.
@@ -29,110 +30,77 @@ pub(crate) fn host() -> String {
     }
 }
 
-/// Ollama's native API at `OLLAMA_HOST`; a key (`OLLAMA_API_KEY`) is sent when set, for
-/// ollama.com. JSON-schema mode by default.
+/// The native `/api/chat` translator.
+#[derive(Debug, Clone)]
+pub struct OllamaChat;
+
+const DECLARED: Declared = Declared {
+    name: "ollama-native",
+    base_url: "http://localhost:11434",
+    key_var: Some("OLLAMA_API_KEY"),
+    key_required: false,
+    modes: &[
+        Mode::JsonSchema,
+        Mode::Json,
+        Mode::Tools,
+        Mode::ParallelTools,
+        Mode::MdJson,
+    ],
+    default_mode: Mode::JsonSchema,
+    images: true,
+};
+
+/// Under `options`.
+const SAMPLING: SamplingNames = SamplingNames {
+    max_tokens: Some("num_predict"),
+    ..SamplingNames::CHAT
+};
+
+impl Translate for OllamaChat {
+    type Body<'a> = wire::ChatRequest<'a>;
+    /// Tool calls numbered across lines.
+    type StreamState = usize;
+    /// A key (`OLLAMA_API_KEY`) is only needed for ollama.com.
+    const AUTH: Auth = Auth::Bearer;
+    const FRAMING: Framing = Framing::Ndjson;
+
+    fn standard() -> HttpProvider<Self> {
+        HttpProvider::build(OllamaChat).base_url(host())
+    }
+
+    fn declared(&self) -> Declared {
+        DECLARED
+    }
+
+    fn url(&self, base: &str, _call: &Call<'_>) -> String {
+        format!("{base}/api/chat")
+    }
+
+    fn body<'a>(&'a self, call: &Call<'a>) -> Result<wire::ChatRequest<'a>, Error> {
+        let request = call.request;
+        Ok(wire::ChatRequest {
+            model: call.model,
+            messages: convert::messages(request)?,
+            stream: call.stream,
+            output: schema::members(&request.output, &DECLARED)?,
+            options: Sampling::new(request, SAMPLING),
+        })
+    }
+
+    fn response(body: String) -> Result<Response, Error> {
+        convert::response(body)
+    }
+
+    fn event(item: &str, calls: &mut usize) -> Mapped {
+        convert::stream_events(item, calls)
+    }
+}
+
+/// Ollama's native API at `OLLAMA_HOST` (default `http://localhost:11434`); a key
+/// (`OLLAMA_API_KEY`) is sent when set, for ollama.com. JSON-schema mode by default.
 ///
 /// ```
-/// let p = instructor_providers::Ollama::new();
+/// let p = instructor_providers::Ollama::new().default_model("llama3.2");
 /// assert!(p.url().starts_with("http"));
 /// ```
-#[derive(Clone)]
-pub struct Ollama {
-    endpoint: Endpoint,
-}
-
-impl fmt::Debug for Ollama {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.endpoint.fmt(f)
-    }
-}
-
-impl Default for Ollama {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Ollama {
-    /// The native API at `OLLAMA_HOST` (default `http://localhost:11434`).
-    ///
-    /// ```
-    /// let p = instructor_providers::Ollama::new().default_model("llama3.2");
-    /// # let _ = p;
-    /// ```
-    pub fn new() -> Self {
-        Self {
-            endpoint: Endpoint::new("ollama-native", &host(), Some("OLLAMA_API_KEY"), false),
-        }
-    }
-
-    endpoint_setters!(endpoint);
-
-    fn body(&self, request: &Request, stream: bool) -> Result<Vec<u8>, Error> {
-        let body = wire::ChatRequest {
-            model: self.endpoint.model(request.model.as_deref())?,
-            messages: convert::messages(request),
-            stream,
-            format: schema::format(&request.output)?,
-            tools: schema::tools(&request.output)?,
-            options: wire::Options {
-                temperature: request.temperature,
-                top_p: request.top_p,
-                num_predict: request.max_tokens,
-                seed: request.seed,
-                stop: &request.stop,
-            },
-        };
-        crate::body::serialize(&body, request)
-    }
-}
-
-#[async_trait]
-impl Provider for Ollama {
-    fn name(&self) -> &str {
-        "ollama-native"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(&[
-            Mode::JsonSchema,
-            Mode::Json,
-            Mode::Tools,
-            Mode::ParallelTools,
-            Mode::MdJson,
-        ])
-        .with_default_mode(Mode::JsonSchema)
-        .with_streaming(true)
-        .with_images(true)
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
-        let key = self.endpoint.ready()?;
-        let headers = bearer_headers(key, &self.endpoint.headers)?;
-        let body = self.body(request, false)?;
-        let url = format!("{}/api/chat", self.endpoint.base_url);
-        self.endpoint
-            .exchange(&url, &headers, body, convert::response, |r| {
-                Err(convert::error(r))
-            })
-            .await
-    }
-
-    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
-        let key = self.endpoint.ready()?;
-        let headers = bearer_headers(key, &self.endpoint.headers)?;
-        let body = self.body(request, true)?;
-        let url = format!("{}/api/chat", self.endpoint.base_url);
-        let mut calls = 0;
-        self.endpoint
-            .stream(
-                &url,
-                &headers,
-                body,
-                Framing::Ndjson,
-                |r| Err(convert::error(r)),
-                move |line| convert::stream_events(line, &mut calls),
-            )
-            .await
-    }
-}
+pub type Ollama = HttpProvider<OllamaChat>;

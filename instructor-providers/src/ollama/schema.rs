@@ -1,46 +1,44 @@
-//! `format` (the schema with `$ref`s inlined, since Ollama cannot follow them, or
-//! `"json"`) and `tools` for Ollama's native API, built once per type.
+//! `format` (the schema with `$ref`s inlined, since Ollama cannot follow them, or `"json"`)
+//! and `tools` for Ollama's native API, built once per type. Every mode is answered: the JSON
+//! modes, the tool modes, `MdJson` (the schema in the prompt), and any other (strict tools,
+//! grammars) as a typed error.
 
 use instructor_core::{Error, Mode, OutputSpec};
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::dialect::inline_refs;
-use crate::fragments::fragment;
+use crate::fragments::{constant, fragment, Members};
+use crate::translate::Declared;
 
-static CONSTANT: u8 = 0;
-
-pub(crate) fn format(output: &OutputSpec) -> Result<Option<&'static RawValue>, Error> {
-    match output.mode {
-        Mode::Json => Ok(Some(fragment(&CONSTANT, "ollama.format.json", || {
-            Ok(json!("json"))
-        })?)),
+pub(crate) fn members(output: &OutputSpec, declared: &Declared) -> Result<Members, Error> {
+    let (specs, none) = (output.tools, Members::default());
+    Ok(match output.mode {
+        Mode::Json => none.with("format", constant("ollama.format.json", || json!("json"))?),
         Mode::JsonSchema => {
             let schema = output.schema;
-            Ok(Some(fragment(schema, "ollama.format.schema", || {
-                inline_refs(&schema.request_schema)
-            })?))
+            none.with(
+                "format",
+                fragment(schema, "ollama.format.schema", || {
+                    inline_refs(&schema.request_schema)
+                })?,
+            )
         }
-        _ => Ok(None),
-    }
-}
-
-pub(crate) fn tools(output: &OutputSpec) -> Result<Option<&'static RawValue>, Error> {
-    if !matches!(output.mode, Mode::Tools | Mode::ParallelTools) {
-        return Ok(None);
-    }
-    let specs = output.tools;
-    Ok(Some(fragment(specs, "ollama.tools", || {
-        specs
-            .iter()
-            .map(|s| {
-                let mut f = json!({"name": s.name, "parameters": inline_refs(&s.parameters)?});
-                if let Some(d) = &s.description {
-                    f["description"] = Value::from(d.as_str());
-                }
-                Ok(json!({"type": "function", "function": f}))
-            })
-            .collect::<Result<Vec<_>, String>>()
-            .map(Value::Array)
-    })?))
+        Mode::Tools | Mode::ParallelTools => none.with(
+            "tools",
+            fragment(specs, "ollama.tools", || {
+                specs
+                    .iter()
+                    .map(|s| {
+                        let parameters = inline_refs(&s.parameters)?;
+                        let f = crate::shared::function(s, "parameters", parameters);
+                        Ok(json!({"type": "function", "function": f}))
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+                    .map(Value::Array)
+            })?,
+        ),
+        // The schema is in the prompt.
+        Mode::MdJson => none,
+        other => return Err(declared.unsupported(other)),
+    })
 }

@@ -1,124 +1,76 @@
-//! Neutral request → Chat Completions body, Chat Completions answer → neutral response, and
-//! error bodies → typed errors, for every server of the OpenAI-compatible family.
+//! Neutral request → Chat Completions messages, Chat Completions answer → neutral response,
+//! and error bodies and stream chunks → typed errors and neutral events, for every server of
+//! the OpenAI-compatible family (providers.md §1; Mistral §6, Groq §7).
 
 use std::borrow::Cow;
 
-use instructor_core::{
-    Error, FinishReason, Image, Message, Part, Request, Response, Role, ToolArguments, ToolCall,
-    Usage,
-};
+use instructor_core::{Error, FinishReason, Message, Request, Response, StreamEvent};
 use serde_json::Value;
 
 use super::wire::*;
-use crate::events::Mapped;
+use crate::events::{mid_stream, Item, Mapped};
 use crate::http::{status_error, Reply};
+use crate::shared::{
+    chat_role, finish_reason, parse_body, parse_event, pieces, text_tool_calls, usage, Piece,
+};
 
-/// An image as the `image_url` part expects it (a URL, or a `data:` URL for bytes).
-pub(crate) fn image_url(image: &Image) -> Cow<'_, str> {
-    match image {
-        Image::Url(u) => Cow::Borrowed(u),
-        Image::Base64 { media_type, data } => {
-            Cow::Owned(format!("data:{media_type};base64,{data}"))
-        }
-        // `Image` is non-exhaustive upstream; nothing else exists today.
-        #[allow(unreachable_patterns)]
-        _ => Cow::Borrowed(""),
-    }
-}
-
-fn content(m: &Message) -> Option<WireContent<'_>> {
-    match m.content.as_slice() {
+fn content<'a>(m: &'a Message, provider: &str) -> Result<Option<WireContent<'a>>, Error> {
+    let pieces = pieces(m, provider)?;
+    Ok(match pieces.as_slice() {
         [] => None,
-        [Part::Text(t)] => Some(WireContent::Text(Cow::Borrowed(t))),
-        parts if parts.iter().all(|p| matches!(p, Part::Text(_))) => {
+        [Piece::Text(t)] => Some(WireContent::Text(Cow::Borrowed(t))),
+        all if all.iter().all(|p| matches!(p, Piece::Text(_))) => {
             Some(WireContent::Text(Cow::Owned(m.text())))
         }
-        parts => Some(WireContent::Parts(
-            parts
-                .iter()
-                .filter_map(|p| match p {
-                    Part::Text(text) => Some(WirePart::Text { text }),
-                    Part::Image(image) => Some(WirePart::ImageUrl {
+        _ => Some(WireContent::Parts(
+            pieces
+                .into_iter()
+                .map(|p| match p {
+                    Piece::Text(text) => WirePart::Text { text },
+                    // providers.md §1: an image is an `image_url` part; bytes go as a
+                    // `data:` URL.
+                    Piece::ImageUrl(url) => WirePart::ImageUrl {
                         image_url: ImageUrl {
-                            url: image_url(image),
+                            url: Cow::Borrowed(url),
                         },
-                    }),
-                    #[allow(unreachable_patterns)]
-                    _ => None,
+                    },
+                    Piece::ImageData { media_type, data } => WirePart::ImageUrl {
+                        image_url: ImageUrl {
+                            url: Cow::Owned(format!("data:{media_type};base64,{data}")),
+                        },
+                    },
                 })
                 .collect(),
         )),
-    }
-}
-
-fn role(r: Role) -> &'static str {
-    match r {
-        Role::System => "system",
-        Role::User => "user",
-        Role::Assistant => "assistant",
-        Role::Tool => "tool",
-        #[allow(unreachable_patterns)]
-        _ => "user",
-    }
+    })
 }
 
 /// The messages of a request in the family's shape.
-pub(crate) fn messages(request: &Request) -> Vec<WireMessage<'_>> {
+pub(crate) fn messages<'a>(
+    request: &'a Request,
+    provider: &str,
+) -> Result<Vec<WireMessage<'a>>, Error> {
     request
         .messages
         .iter()
-        .map(|m| WireMessage {
-            role: role(m.role),
-            content: content(m),
-            tool_calls: (!m.tool_calls.is_empty()).then(|| {
-                m.tool_calls
-                    .iter()
-                    .map(|c| WireToolCall {
-                        id: &c.id,
-                        kind: "function",
-                        function: WireFunction {
-                            name: &c.name,
-                            arguments: c.arguments.to_text(),
-                        },
-                    })
-                    .collect()
-            }),
-            tool_call_id: m.tool_call_id.as_deref(),
+        .map(|m| {
+            Ok(WireMessage {
+                role: chat_role(m.role),
+                content: content(m, provider)?,
+                tool_calls: text_tool_calls(m),
+                tool_call_id: m.tool_call_id.as_deref(),
+            })
         })
         .collect()
 }
 
-/// Maps a finish reason of this family (and its servers' extras).
-pub(crate) fn finish_reason(reason: Option<&str>) -> FinishReason {
-    match reason {
-        Some("stop") | Some("eos") | Some("end_turn") => FinishReason::Stop,
-        Some("length") | Some("model_length") => FinishReason::Length,
-        Some("tool_calls") | Some("function_call") => FinishReason::ToolCalls,
-        Some("content_filter") => FinishReason::ContentFilter,
-        Some(other) => FinishReason::Other(other.to_owned()),
-        None => FinishReason::Unknown,
-    }
-}
-
-pub(crate) fn usage(u: Option<WireUsage>) -> Usage {
-    match u {
-        Some(u) => Usage {
-            input_tokens: u.prompt_tokens,
-            output_tokens: u.completion_tokens,
-            total_tokens: u
-                .total_tokens
-                .unwrap_or(u.prompt_tokens.saturating_add(u.completion_tokens)),
-            requests: 1,
-        },
-        None => Usage {
-            requests: 1,
-            ..Usage::default()
-        },
-    }
+fn wire_usage(u: Option<WireUsage>) -> instructor_core::Usage {
+    let u = u.unwrap_or_default();
+    usage(u.prompt_tokens, u.completion_tokens, u.total_tokens)
 }
 
 /// Text content given as a string or as a list of `{"type": "text", "text": ...}` chunks.
-pub(crate) fn content_text(content: Option<Value>) -> Option<String> {
+fn content_text(content: Option<Value>) -> Option<String> {
     match content? {
         Value::String(s) => Some(s),
         Value::Array(chunks) => Some(
@@ -133,56 +85,26 @@ pub(crate) fn content_text(content: Option<Value>) -> Option<String> {
     }
 }
 
-fn arguments(v: Value) -> ToolArguments {
-    match v {
-        Value::String(s) => ToolArguments::Text(s),
-        Value::Null => ToolArguments::Text(String::new()),
-        other => ToolArguments::Json(other),
-    }
-}
-
 /// A successful body → neutral response.
 pub(crate) fn response(body: String) -> Result<Response, Error> {
-    let parsed: ChatResponse = match serde_json::from_str(&body) {
-        Ok(p) => p,
-        Err(e) => {
-            return Err(Error::Protocol {
-                message: format!("not a chat completion: {e}"),
-                raw: Some(body),
-            })
-        }
-    };
+    let parsed: ChatResponse = parse_body(&body, "a chat completion")?;
     let Some(choice) = parsed.choices.into_iter().next() else {
         return Err(Error::Protocol {
             message: "the chat completion has no choices".to_owned(),
             raw: Some(body),
         });
     };
-    let tool_calls = choice
-        .message
-        .tool_calls
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| ToolCall {
-            id: c
-                .id
-                .filter(|id| !id.is_empty() && id != "null")
-                .unwrap_or_else(|| format!("call_{i}")),
-            name: c.function.name,
-            arguments: arguments(c.function.arguments),
-        })
-        .collect::<Vec<_>>();
-    let mut finish = finish_reason(choice.finish_reason.as_deref());
-    if choice.message.refusal.is_some() {
-        finish = FinishReason::Refusal;
-    }
+    let tool_calls = crate::shared::tool_calls(choice.message.tool_calls.unwrap_or_default());
+    let finish = match choice.message.refusal {
+        Some(_) => FinishReason::Refusal,
+        None => finish_reason(choice.finish_reason.as_deref(), !tool_calls.is_empty()),
+    };
     Ok(Response {
         text: content_text(choice.message.content),
         tool_calls,
         refusal: choice.message.refusal,
         finish_reason: finish,
-        usage: usage(parsed.usage),
+        usage: wire_usage(parsed.usage),
         model: parsed.model,
         raw: Some(body),
     })
@@ -210,7 +132,7 @@ pub(crate) fn error(reply: Reply) -> Result<Response, Error> {
 }
 
 /// An in-band error object in a stream (the status was already 200).
-pub(crate) fn in_band_error(v: &Value) -> Option<Error> {
+fn in_band_error(v: &Value) -> Option<Error> {
     let error = v.get("error")?;
     let status = error
         .get("code")
@@ -220,10 +142,7 @@ pub(crate) fn in_band_error(v: &Value) -> Option<Error> {
     let body = error.to_string();
     Some(match status {
         Some(status) => Error::Http { status, body },
-        None => Error::Protocol {
-            message: "the server reported an error mid-stream".to_owned(),
-            raw: Some(body),
-        },
+        None => mid_stream(body),
     })
 }
 
@@ -236,16 +155,10 @@ pub(crate) fn stream_events(data: &str) -> Mapped {
     Mapped::more(chunk_events(data))
 }
 
-fn chunk_events(data: &str) -> Vec<Result<instructor_core::StreamEvent, Error>> {
-    use instructor_core::StreamEvent;
-    let v: Value = match serde_json::from_str(data) {
+fn chunk_events(data: &str) -> Vec<Item> {
+    let v = match parse_event(data) {
         Ok(v) => v,
-        Err(e) => {
-            return vec![Err(Error::Protocol {
-                message: format!("a stream chunk is not JSON: {e}"),
-                raw: Some(data.to_owned()),
-            })]
-        }
+        Err(e) => return vec![Err(e)],
     };
     if let Some(e) = in_band_error(&v) {
         return vec![Err(e)];
@@ -292,12 +205,12 @@ fn chunk_events(data: &str) -> Vec<Result<instructor_core::StreamEvent, Error>> 
             out.push(Ok(StreamEvent::Finish(FinishReason::Refusal)));
         }
         if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
-            out.push(Ok(StreamEvent::Finish(finish_reason(Some(reason)))));
+            out.push(Ok(StreamEvent::Finish(finish_reason(Some(reason), false))));
         }
     }
     if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
         if let Ok(u) = serde_json::from_value::<WireUsage>(u.clone()) {
-            out.push(Ok(StreamEvent::Usage(usage(Some(u)))));
+            out.push(Ok(StreamEvent::Usage(wire_usage(Some(u)))));
         }
     }
     out

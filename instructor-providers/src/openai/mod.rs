@@ -1,41 +1,47 @@
 //! The OpenAI-compatible provider: OpenAI itself and every server that speaks Chat
 //! Completions, each preset declaring (as data) its base URL, key variable, the modes its
-//! server really honours and the request shapes it takes.
+//! server really honours and the request shapes it takes. Mistral reuses this translator
+//! with its own preset.
 
 pub(crate) mod convert;
 pub(crate) mod schema;
 pub(crate) mod wire;
 
-use std::fmt;
+use std::marker::PhantomData;
 
-use crate::endpoint::{endpoint_setters, Endpoint, Framing};
-use crate::http::bearer_headers;
-use async_trait::async_trait;
-use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
+use instructor_core::{Error, Mode, Response};
 use schema::{JsonSchemaShape, ToolChoiceShape};
+
+use crate::events::Mapped;
+use crate::http::{Auth, Reply};
+use crate::shared::{Sampling, SamplingNames};
+use crate::translate::{Call, Declared, HttpProvider, Translate};
 
 /// Which server a client talks to, and so which shapes it sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Preset {
-    pub name: &'static str,
-    pub base_url: &'static str,
-    pub key_var: Option<&'static str>,
-    pub key_required: bool,
-    pub modes: &'static [Mode],
-    pub default_mode: Mode,
-    pub json_schema: JsonSchemaShape,
-    pub tool_choice: ToolChoiceShape,
-    pub inline_refs: bool,
-    /// OpenAI itself names the token limit `max_completion_tokens`.
-    pub max_completion_tokens: bool,
-    pub default_model: Option<&'static str>,
+pub struct Preset {
+    pub(crate) name: &'static str,
+    pub(crate) base_url: &'static str,
+    /// A variable that overrides `base_url` for the standard provider.
+    pub(crate) base_url_var: Option<&'static str>,
+    pub(crate) key_var: Option<&'static str>,
+    pub(crate) key_required: bool,
+    pub(crate) modes: &'static [Mode],
+    pub(crate) default_mode: Mode,
+    pub(crate) json_schema: JsonSchemaShape,
+    pub(crate) tool_choice: ToolChoiceShape,
+    pub(crate) inline_refs: bool,
+    /// What the server calls the sampling settings (OpenAI itself names the token limit
+    /// `max_completion_tokens`, Mistral the seed `random_seed`).
+    pub(crate) sampling: SamplingNames,
+    pub(crate) default_model: Option<&'static str>,
 }
 
 use Mode::*;
 
 const ALL_HOSTED: &[Mode] = &[Tools, ToolsStrict, Json, JsonSchema, MdJson, ParallelTools];
 
-const fn preset(
+pub(crate) const fn preset(
     name: &'static str,
     base_url: &'static str,
     key_var: Option<&'static str>,
@@ -43,6 +49,7 @@ const fn preset(
     Preset {
         name,
         base_url,
+        base_url_var: None,
         key_var,
         key_required: key_var.is_some(),
         modes: ALL_HOSTED,
@@ -50,13 +57,17 @@ const fn preset(
         json_schema: JsonSchemaShape::OpenAi,
         tool_choice: ToolChoiceShape::Function,
         inline_refs: false,
-        max_completion_tokens: false,
+        sampling: SamplingNames::CHAT,
         default_model: None,
     }
 }
 
-pub(crate) const OPENAI: Preset = Preset {
-    max_completion_tokens: true,
+const OPENAI: Preset = Preset {
+    base_url_var: Some("OPENAI_BASE_URL"),
+    sampling: SamplingNames {
+        max_tokens: Some("max_completion_tokens"),
+        ..SamplingNames::CHAT
+    },
     ..preset(
         "openai",
         "https://api.openai.com/v1",
@@ -151,19 +162,107 @@ const OPENROUTER: Preset = preset(
     Some("OPENROUTER_API_KEY"),
 );
 const XAI: Preset = preset("xai", "https://api.x.ai/v1", Some("XAI_API_KEY"));
-pub(crate) const MISTRAL: Preset = Preset {
-    modes: &[Tools, Json, JsonSchema, MdJson, ParallelTools],
-    tool_choice: ToolChoiceShape::Any,
-    ..preset(
-        "mistral",
-        "https://api.mistral.ai/v1",
-        Some("MISTRAL_API_KEY"),
-    )
-};
 
-/// An OpenAI-compatible Chat Completions provider. Build one with a preset constructor
-/// ([`OpenAi::new`], [`OpenAi::ollama`], [`OpenAi::llama_cpp_python`], ...) or
-/// [`OpenAi::compatible`] for any other server, then adjust it with the consuming setters.
+/// A Chat Completions API: the preset its standard provider starts from.
+pub trait ChatApi: Clone + Send + Sync + 'static {
+    /// The preset of `new()`.
+    const PRESET: Preset;
+}
+
+/// OpenAI's own API (and, through the other presets, every compatible server).
+#[derive(Debug, Clone, Copy)]
+pub enum OpenAiApi {}
+
+impl ChatApi for OpenAiApi {
+    const PRESET: Preset = OPENAI;
+}
+
+/// The Chat Completions translator, for a preset of API `A`.
+#[derive(Debug, Clone)]
+pub struct Chat<A> {
+    preset: Preset,
+    api: PhantomData<A>,
+}
+
+impl<A: ChatApi> Translate for Chat<A> {
+    type Body<'a> = wire::ChatRequest<'a>;
+    type StreamState = ();
+    const AUTH: Auth = Auth::Bearer;
+
+    fn standard() -> HttpProvider<Self> {
+        let p = HttpProvider::from_preset(A::PRESET);
+        let url = A::PRESET
+            .base_url_var
+            .and_then(|var| std::env::var(var).ok())
+            .filter(|url| !url.trim().is_empty());
+        match url {
+            Some(url) => p.base_url(url.trim()),
+            None => p,
+        }
+    }
+
+    fn declared(&self) -> Declared {
+        Declared {
+            name: self.preset.name,
+            base_url: self.preset.base_url,
+            key_var: self.preset.key_var,
+            key_required: self.preset.key_required,
+            modes: self.preset.modes,
+            default_mode: self.preset.default_mode,
+            images: true,
+        }
+    }
+
+    fn url(&self, base: &str, _call: &Call<'_>) -> String {
+        format!("{base}/chat/completions")
+    }
+
+    fn body<'a>(&'a self, call: &Call<'a>) -> Result<wire::ChatRequest<'a>, Error> {
+        let (p, request) = (&self.preset, call.request);
+        Ok(wire::ChatRequest {
+            model: call.model,
+            messages: convert::messages(request, p.name)?,
+            sampling: Sampling::new(request, p.sampling),
+            output: schema::members(&request.output, p, &self.declared())?,
+            stream: call.stream.then_some(true),
+            stream_options: call.stream.then_some(wire::StreamOptions {
+                include_usage: true,
+            }),
+        })
+    }
+
+    fn response(body: String) -> Result<Response, Error> {
+        convert::response(body)
+    }
+
+    /// A `json_validate_failed` error reply is an answer; streamed, it is streamed whole.
+    fn error(reply: Reply) -> Result<Response, Error> {
+        convert::error(reply)
+    }
+
+    fn event(item: &str, _state: &mut ()) -> Mapped {
+        convert::stream_events(item)
+    }
+}
+
+impl<A: ChatApi> HttpProvider<Chat<A>> {
+    pub(crate) fn from_preset(preset: Preset) -> Self {
+        let chat = Chat {
+            preset,
+            api: PhantomData,
+        };
+        let p = Self::build(chat);
+        match preset.default_model {
+            Some(model) => p.default_model(model),
+            None => p,
+        }
+    }
+}
+
+/// An OpenAI-compatible Chat Completions provider. [`OpenAi::new`] is OpenAI itself
+/// (`OPENAI_API_KEY`; the base URL from `OPENAI_BASE_URL` if set); a preset constructor
+/// ([`OpenAi::ollama`], [`OpenAi::llama_cpp_python`], [`OpenAi::groq`], ...) or
+/// [`OpenAi::compatible`] gives any other server. Adjust it with the consuming setters.
 ///
 /// ```
 /// use instructor_providers::OpenAi;
@@ -172,66 +271,21 @@ pub(crate) const MISTRAL: Preset = Preset {
 /// assert!(!format!("{groq:?}").contains("gsk-"));
 /// # let _ = local;
 /// ```
-#[derive(Clone)]
-pub struct OpenAi {
-    preset: Preset,
-    pub(crate) endpoint: Endpoint,
-}
-
-impl fmt::Debug for OpenAi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.endpoint.fmt(f)
-    }
-}
-
-impl Default for OpenAi {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+///
+/// The body a request would be sent with, for a caller's own transport or batch file:
+///
+/// ```
+/// use instructor_core::{Client, Mode, Provider};
+/// let openai = instructor_providers::OpenAi::new().api_key("sk-...");
+/// let client = Client::new(openai.clone()).model("gpt-4o").mode(Mode::Json);
+/// let prepared = client.create::<Vec<String>>().user("Three colours").prepare()?;
+/// let body = openai.wire_body(prepared.request())?;
+/// assert_eq!(body["response_format"]["type"], "json_object");
+/// # Ok::<(), instructor_core::Error>(())
+/// ```
+pub type OpenAi = HttpProvider<Chat<OpenAiApi>>;
 
 impl OpenAi {
-    fn from_preset(preset: Preset) -> Self {
-        let mut endpoint = Endpoint::new(
-            preset.name,
-            preset.base_url,
-            preset.key_var,
-            preset.key_required,
-        );
-        endpoint.default_model = preset.default_model.map(str::to_owned);
-        Self { preset, endpoint }
-    }
-
-    endpoint_setters!(endpoint);
-
-    /// OpenAI (`OPENAI_API_KEY`, base URL from `OPENAI_BASE_URL` if set).
-    ///
-    /// ```
-    /// let p = instructor_providers::OpenAi::new();
-    /// # let _ = p;
-    /// ```
-    pub fn new() -> Self {
-        let p = Self::from_preset(OPENAI);
-        match std::env::var("OPENAI_BASE_URL") {
-            Ok(url) if !url.trim().is_empty() => p.base_url(url.trim()),
-            _ => p,
-        }
-    }
-
-    /// OpenAI configured from the environment: `OPENAI_API_KEY` (required) and
-    /// `OPENAI_BASE_URL` (optional).
-    ///
-    /// ```
-    /// # std::env::remove_var("OPENAI_API_KEY");
-    /// let err = instructor_providers::OpenAi::from_env().unwrap_err();
-    /// assert!(err.to_string().contains("OPENAI_API_KEY"));
-    /// ```
-    pub fn from_env() -> Result<Self, Error> {
-        let p = Self::new();
-        p.endpoint.ready()?;
-        Ok(p)
-    }
-
     /// Any OpenAI-compatible server at `base_url` (ending in `/v1` where the server has it).
     /// Every mode but `Grammar` is allowed; a key is sent if `OPENAI_API_KEY` is set or one
     /// is given.
@@ -366,85 +420,5 @@ impl OpenAi {
     /// ```
     pub fn xai() -> Self {
         Self::from_preset(XAI)
-    }
-
-    pub(crate) fn mistral_preset() -> Self {
-        Self::from_preset(MISTRAL)
-    }
-
-    fn body(&self, request: &Request, stream: bool) -> Result<Vec<u8>, Error> {
-        let p = &self.preset;
-        let model = self.endpoint.model(request.model.as_deref())?;
-        let (tools, tool_choice, parallel_tool_calls) =
-            schema::tools(&request.output, p.tool_choice, p.inline_refs)?;
-        let response_format =
-            schema::response_format(&request.output, p.json_schema, p.inline_refs)?;
-        let (max_tokens, max_completion_tokens) = if p.max_completion_tokens {
-            (None, request.max_tokens)
-        } else {
-            (request.max_tokens, None)
-        };
-        let body = wire::ChatRequest {
-            model,
-            messages: convert::messages(request),
-            temperature: request.temperature,
-            top_p: request.top_p,
-            max_tokens,
-            max_completion_tokens,
-            seed: request.seed,
-            stop: &request.stop,
-            tools,
-            tool_choice,
-            parallel_tool_calls,
-            response_format,
-            stream: stream.then_some(true),
-            stream_options: stream.then_some(wire::StreamOptions {
-                include_usage: true,
-            }),
-        };
-        crate::body::serialize(&body, request)
-    }
-}
-
-#[async_trait]
-impl Provider for OpenAi {
-    fn name(&self) -> &str {
-        self.preset.name
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(&self.preset.modes)
-            .with_default_mode(self.preset.default_mode)
-            .with_streaming(true)
-            .with_images(true)
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
-        let key = self.endpoint.ready()?;
-        let headers = bearer_headers(key, &self.endpoint.headers)?;
-        let body = self.body(request, false)?;
-        let url = format!("{}/chat/completions", self.endpoint.base_url);
-        self.endpoint
-            .exchange(&url, &headers, body, convert::response, convert::error)
-            .await
-    }
-
-    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
-        let key = self.endpoint.ready()?;
-        let headers = bearer_headers(key, &self.endpoint.headers)?;
-        let body = self.body(request, true)?;
-        let url = format!("{}/chat/completions", self.endpoint.base_url);
-        // A json_validate_failed error reply is an answer; `convert::error` makes it one,
-        // and it is streamed whole.
-        self.endpoint
-            .stream(
-                &url,
-                &headers,
-                body,
-                Framing::Sse,
-                convert::error,
-                convert::stream_events,
-            )
-            .await
     }
 }

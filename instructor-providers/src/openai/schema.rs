@@ -1,17 +1,20 @@
-//! The schema-bearing parts of a Chat Completions request (`tools`, `tool_choice`,
-//! `response_format`) in each server's shape, built once per type and cached as
-//! pre-serialized fragments.
+//! The schema-bearing members of a Chat Completions request (`tools`, `tool_choice`,
+//! `parallel_tool_calls`, `response_format`; providers.md §1) in each server's shape, built
+//! once per type and cached as pre-serialized fragments. Every mode is answered: the ones this family sends a
+//! schema for, `MdJson` (the schema is in the prompt), and any other as a typed error.
 
 use instructor_core::{Error, Mode, OutputSpec, ToolSpec};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use super::Preset;
 use crate::dialect::{inline_refs, openai_strict};
-use crate::fragments::fragment;
+use crate::fragments::{constant, fragment, Members};
+use crate::translate::Declared;
 
 /// How a server takes a schema-enforced answer ([`Mode::JsonSchema`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum JsonSchemaShape {
+pub enum JsonSchemaShape {
     /// `{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}`, strict when
     /// the type fits the strict dialect.
     OpenAi,
@@ -23,7 +26,7 @@ pub(crate) enum JsonSchemaShape {
 
 /// How a server forces a tool call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ToolChoiceShape {
+pub enum ToolChoiceShape {
     /// `{"type": "function", "function": {"name": ...}}`.
     Function,
     /// `"required"` (llama.cpp server).
@@ -34,8 +37,30 @@ pub(crate) enum ToolChoiceShape {
     Omit,
 }
 
-/// Marker owners for fragments that do not depend on a type.
-static CONSTANT: u8 = 0;
+/// The members `output`'s mode adds to a request on the server `preset` describes.
+pub(crate) fn members(
+    output: &OutputSpec,
+    preset: &Preset,
+    declared: &Declared,
+) -> Result<Members, Error> {
+    let none = Members::default();
+    match output.mode {
+        Mode::Tools => tools(output.tools, false, false, preset),
+        Mode::ToolsStrict => tools(output.tools, true, false, preset),
+        Mode::ParallelTools => tools(output.tools, false, true, preset),
+        Mode::Json => Ok(none.with(
+            "response_format",
+            constant("openai.rf.json_object", || json!({"type": "json_object"}))?,
+        )),
+        Mode::JsonSchema => Ok(none.with(
+            "response_format",
+            json_schema(output, preset.json_schema, preset.inline_refs)?,
+        )),
+        // The schema is in the prompt.
+        Mode::MdJson => Ok(none),
+        other => Err(declared.unsupported(other)),
+    }
+}
 
 fn schema_for(parameters: &Value, strict: bool, inline: bool) -> Result<Value, String> {
     let base = if inline {
@@ -51,13 +76,8 @@ fn schema_for(parameters: &Value, strict: bool, inline: bool) -> Result<Value, S
 }
 
 fn tool(spec: &ToolSpec, strict: bool, inline: bool) -> Result<Value, String> {
-    let mut function = json!({
-        "name": spec.name,
-        "parameters": schema_for(&spec.parameters, strict, inline)?,
-    });
-    if let Some(d) = &spec.description {
-        function["description"] = Value::from(d.as_str());
-    }
+    let parameters = schema_for(&spec.parameters, strict, inline)?;
+    let mut function = crate::shared::function(spec, "parameters", parameters);
     if strict {
         function["strict"] = Value::Bool(true);
     }
@@ -65,26 +85,13 @@ fn tool(spec: &ToolSpec, strict: bool, inline: bool) -> Result<Value, String> {
 }
 
 /// `tools`, `tool_choice` and `parallel_tool_calls` for a tool mode.
-#[allow(clippy::type_complexity)]
-pub(crate) fn tools(
-    output: &OutputSpec,
-    choice: ToolChoiceShape,
-    inline: bool,
-) -> Result<
-    (
-        Option<&'static RawValue>,
-        Option<&'static RawValue>,
-        Option<bool>,
-    ),
-    Error,
-> {
-    let (strict, parallel) = match output.mode {
-        Mode::Tools => (false, false),
-        Mode::ToolsStrict => (true, false),
-        Mode::ParallelTools => (false, true),
-        _ => return Ok((None, None, None)),
-    };
-    let specs = output.tools;
+fn tools(
+    specs: &'static [ToolSpec],
+    strict: bool,
+    parallel: bool,
+    preset: &Preset,
+) -> Result<Members, Error> {
+    let inline = preset.inline_refs;
     let tag = match (strict, inline) {
         (true, true) => "openai.tools.strict.inline",
         (true, false) => "openai.tools.strict",
@@ -98,15 +105,11 @@ pub(crate) fn tools(
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array)
     })?;
-    let choice = match (choice, parallel) {
+    let choice = match (preset.tool_choice, parallel) {
         (ToolChoiceShape::Omit, _) => None,
-        (ToolChoiceShape::Any, _) => Some(fragment(&CONSTANT, "openai.choice.any", || {
-            Ok(json!("any"))
-        })?),
+        (ToolChoiceShape::Any, _) => Some(constant("openai.choice.any", || json!("any"))?),
         (ToolChoiceShape::Required, _) | (ToolChoiceShape::Function, true) => {
-            Some(fragment(&CONSTANT, "openai.choice.required", || {
-                Ok(json!("required"))
-            })?)
+            Some(constant("openai.choice.required", || json!("required"))?)
         }
         (ToolChoiceShape::Function, false) => {
             Some(fragment(specs, "openai.choice.function", || {
@@ -115,49 +118,45 @@ pub(crate) fn tools(
             })?)
         }
     };
-    let parallel_flag = (parallel && choice.is_some()).then_some(true);
-    Ok((Some(tools), choice, parallel_flag))
+    let mut members = Members::default().with("tools", tools);
+    if let Some(choice) = choice {
+        members = members.with("tool_choice", choice);
+        if parallel {
+            members = members.with("parallel_tool_calls", constant("true", || json!(true))?);
+        }
+    }
+    Ok(members)
 }
 
-/// `response_format` for `Json` and `JsonSchema` modes.
-pub(crate) fn response_format(
+/// `response_format` for [`Mode::JsonSchema`] in the server's shape.
+fn json_schema(
     output: &OutputSpec,
     shape: JsonSchemaShape,
     inline: bool,
-) -> Result<Option<&'static RawValue>, Error> {
+) -> Result<&'static RawValue, Error> {
     let schema = output.schema;
-    match output.mode {
-        Mode::Json => Ok(Some(fragment(&CONSTANT, "openai.rf.json_object", || {
-            Ok(json!({"type": "json_object"}))
-        })?)),
-        Mode::JsonSchema => {
-            let tag = match (shape, inline) {
-                (JsonSchemaShape::OpenAi, _) => "openai.rf.json_schema.openai",
-                (JsonSchemaShape::Plain, true) => "openai.rf.json_schema.plain.inline",
-                (JsonSchemaShape::Plain, false) => "openai.rf.json_schema.plain",
-                (JsonSchemaShape::ObjectWithSchema, true) => "openai.rf.json_object_schema.inline",
-                (JsonSchemaShape::ObjectWithSchema, false) => "openai.rf.json_object_schema",
-            };
-            Ok(Some(fragment(schema, tag, || {
-                let params = schema_for(&schema.request_schema, false, inline)?;
-                Ok(match shape {
-                    JsonSchemaShape::OpenAi => match openai_strict(&params) {
-                        Ok(strict) => {
-                            json!({"type": "json_schema", "json_schema": {"name": schema.name, "schema": strict, "strict": true}})
-                        }
-                        Err(_) => {
-                            json!({"type": "json_schema", "json_schema": {"name": schema.name, "schema": params, "strict": false}})
-                        }
-                    },
-                    JsonSchemaShape::Plain => {
-                        json!({"type": "json_schema", "json_schema": {"name": schema.name, "schema": params}})
-                    }
-                    JsonSchemaShape::ObjectWithSchema => {
-                        json!({"type": "json_object", "schema": params})
-                    }
-                })
-            })?))
-        }
-        _ => Ok(None),
-    }
+    let tag = match (shape, inline) {
+        (JsonSchemaShape::OpenAi, _) => "openai.rf.json_schema.openai",
+        (JsonSchemaShape::Plain, true) => "openai.rf.json_schema.plain.inline",
+        (JsonSchemaShape::Plain, false) => "openai.rf.json_schema.plain",
+        (JsonSchemaShape::ObjectWithSchema, true) => "openai.rf.json_object_schema.inline",
+        (JsonSchemaShape::ObjectWithSchema, false) => "openai.rf.json_object_schema",
+    };
+    fragment(schema, tag, || {
+        let params = schema_for(&schema.request_schema, false, inline)?;
+        Ok(match shape {
+            JsonSchemaShape::OpenAi => match openai_strict(&params) {
+                Ok(strict) => {
+                    json!({"type": "json_schema", "json_schema": {"name": schema.name, "schema": strict, "strict": true}})
+                }
+                Err(_) => {
+                    json!({"type": "json_schema", "json_schema": {"name": schema.name, "schema": params, "strict": false}})
+                }
+            },
+            JsonSchemaShape::Plain => {
+                json!({"type": "json_schema", "json_schema": {"name": schema.name, "schema": params}})
+            }
+            JsonSchemaShape::ObjectWithSchema => json!({"type": "json_object", "schema": params}),
+        })
+    })
 }
