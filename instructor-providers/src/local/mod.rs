@@ -177,6 +177,9 @@ impl LocalModel {
         &self,
         request: &Request,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<Chunk, Error>>, Error> {
+        // A prompt of text only: an image would be lost, so it is refused (the client checks
+        // this too, from `capabilities()`; a direct call must not drop it either).
+        crate::shared::no_images(request, "local")?;
         let constrained = matches!(request.output.mode, Mode::Grammar | Mode::JsonSchema);
         let compiled = if constrained {
             Some(self.compiled(request.output.schema)?)
