@@ -1,8 +1,10 @@
 //! The per-call builder, [`Create`]: the conversation and the call's overrides of the
 //! client's settings, then `send` (or `prepare`, to drive the extraction yourself).
 
+use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use crate::engine::Prepared;
 use crate::settings::{Call, Sampling};
@@ -45,6 +47,7 @@ pub struct Create<'c, T, K = One> {
     limits: crate::json::Limits,
     stream_timeout: Option<std::time::Duration>,
     idle_timeout: Option<std::time::Duration>,
+    context: Option<Arc<dyn Any + Send + Sync>>,
     _target: PhantomData<fn() -> (T, K)>,
 }
 
@@ -75,6 +78,7 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
             limits: crate::json::Limits::default(),
             stream_timeout: None,
             idle_timeout: None,
+            context: None,
             _target: PhantomData,
         }
     }
@@ -210,6 +214,32 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
         self
     }
 
+    /// A value this call's validators can read with
+    /// [`ValidationContext::value`](crate::ValidationContext::value) (Python instructor's
+    /// `validation_context`): the source document, a list of allowed names, a threshold.
+    /// Read it back under the same type; a second call replaces the first value.
+    ///
+    /// ```
+    /// use instructor_core::{Client, testing::ScriptedProvider};
+    /// struct Allowed(Vec<&'static str>);
+    ///
+    /// # async fn demo() -> Result<(), instructor_core::Error> {
+    /// let client = Client::new(ScriptedProvider::new().with_text(r#""blue""#));
+    /// let colour: String = client
+    ///     .create::<String>()
+    ///     .user("Pick a colour.")
+    ///     .context(Allowed(vec!["red", "blue"]))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(colour, "blue");
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn context<C: Any + Send + Sync>(mut self, value: C) -> Self {
+        self.context = Some(Arc::new(value));
+        self
+    }
+
     pub(crate) fn into_call(self) -> Result<(&'c Client, Call, Vec<Message>), Error> {
         let s = self.client.settings();
         if let Some(e) = &s.config_error {
@@ -246,6 +276,7 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
                 .or(s.idle_timeout)
                 .or(s.timeout)
                 .unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            context: self.context,
         };
         Ok((self.client, call, self.messages))
     }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use std::future::Future;
 
 use crate::schema::{describe, sanitize_name, SchemaGenerator};
+use crate::validation::ValidationContext;
 use crate::{Error, JsonPointer, ValidationErrors};
 
 /// A type a model can be asked to produce: it knows its JSON schema, its tool spec, its
@@ -126,19 +127,37 @@ pub trait Instruct: DeserializeOwned + 'static {
         &Self::type_schema().tool
     }
 
-    /// Runs every validator on the value and collects every failure.
+    /// Runs every validator on the value and collects every failure. Validates with
+    /// [`ValidationContext::empty`]: checks that need the call's source (such as
+    /// `#[instruct(verbatim)]`) are skipped; [`Instruct::validate_with`] runs them.
     ///
     /// ```
     /// use instructor_core::Instruct;
     /// assert!(Some(3u8).validate().is_ok());
     /// ```
     fn validate(&self) -> Result<(), ValidationErrors> {
+        self.validate_with(&ValidationContext::empty())
+    }
+
+    /// Runs every validator on the value with a call's context (its messages and the
+    /// caller's value) and collects every failure. The extraction loop validates this way.
+    ///
+    /// ```
+    /// use instructor_core::{Instruct, Message, ValidationContext};
+    /// let messages = [Message::user("Tags: red, green")];
+    /// let tags = vec!["red".to_owned(), "blue".to_owned()];
+    /// assert!(tags.validate_with(&ValidationContext::new(&messages)).is_ok());
+    /// ```
+    fn validate_with(&self, context: &ValidationContext<'_>) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        self.validate_at(&mut JsonPointer::new(), &mut errors);
+        self.validate_in(context, &mut JsonPointer::new(), &mut errors);
         errors.into_result()
     }
 
-    /// Validates the value found at `path`, adding failures to `errors`.
+    /// Validates the value found at `path` without a call's context, adding failures to
+    /// `errors`. Implement this for checks that need nothing but the value; the derive
+    /// and the standard types implement it as [`Instruct::validate_in`] with
+    /// [`ValidationContext::empty`].
     ///
     /// ```
     /// use instructor_core::{Instruct, JsonPointer, ValidationErrors};
@@ -148,6 +167,29 @@ pub trait Instruct: DeserializeOwned + 'static {
     /// ```
     fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
         let _ = (path, errors);
+    }
+
+    /// Validates the value found at `path` with a call's context, adding failures to
+    /// `errors`. By default this is [`Instruct::validate_at`], so a hand-written impl that
+    /// only implements that keeps validating; implement this one to read the context, and
+    /// pass `context` on to the values inside (derived types and the standard containers
+    /// do).
+    ///
+    /// ```
+    /// use instructor_core::{Instruct, JsonPointer, Message, ValidationContext, ValidationErrors};
+    /// let messages = [Message::user("Jason is 30")];
+    /// let mut errors = ValidationErrors::new();
+    /// Some(30u8).validate_in(&ValidationContext::new(&messages), &mut JsonPointer::new(), &mut errors);
+    /// assert!(errors.is_empty());
+    /// ```
+    fn validate_in(
+        &self,
+        context: &ValidationContext<'_>,
+        path: &mut JsonPointer,
+        errors: &mut ValidationErrors,
+    ) {
+        let _ = context;
+        self.validate_at(path, errors);
     }
 
     /// Extracts a validated `Self` from `prompt` with `client`'s defaults: the shortcut for

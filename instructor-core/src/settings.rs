@@ -1,6 +1,8 @@
 //! Configuration as plain data: the defaults a [`Client`](crate::Client) holds, the
 //! settings one call runs with once merged, and how transport failures are retried.
 
+use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::json::Limits;
@@ -80,6 +82,8 @@ pub(crate) struct Call {
     pub stream_timeout: Duration,
     /// The longest a stream may go without a new byte of the answer.
     pub idle_timeout: Duration,
+    /// The caller's value for validators (`ValidationContext::value`).
+    pub context: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 /// How transient transport failures are retried.

@@ -1,6 +1,8 @@
 //! [`Instruct`] for the standard types, so derived types compose with them: numbers carry
 //! their type's range, collections their element schema and validation, `Option` is
-//! nullable and not required.
+//! nullable and not required. Containers validate what they hold with the call's context
+//! ([`Instruct::validate_in`]); their context-free `validate_at` is the same with
+//! [`ValidationContext::empty`].
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
@@ -11,6 +13,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::schema::{nullable, SchemaGenerator};
+use crate::validation::ValidationContext;
 use crate::{Instruct, JsonPointer, ValidationErrors};
 
 /// A scalar's partial form: the value once it is complete and of the right type.
@@ -136,8 +139,16 @@ impl<T: Instruct> Instruct for Option<T> {
         nullable(generator.subschema::<T>())
     }
     fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+        self.validate_in(&ValidationContext::empty(), path, errors);
+    }
+    fn validate_in(
+        &self,
+        context: &ValidationContext<'_>,
+        path: &mut JsonPointer,
+        errors: &mut ValidationErrors,
+    ) {
         if let Some(v) = self {
-            v.validate_at(path, errors);
+            v.validate_in(context, path, errors);
         }
     }
 }
@@ -163,6 +174,14 @@ macro_rules! pointer {
             fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
                 (**self).validate_at(path, errors);
             }
+            fn validate_in(
+                &self,
+                context: &ValidationContext<'_>,
+                path: &mut JsonPointer,
+                errors: &mut ValidationErrors,
+            ) {
+                (**self).validate_in(context, path, errors);
+            }
         }
     )*};
 }
@@ -171,12 +190,13 @@ pointer!(Box, Arc, Rc);
 /// Validates each element of a sequence under its index.
 fn validate_each<'a, T: Instruct>(
     items: impl Iterator<Item = &'a T>,
+    context: &ValidationContext<'_>,
     path: &mut JsonPointer,
     errors: &mut ValidationErrors,
 ) {
     for (i, item) in items.enumerate() {
         path.push_index(i);
-        item.validate_at(path, errors);
+        item.validate_in(context, path, errors);
         path.pop();
     }
 }
@@ -202,7 +222,15 @@ macro_rules! sequence {
                 }
             }
             fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-                validate_each(self.iter(), path, errors);
+                self.validate_in(&ValidationContext::empty(), path, errors);
+            }
+            fn validate_in(
+                &self,
+                context: &ValidationContext<'_>,
+                path: &mut JsonPointer,
+                errors: &mut ValidationErrors,
+            ) {
+                validate_each(self.iter(), context, path, errors);
             }
         }
     )*};
@@ -227,7 +255,15 @@ impl<T: Instruct + Eq + Hash, S: BuildHasher + Default + 'static> Instruct for H
         json!({"type": "array", "items": generator.subschema::<T>(), "uniqueItems": true})
     }
     fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-        validate_each(self.iter(), path, errors);
+        self.validate_in(&ValidationContext::empty(), path, errors);
+    }
+    fn validate_in(
+        &self,
+        context: &ValidationContext<'_>,
+        path: &mut JsonPointer,
+        errors: &mut ValidationErrors,
+    ) {
+        validate_each(self.iter(), context, path, errors);
     }
 }
 
@@ -248,19 +284,28 @@ where
         json!({"type": "array", "items": generator.subschema::<T>(), "minItems": N, "maxItems": N})
     }
     fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-        validate_each(self.iter(), path, errors);
+        self.validate_in(&ValidationContext::empty(), path, errors);
+    }
+    fn validate_in(
+        &self,
+        context: &ValidationContext<'_>,
+        path: &mut JsonPointer,
+        errors: &mut ValidationErrors,
+    ) {
+        validate_each(self.iter(), context, path, errors);
     }
 }
 
 /// Validates each value of a map under its key.
 fn validate_values<'a, T: Instruct>(
     entries: impl Iterator<Item = (&'a String, &'a T)>,
+    context: &ValidationContext<'_>,
     path: &mut JsonPointer,
     errors: &mut ValidationErrors,
 ) {
     for (k, v) in entries {
         path.push_key(k);
-        v.validate_at(path, errors);
+        v.validate_in(context, path, errors);
         path.pop();
     }
 }
@@ -279,7 +324,15 @@ impl<T: Instruct, S: BuildHasher + Default + 'static> Instruct for HashMap<Strin
         json!({"type": "object", "additionalProperties": generator.subschema::<T>()})
     }
     fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-        validate_values(self.iter(), path, errors);
+        self.validate_in(&ValidationContext::empty(), path, errors);
+    }
+    fn validate_in(
+        &self,
+        context: &ValidationContext<'_>,
+        path: &mut JsonPointer,
+        errors: &mut ValidationErrors,
+    ) {
+        validate_values(self.iter(), context, path, errors);
     }
 }
 
@@ -297,7 +350,15 @@ impl<T: Instruct> Instruct for BTreeMap<String, T> {
         json!({"type": "object", "additionalProperties": generator.subschema::<T>()})
     }
     fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-        validate_values(self.iter(), path, errors);
+        self.validate_in(&ValidationContext::empty(), path, errors);
+    }
+    fn validate_in(
+        &self,
+        context: &ValidationContext<'_>,
+        path: &mut JsonPointer,
+        errors: &mut ValidationErrors,
+    ) {
+        validate_values(self.iter(), context, path, errors);
     }
 }
 
@@ -317,9 +378,17 @@ macro_rules! tuple {
                 json!({"type": "array", "prefixItems": items, "items": false, "minItems": n, "maxItems": n})
             }
             fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+                self.validate_in(&ValidationContext::empty(), path, errors);
+            }
+            fn validate_in(
+                &self,
+                context: &ValidationContext<'_>,
+                path: &mut JsonPointer,
+                errors: &mut ValidationErrors,
+            ) {
                 $(
                     path.push_index($idx);
-                    self.$idx.validate_at(path, errors);
+                    self.$idx.validate_in(context, path, errors);
                     path.pop();
                 )+
             }

@@ -1,7 +1,12 @@
 //! Validation failures: every error a value has, each with the JSON pointer of the value it
-//! concerns, rendered so that a model can read and fix them in a re-ask.
+//! concerns, rendered so that a model can read and fix them in a re-ask; and the
+//! [`ValidationContext`] validators may read: the call's messages and a caller's value.
 
+use std::any::Any;
 use std::fmt;
+use std::sync::OnceLock;
+
+use crate::{Message, Part, Role};
 
 /// One failed check: where (a JSON pointer such as `/users/2/age`) and what.
 ///
@@ -249,5 +254,305 @@ impl JsonPointer {
     /// ```
     pub fn as_str(&self) -> &str {
         &self.buf
+    }
+}
+
+/// What a validator may know about the call it validates for: the messages the caller sent
+/// (as the first request carried them, never the re-asks) and a value the caller attached
+/// with [`Create::context`](crate::Create::context). Python instructor calls this
+/// `validation_context`.
+///
+/// The extraction loop, the streams and [`Prepared::interpret`](crate::engine::Prepared::interpret)
+/// validate with the call's context; [`Instruct::validate`](crate::Instruct::validate)
+/// validates with [`ValidationContext::empty`], where checks that need the source (such as
+/// `#[instruct(verbatim)]`) are skipped.
+///
+/// ```
+/// use instructor_core::{Message, ValidationContext};
+/// struct Glossary(Vec<&'static str>);
+///
+/// let messages = [Message::system("Extract quotes."), Message::user("Jason  said:\n\"hello\"")];
+/// let glossary = Glossary(vec!["hello"]);
+/// let ctx = ValidationContext::new(&messages).with_value(&glossary);
+/// assert_eq!(ctx.messages().len(), 2);
+/// assert_eq!(ctx.user_text(), "Jason  said:\n\"hello\"");
+/// assert!(ctx.is_verbatim("Jason said: \"hello\""));
+/// assert!(!ctx.is_verbatim("jason said"));
+/// assert_eq!(ctx.value::<Glossary>().map(|g| g.0.len()), Some(1));
+/// assert!(ctx.value::<String>().is_none());
+/// ```
+pub struct ValidationContext<'a> {
+    messages: &'a [Message],
+    value: Option<&'a (dyn Any + Send + Sync)>,
+    texts: Texts<'a>,
+}
+
+/// The user text of a context, worked out on first use. An extraction keeps one for all its
+/// attempts and items, so a long source is read once per call, not once per validation.
+#[derive(Debug, Default)]
+pub(crate) struct SourceText {
+    /// The user messages' text parts, joined.
+    joined: OnceLock<String>,
+    /// Each user text part with its whitespace collapsed (see [`collapse`]).
+    collapsed: OnceLock<Vec<String>>,
+}
+
+enum Texts<'a> {
+    Owned(SourceText),
+    Shared(&'a SourceText),
+}
+
+impl SourceText {
+    fn joined(&self, messages: &[Message]) -> &str {
+        self.joined.get_or_init(|| {
+            let mut out = String::new();
+            for text in user_texts(messages) {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(text);
+            }
+            out
+        })
+    }
+
+    fn collapsed(&self, messages: &[Message]) -> &[String] {
+        self.collapsed.get_or_init(|| {
+            user_texts(messages)
+                .map(|t| {
+                    let mut out = String::with_capacity(t.len());
+                    collapse(t, &mut out);
+                    out
+                })
+                .collect()
+        })
+    }
+}
+
+/// Every text part of every user message, in order.
+fn user_texts(messages: &[Message]) -> impl Iterator<Item = &str> {
+    messages
+        .iter()
+        .filter(|m| m.role == Role::User)
+        .flat_map(|m| &m.content)
+        .filter_map(|p| match p {
+            Part::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+}
+
+/// Appends `s` to `out` with every run of whitespace written as one space and none at
+/// either end: the normalisation of [`ValidationContext::is_verbatim`].
+fn collapse(s: &str, out: &mut String) {
+    for (i, word) in s.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+}
+
+impl<'a> ValidationContext<'a> {
+    /// No call: no messages, no value. What [`Instruct::validate`](crate::Instruct::validate)
+    /// uses.
+    ///
+    /// ```
+    /// let ctx = instructor_core::ValidationContext::empty();
+    /// assert!(ctx.messages().is_empty());
+    /// assert_eq!(ctx.user_text(), "");
+    /// ```
+    pub const fn empty() -> Self {
+        Self {
+            messages: &[],
+            value: None,
+            texts: Texts::Owned(SourceText {
+                joined: OnceLock::new(),
+                collapsed: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// A context for a conversation, to validate a value against it yourself (with
+    /// [`Instruct::validate_with`](crate::Instruct::validate_with)).
+    ///
+    /// ```
+    /// let messages = [instructor_core::Message::user("Jason is 30")];
+    /// let ctx = instructor_core::ValidationContext::new(&messages);
+    /// assert_eq!(ctx.messages().len(), 1);
+    /// ```
+    pub fn new(messages: &'a [Message]) -> Self {
+        Self {
+            messages,
+            value: None,
+            texts: Texts::Owned(SourceText::default()),
+        }
+    }
+
+    /// The context of a call, sharing the call's cache of the user text.
+    pub(crate) fn shared(
+        messages: &'a [Message],
+        value: Option<&'a (dyn Any + Send + Sync)>,
+        texts: &'a SourceText,
+    ) -> Self {
+        Self {
+            messages,
+            value,
+            texts: Texts::Shared(texts),
+        }
+    }
+
+    /// Attaches a value for validators to read with [`ValidationContext::value`] (what
+    /// [`Create::context`](crate::Create::context) does for a call).
+    ///
+    /// ```
+    /// let limit = 3usize;
+    /// let ctx = instructor_core::ValidationContext::empty().with_value(&limit);
+    /// assert_eq!(ctx.value::<usize>(), Some(&3));
+    /// ```
+    pub fn with_value<C: Any + Send + Sync>(mut self, value: &'a C) -> Self {
+        self.value = Some(value);
+        self
+    }
+
+    /// The caller's messages, as the first request sent them: in the `Json` and `MdJson`
+    /// modes the system message also carries the schema instructions. Re-asks (the model's
+    /// failed answers and the feedback) are not included.
+    ///
+    /// ```
+    /// let ctx = instructor_core::ValidationContext::empty();
+    /// assert!(ctx.messages().is_empty());
+    /// ```
+    pub fn messages(&self) -> &'a [Message] {
+        self.messages
+    }
+
+    /// The value the caller attached, if it is a `C` (the type given to
+    /// [`Create::context`](crate::Create::context)).
+    ///
+    /// ```
+    /// let name = String::from("Jason");
+    /// let ctx = instructor_core::ValidationContext::empty().with_value(&name);
+    /// assert_eq!(ctx.value::<String>().map(String::as_str), Some("Jason"));
+    /// assert_eq!(ctx.value::<&str>(), None);
+    /// ```
+    pub fn value<C: Any>(&self) -> Option<&'a C> {
+        self.value.and_then(|v| v.downcast_ref::<C>())
+    }
+
+    /// The text of every user message (their text parts; images are left out), joined with
+    /// newlines. Worked out once per call.
+    ///
+    /// ```
+    /// use instructor_core::{Message, ValidationContext};
+    /// let messages = [Message::system("Be brief."), Message::user("a"), Message::user("b")];
+    /// assert_eq!(ValidationContext::new(&messages).user_text(), "a\nb");
+    /// ```
+    pub fn user_text(&self) -> &str {
+        self.texts().joined(self.messages)
+    }
+
+    /// Whether `value` was copied from the user text: it occurs as a substring of one user
+    /// text part once whitespace is normalised on both sides (each run of spaces, tabs or
+    /// line breaks counts as one space; leading and trailing whitespace is ignored). Case,
+    /// punctuation and every other character must match exactly. An empty (or all
+    /// whitespace) value occurs in any text.
+    ///
+    /// ```
+    /// use instructor_core::{Message, ValidationContext};
+    /// let messages = [Message::user("The meeting is on\n  Tuesday, 3 May.")];
+    /// let ctx = ValidationContext::new(&messages);
+    /// assert!(ctx.is_verbatim("on Tuesday, 3 May"));
+    /// assert!(ctx.is_verbatim("  meeting   is "));
+    /// assert!(!ctx.is_verbatim("on tuesday"));
+    /// assert!(!ctx.is_verbatim("Tuesday 3 May"));
+    /// ```
+    pub fn is_verbatim(&self, value: &str) -> bool {
+        let mut needle = String::with_capacity(value.len());
+        collapse(value, &mut needle);
+        needle.is_empty()
+            || self
+                .texts()
+                .collapsed(self.messages)
+                .iter()
+                .any(|t| t.contains(&needle))
+    }
+
+    fn texts(&self) -> &SourceText {
+        match &self.texts {
+            Texts::Owned(t) => t,
+            Texts::Shared(t) => t,
+        }
+    }
+}
+
+impl Default for ValidationContext<'_> {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+impl fmt::Debug for ValidationContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidationContext")
+            .field("messages", &self.messages.len())
+            .field("value", &self.value.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Image;
+
+    #[test]
+    fn verbatim_collapses_whitespace_and_nothing_else() {
+        let messages = [
+            Message::system("System text is not a source."),
+            Message::user_with_image("Zoë  O'Neil\twrote:\r\n«ça va»", Image::Url("u".into())),
+            Message::assistant("Assistant text is not a source."),
+            Message::user("second turn"),
+        ];
+        let ctx = ValidationContext::new(&messages);
+        assert!(ctx.is_verbatim("Zoë O'Neil wrote: «ça va»"));
+        assert!(ctx.is_verbatim("\n O'Neil\u{a0}wrote "));
+        assert!(ctx.is_verbatim("second turn"));
+        assert!(ctx.is_verbatim(""));
+        assert!(!ctx.is_verbatim("zoë"));
+        assert!(!ctx.is_verbatim("ZoëO'Neil"));
+        assert!(!ctx.is_verbatim("System text"));
+        assert!(!ctx.is_verbatim("Assistant text"));
+        // Each user text part is its own source: no match across two of them.
+        assert!(!ctx.is_verbatim("ça va» second"));
+        assert_eq!(
+            ctx.user_text(),
+            "Zoë  O'Neil\twrote:\r\n«ça va»\nsecond turn"
+        );
+    }
+
+    #[test]
+    fn values_are_found_by_their_type() {
+        #[derive(Debug, PartialEq)]
+        struct Source(&'static str);
+        let source = Source("doc");
+        let ctx = ValidationContext::empty().with_value(&source);
+        assert_eq!(ctx.value::<Source>(), Some(&Source("doc")));
+        assert_eq!(ctx.value::<&'static str>(), None);
+        assert!(ValidationContext::empty().value::<Source>().is_none());
+        assert_eq!(
+            format!("{ctx:?}"),
+            "ValidationContext { messages: 0, value: true }"
+        );
+    }
+
+    #[test]
+    fn a_shared_cache_is_filled_once() {
+        let messages = [Message::user("a  b")];
+        let cache = SourceText::default();
+        let first = ValidationContext::shared(&messages, None, &cache);
+        assert!(first.is_verbatim("a b"));
+        let second = ValidationContext::shared(&messages, None, &cache);
+        assert_eq!(second.texts().collapsed.get().map(Vec::len), Some(1));
+        assert!(second.is_verbatim("b"));
     }
 }

@@ -26,6 +26,8 @@ pub struct ContainerAttrs {
     pub strict: Option<Span>,
     pub crate_path: Option<syn::Path>,
     pub validate: Option<syn::Path>,
+    /// `validate_with_context = path`: like `validate`, with the call's `ValidationContext`.
+    pub validate_with_context: Option<syn::Path>,
     pub serde: Serde,
 }
 
@@ -118,6 +120,7 @@ fn container_attrs(cx: &mut Ctxt, input: &syn::DeriveInput) -> ContainerAttrs {
     let mut strict = Attr::none(STRICT);
     let mut crate_path = Attr::none(CRATE);
     let mut validate = Attr::none(VALIDATE);
+    let mut validate_with_context = Attr::none(VALIDATE_WITH_CONTEXT);
     for a in input.attrs.iter().filter(|a| a.path() == INSTRUCT) {
         let result = a.parse_nested_meta(|meta| {
             if attr::parse_described(&meta, &mut text, cx, true)? {
@@ -132,14 +135,19 @@ fn container_attrs(cx: &mut Ctxt, input: &syn::DeriveInput) -> ContainerAttrs {
             } else if meta.path == CRATE {
                 let s: LitStr = meta.value()?.parse()?;
                 crate_path.set(cx, &meta.path, s.parse::<syn::Path>()?);
-            } else if meta.path == VALIDATE {
+            } else if meta.path == VALIDATE || meta.path == VALIDATE_WITH_CONTEXT {
                 let value = meta.value()?;
                 let p: syn::Path = if value.peek(LitStr) {
                     value.parse::<LitStr>()?.parse()?
                 } else {
                     value.parse()?
                 };
-                validate.set(cx, &meta.path, p);
+                let target = if meta.path == VALIDATE {
+                    &mut validate
+                } else {
+                    &mut validate_with_context
+                };
+                target.set(cx, &meta.path, p);
             } else {
                 return Err(unknown(&meta, CONTAINER_ITEMS));
             }
@@ -156,6 +164,7 @@ fn container_attrs(cx: &mut Ctxt, input: &syn::DeriveInput) -> ContainerAttrs {
         strict: strict.get(),
         crate_path: crate_path.get(),
         validate: validate.get(),
+        validate_with_context: validate_with_context.get(),
         serde: attr::parse_serde(&input.attrs),
     }
 }

@@ -76,7 +76,11 @@ pub struct Validators {
     pub non_empty: Option<Span>,
     pub email: Option<Span>,
     pub url: Option<Span>,
+    /// `verbatim`: the text must be copied from the call's user messages.
+    pub verbatim: Option<Span>,
     pub custom: Option<syn::Path>,
+    /// `custom_with_context = path`: like `custom`, with the call's `ValidationContext`.
+    pub custom_with_context: Option<syn::Path>,
     pub inner: Option<(Span, Box<Validators>)>,
 }
 
@@ -92,7 +96,12 @@ impl Validators {
             .or(self.non_empty)
             .or(self.email)
             .or(self.url)
+            .or(self.verbatim)
             .or(self.custom.as_ref().map(syn::spanned::Spanned::span))
+            .or(self
+                .custom_with_context
+                .as_ref()
+                .map(syn::spanned::Spanned::span))
             .or(self.inner.as_ref().map(|i| i.0))
     }
 }
@@ -350,7 +359,7 @@ pub fn parse_validator(
         } else {
             v.one_of = Some((span, values));
         }
-    } else if *path == NON_EMPTY || *path == EMAIL || *path == URL {
+    } else if *path == NON_EMPTY || *path == EMAIL || *path == URL || *path == VERBATIM {
         if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
             return Err(meta.error(format!(
                 "`{}` takes no value",
@@ -359,15 +368,17 @@ pub fn parse_validator(
                     .unwrap_or_default()
             )));
         }
-        let slot = if *path == NON_EMPTY {
-            &mut v.non_empty
+        let (slot, name) = if *path == NON_EMPTY {
+            (&mut v.non_empty, NON_EMPTY)
         } else if *path == EMAIL {
-            &mut v.email
+            (&mut v.email, EMAIL)
+        } else if *path == URL {
+            (&mut v.url, URL)
         } else {
-            &mut v.url
+            (&mut v.verbatim, VERBATIM)
         };
         if slot.is_some() {
-            cx.error_spanned_by(path, "duplicate instruct attribute");
+            dup(cx, name);
         } else {
             *slot = Some(span);
         }
@@ -377,6 +388,13 @@ pub fn parse_validator(
             dup(cx, CUSTOM);
         } else {
             v.custom = Some(p);
+        }
+    } else if *path == CUSTOM_WITH_CONTEXT {
+        let p = parse_path(meta)?;
+        if v.custom_with_context.is_some() {
+            dup(cx, CUSTOM_WITH_CONTEXT);
+        } else {
+            v.custom_with_context = Some(p);
         }
     } else if *path == INNER && allow_inner {
         if !meta.input.peek(syn::token::Paren) {

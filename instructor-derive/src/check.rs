@@ -65,6 +65,12 @@ fn check_field(cx: &mut Ctxt, field: &Field) {
     check_validators(cx, v);
     if let Some((_, inner)) = &v.inner {
         check_validators(cx, inner);
+        if let (Some(_), Some(span)) = (v.verbatim, inner.verbatim) {
+            cx.syn_error(syn::Error::new(
+                span,
+                "`verbatim` on the field already checks every string in it; drop `inner(verbatim)`",
+            ));
+        }
     }
 }
 

@@ -23,6 +23,7 @@ symbols! {
     STRICT = "strict",
     CRATE = "crate",
     VALIDATE = "validate",
+    VALIDATE_WITH_CONTEXT = "validate_with_context",
     // field validators
     RANGE = "range",
     LENGTH = "length",
@@ -32,6 +33,8 @@ symbols! {
     EMAIL = "email",
     URL = "url",
     CUSTOM = "custom",
+    CUSTOM_WITH_CONTEXT = "custom_with_context",
+    VERBATIM = "verbatim",
     INNER = "inner",
     MIN = "min",
     MAX = "max",
@@ -55,13 +58,11 @@ symbols! {
 }
 
 /// The container items of `#[instruct(...)]`, for "expected one of" messages.
-pub const CONTAINER_ITEMS: &str =
-    "`description`, `title`, `name`, `example`, `strict`, `crate`, `validate`";
+pub const CONTAINER_ITEMS: &str = "`description`, `title`, `name`, `example`, `strict`, `crate`, `validate`, `validate_with_context`";
 /// The field items of `#[instruct(...)]`.
-pub const FIELD_ITEMS: &str = "`description`, `example`, `range`, `length`, `pattern`, `one_of`, `non_empty`, `email`, `url`, `custom`, `inner`";
+pub const FIELD_ITEMS: &str = "`description`, `example`, `range`, `length`, `pattern`, `one_of`, `non_empty`, `email`, `url`, `verbatim`, `custom`, `custom_with_context`, `inner`";
 /// The items of `inner(...)`.
-pub const INNER_ITEMS: &str =
-    "`range`, `length`, `pattern`, `one_of`, `non_empty`, `email`, `url`, `custom`";
+pub const INNER_ITEMS: &str = "`range`, `length`, `pattern`, `one_of`, `non_empty`, `email`, `url`, `verbatim`, `custom`, `custom_with_context`";
 /// The variant items of `#[instruct(...)]`.
 pub const VARIANT_ITEMS: &str = "`description`";
 

@@ -350,17 +350,6 @@ pub fn check_one_of<L, T: CheckOneOf<L> + ?Sized>(
     }
 }
 
-/// Records the outcome of a user's `custom` / `validate` function.
-pub fn check_custom<E: Display>(
-    result: Result<(), E>,
-    path: &JsonPointer,
-    errors: &mut ValidationErrors,
-) {
-    if let Err(e) = result {
-        errors.push(path, e.to_string());
-    }
-}
-
 /// Collections whose elements `inner(...)` validators apply to.
 #[diagnostic::on_unimplemented(
     message = "`inner(...)` does not apply to `{Self}`",

@@ -3,8 +3,10 @@
 //! module may change in any release.
 
 mod checks;
+mod context;
 
 pub use checks::*;
+pub use context::*;
 
 pub use serde;
 pub use serde_json;
@@ -14,6 +16,7 @@ pub use std::sync::OnceLock;
 
 pub use crate::partial::{complete, Complete};
 pub use crate::schema::{apply_inner_keywords, apply_keywords, describe, nullable, Keyword};
+pub use crate::validation::ValidationContext;
 pub use crate::{Instruct, JsonPointer, SchemaGenerator, TypeSchema, ValidationErrors};
 pub use std::fmt::{Debug, Formatter, Result as FmtResult};
 

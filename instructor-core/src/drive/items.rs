@@ -1,6 +1,7 @@
 //! `create_iterable`: each element of the answer's list, validated, the moment it closes.
-//! An element is read from its own text, exactly as a whole answer would be; one that fails
-//! validation is yielded as an error and the stream goes on.
+//! An element is read from its own text, exactly as a whole answer would be, and validated
+//! with the call's context; one that fails validation is yielded as an error and the stream
+//! goes on.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -106,6 +107,7 @@ impl<T: Instruct> State<'_, T> {
                 closed.push((i, span));
             }
         });
+        let context = self.run.prepared.validation_context();
         for (i, span) in self.closed.drain(..) {
             let text = &self.run.raw[span];
             let item = parse::from_text::<T>(text)
@@ -114,7 +116,7 @@ impl<T: Instruct> State<'_, T> {
                     message,
                 })
                 .and_then(|t| {
-                    t.validate().map(|()| t).map_err(|errors| {
+                    t.validate_with(&context).map(|()| t).map_err(|errors| {
                         let mut seen = ValidationErrors::new();
                         for mut e in errors {
                             e.path = format!("{}{}", self.shape.pointer(i), e.path);

@@ -4,6 +4,7 @@
 
 use super::modes::{spec, Answer};
 use super::{parallel, parse, plan};
+use crate::validation::ValidationContext;
 use crate::{
     Error, Event, FinishReason, Hook, Instruct, Mode, Repair, Response, TypeSchema, Usage,
     ValidationErrors,
@@ -63,7 +64,9 @@ pub(crate) fn check_finish(response: &Response, usage: Usage) -> Result<(), Erro
 }
 
 /// Judges one answer of attempt `attempt`: finish reason, parse (with repair when allowed),
-/// validation. Parse and validation failures are told to the hooks and traced.
+/// validation with the call's `context`. Parse and validation failures are told to the
+/// hooks and traced.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn judge<T: Instruct>(
     response: &Response,
     mode: Mode,
@@ -72,6 +75,7 @@ pub(crate) fn judge<T: Instruct>(
     usage: Usage,
     hooks: &[Arc<dyn Hook>],
     attempt: u32,
+    context: &ValidationContext<'_>,
 ) -> Verdict<T> {
     if let Err(e) = check_finish(response, usage) {
         return Verdict::Fail(e);
@@ -86,7 +90,7 @@ pub(crate) fn judge<T: Instruct>(
             .map(|p| (p.value, p.raw, p.repairs))
     };
     match parsed {
-        Ok((value, raw, repairs)) => match value.validate() {
+        Ok((value, raw, repairs)) => match value.validate_with(context) {
             Ok(()) => Verdict::Done { value, repairs },
             Err(errors) => {
                 // The rejected value goes before its raw text is copied for the re-ask.

@@ -2,6 +2,7 @@
 //! each provider response into the next [`Step`]. The drivers use it; so can a caller who
 //! sends requests through their own transport, queue or batch system.
 
+use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,6 +10,7 @@ use std::time::Instant;
 use super::judge::{judge, Verdict};
 use super::{plan, reask};
 use crate::settings::Call;
+use crate::validation::{SourceText, ValidationContext};
 use crate::{
     Attempt, Capabilities, Completion, Error, Event, Hook, Instruct, Message, Mode, Part, Request,
     Response, TypeSchema, Usage,
@@ -42,6 +44,12 @@ pub struct Prepared<T> {
     usage: Usage,
     attempts: Vec<Attempt>,
     started: Instant,
+    /// How many of the request's messages the first request had: the validators' source.
+    source: usize,
+    /// The user text of those messages, worked out once for every validation of the call.
+    source_text: SourceText,
+    /// The caller's value for validators.
+    context: Option<Arc<dyn Any + Send + Sync>>,
     _target: PhantomData<fn() -> T>,
 }
 
@@ -115,8 +123,12 @@ impl<T: Instruct> Prepared<T> {
         hooks: Arc<[Arc<dyn Hook>]>,
     ) -> Result<Self, Error> {
         let schema = T::type_schema();
+        let request = plan::request(mode, schema, call, messages)?;
         Ok(Self {
-            request: plan::request(mode, schema, call, messages)?,
+            source: request.messages.len(),
+            source_text: SourceText::default(),
+            context: call.context.clone(),
+            request,
             schema,
             repair,
             hooks,
@@ -157,6 +169,16 @@ impl<T: Instruct> Prepared<T> {
         &self.hooks
     }
 
+    /// What this call's validators read: the first request's messages (re-asks only append
+    /// to them) and the caller's value.
+    pub(crate) fn validation_context(&self) -> ValidationContext<'_> {
+        ValidationContext::shared(
+            &self.request.messages[..self.source],
+            self.context.as_deref(),
+            &self.source_text,
+        )
+    }
+
     /// Interprets the answer to the current request.
     pub fn interpret(&mut self, response: Response) -> Step<'_, T> {
         self.usage += response.usage;
@@ -168,6 +190,7 @@ impl<T: Instruct> Prepared<T> {
             self.usage,
             &self.hooks,
             self.attempt,
+            &self.validation_context(),
         );
         match verdict {
             Verdict::Done { value, repairs } => {

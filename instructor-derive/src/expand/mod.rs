@@ -110,6 +110,15 @@ pub fn expand(cont: &Container) -> TokenStream {
                 }
 
                 fn validate_at(&self, __path: &mut __p::JsonPointer, __errors: &mut __p::ValidationErrors) {
+                    <Self as __p::Instruct>::validate_in(self, &__p::ValidationContext::empty(), __path, __errors);
+                }
+
+                fn validate_in(
+                    &self,
+                    __ctx: &__p::ValidationContext<'_>,
+                    __path: &mut __p::JsonPointer,
+                    __errors: &mut __p::ValidationErrors,
+                ) {
                     #validate_body
                 }
             }

@@ -64,6 +64,10 @@ pub fn field_schema(f: &Field) -> TokenStream {
     if let Some(d) = description(&f.text, &f.docs) {
         edits.push(quote!(__p::describe(&mut __s, #d);));
     }
+    let inner_verbatim = f.validators.inner.as_ref().and_then(|(_, i)| i.verbatim);
+    if f.validators.verbatim.or(inner_verbatim).is_some() {
+        edits.push(quote!(__p::append_description(&mut __s, __p::VERBATIM_NOTE);));
+    }
     let examples = &f.text.examples;
     if !examples.is_empty() {
         edits.push(quote!(__p::examples(&mut __s, &[#(#examples),*]);));

@@ -1,6 +1,7 @@
-//! The body of the generated `validate_at` fn: nested validation of every field, the
-//! field's own validators, and the container's `validate` function. The JSON pointer of
-//! each failure follows the shape serde reads (tags, content keys, flattening).
+//! The body of the generated `validate_in` fn: nested validation of every field (passing
+//! the call's context `__ctx` on), the field's own validators, and the container's
+//! `validate` and `validate_with_context` functions. The JSON pointer of each failure
+//! follows the shape serde reads (tags, content keys, flattening).
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -51,12 +52,42 @@ pub fn body(cont: &Container) -> TokenStream {
     };
     let container = cont.attrs.validate.as_ref().map(|p| {
         let this = quote_spanned!(p.span()=> self);
-        quote!(__p::check_custom(#p(#this), &*__path, __errors);)
+        report(p, quote!(#p(#this)), &quote!(__path), &quote!(__errors))
+    });
+    let with_context = cont.attrs.validate_with_context.as_ref().map(|p| {
+        let (this, ctx) = (
+            quote_spanned!(p.span()=> self),
+            quote_spanned!(p.span()=> __ctx),
+        );
+        report(
+            p,
+            quote!(#p(#this, #ctx)),
+            &quote!(__path),
+            &quote!(__errors),
+        )
     });
     quote! {
         #fields
         #container
+        #with_context
     }
+}
+
+/// Records the result of the user's validator `f` at `path`: validation errors each under
+/// their own path, any other error as one failure (see `__private::Outcome`). An error type
+/// that is neither is reported at `f`.
+fn report(
+    f: &syn::Path,
+    call: TokenStream,
+    path: &TokenStream,
+    errors: &TokenStream,
+) -> TokenStream {
+    let method = syn::Ident::new("report", f.span());
+    quote! {{
+        #[allow(unused_imports)]
+        use __p::{ReportDisplay as _, ReportErrors as _};
+        (&__p::Outcome(#call)).#method(&*#path, #errors);
+    }}
 }
 
 fn field_segments<'a>(
@@ -129,14 +160,20 @@ fn field_checks(f: &Field, access: TokenStream, segs: &[Segment]) -> TokenStream
     let ty = f.ty;
     let pushes = segs.iter().map(push);
     let pops = segs.iter().map(|_| quote!(__path.pop();));
-    let nested =
-        quote_spanned!(ty.span()=> <#ty as __p::Instruct>::validate_at(#access, __path, __errors););
+    let nested = quote_spanned!(ty.span()=>
+        <#ty as __p::Instruct>::validate_in(#access, __ctx, __path, __errors);
+    );
+    let what = match &f.member {
+        syn::Member::Named(_) => format!("`{}`", f.name),
+        syn::Member::Unnamed(_) => "this value".to_owned(),
+    };
     let own = checks(
         &f.validators,
         &quote!(#ty),
         &access,
         &quote!(__path),
         &quote!(__errors),
+        &what,
     );
     let inner = f.validators.inner.as_ref().map(|(span, inner)| {
         let item_ty = quote!(<#ty as __p::Elements>::Item);
@@ -146,6 +183,7 @@ fn field_checks(f: &Field, access: TokenStream, segs: &[Segment]) -> TokenStream
             &quote!(__item),
             &quote!(__ipath),
             &quote!(__ierrors),
+            &what,
         );
         quote_spanned! {*span=>
             __p::each_element::<#ty>(#access, __path, __errors, |__item, __ipath, __ierrors| {
@@ -182,13 +220,15 @@ fn opt_usize(n: Option<u64>) -> TokenStream {
     }
 }
 
-/// The runtime checks of a set of validators on a value `access` of type `ty`.
+/// The runtime checks of a set of validators on a value `access` of type `ty`; `what`
+/// names the field in messages.
 fn checks(
     v: &Validators,
     ty: &TokenStream,
     access: &TokenStream,
     path: &TokenStream,
     errors: &TokenStream,
+    what: &str,
 ) -> Vec<TokenStream> {
     let mut out = Vec::new();
     if let Some((span, r)) = &v.range {
@@ -262,11 +302,28 @@ fn checks(
     if let Some(span) = v.url {
         out.push(quote_spanned!(span=> __p::check_url::<#ty>(#access, &*#path, #errors);));
     }
+    if let Some(span) = v.verbatim {
+        out.push(quote_spanned! {span=>
+            __p::check_verbatim::<#ty>(#access, __ctx, #what, &*#path, #errors);
+        });
+    }
     if let Some(custom) = &v.custom {
         let value = quote_spanned!(custom.span()=> __value);
+        let check = report(custom, quote!(#custom(#value)), path, errors);
         out.push(quote! {{
             let #value = #access;
-            __p::check_custom(#custom(#value), &*#path, #errors);
+            #check
+        }});
+    }
+    if let Some(custom) = &v.custom_with_context {
+        let (value, ctx) = (
+            quote_spanned!(custom.span()=> __value),
+            quote_spanned!(custom.span()=> __ctx),
+        );
+        let check = report(custom, quote!(#custom(#value, #ctx)), path, errors);
+        out.push(quote! {{
+            let #value = #access;
+            #check
         }});
     }
     out
