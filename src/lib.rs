@@ -42,6 +42,57 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Validation against the source
+//!
+//! Validators can read the call's [`ValidationContext`]: the caller's messages, their user
+//! text, and a value attached with [`Create::context`]. `#[instruct(verbatim)]` requires a
+//! string to be copied from the user's messages; an invented one is re-asked at its JSON
+//! pointer. (Rules: [the derive's documentation](derive@Instruct).)
+//!
+//! ```
+//! use instructor::{Client, Instruct, ValidationContext, testing::ScriptedProvider};
+//! use serde::Deserialize;
+//!
+//! /// People the caller knows about.
+//! struct Staff(Vec<&'static str>);
+//!
+//! // `fn(&FieldType, ..)`; a `String` field's validator may take `&str`.
+//! fn on_staff(name: &str, ctx: &ValidationContext<'_>) -> Result<(), String> {
+//!     match ctx.value::<Staff>() {
+//!         Some(staff) if !staff.0.contains(&name) => Err(format!("{name} is not on the staff")),
+//!         _ => Ok(()),
+//!     }
+//! }
+//!
+//! /// A statement quoted from the text.
+//! #[derive(Instruct, Deserialize, Debug)]
+//! struct Quote {
+//!     #[instruct(verbatim, non_empty)]
+//!     quote: String,
+//!     #[instruct(custom_with_context = on_staff)]
+//!     speaker: String,
+//! }
+//!
+//! # async fn demo() -> Result<(), instructor::Error> {
+//! let provider = ScriptedProvider::new()
+//!     .with_text(r#"{"quote": "We will ship Friday.", "speaker": "Ann"}"#)
+//!     .with_text(r#"{"quote": "We ship on Friday.", "speaker": "Ann"}"#);
+//! let client = Client::new(provider.clone());
+//! let quote = client
+//!     .create::<Quote>()
+//!     .user("Ann said: \"We ship\n on Friday.\"")
+//!     .context(Staff(vec!["Ann", "Bob"]))
+//!     .send()
+//!     .await?;
+//! assert_eq!(quote.quote, "We ship on Friday.");
+//!
+//! // The first answer was invented, and the re-ask said where and why:
+//! let reask = provider.requests()[1].messages.last().unwrap().text();
+//! assert!(reask.contains("/quote: `quote` must be copied verbatim from the input text"));
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+//! ```
+//!
 //! ## The API in layers
 //!
 //! - The crate root: what a user of `extract` needs ([`Instruct`], [`Client`], [`Mode`],
