@@ -127,8 +127,20 @@ fn minimize(check: fn(&Case) -> Verdict, bytes: &[u8], failure: &Failure) -> Opt
     Some(current)
 }
 
-/// How many of the slowest inputs are timed again at the end.
-const SLOW_KEPT: usize = 16;
+/// How many of the slowest and of the largest inputs are timed again at the end.
+const SLOW_KEPT: usize = 32;
+
+/// Keeps `item` among the `SLOW_KEPT` greatest of `top` (sorted, greatest last).
+fn keep_top<T: PartialOrd>(top: &mut Vec<(T, u64)>, item: (T, u64)) {
+    if top.len() == SLOW_KEPT {
+        if top.first().is_some_and(|t| item.0 <= t.0) {
+            return;
+        }
+        top.remove(0);
+    }
+    let at = top.partition_point(|t| t.0 < item.0);
+    top.insert(at, item);
+}
 
 /// The seed of input `i` of a run.
 fn input_seed(seed: u64, i: u64) -> u64 {
@@ -213,20 +225,17 @@ pub fn fuzz(
     let mut mismatches = 0u64;
     let mut saved = 0;
     let mut failures = Vec::new();
-    // The slowest inputs so far (time, input number), slowest last.
+    // The slowest inputs so far and the largest (time or length, input number): candidates
+    // for the slowest input, timed again at the end.
     let mut slow: Vec<(Duration, u64)> = Vec::new();
+    let mut large: Vec<(usize, u64)> = Vec::new();
     let started = Instant::now();
     for i in 0..iters {
         let mut rng = Rng::new(input_seed(seed, i));
         let case = generate(&mut rng);
         let (failure, took) = run_timed(check, &case);
-        if slow.len() < SLOW_KEPT || slow.first().is_some_and(|s| took > s.0) {
-            if slow.len() == SLOW_KEPT {
-                slow.remove(0);
-            }
-            let at = slow.partition_point(|s| s.0 < took);
-            slow.insert(at, (took, i));
-        }
+        keep_top(&mut slow, (took, i));
+        keep_top(&mut large, (case.bytes.len(), i));
         let Some(failure) = failure else { continue };
         match &failure {
             Failure::Crash(_) => crashes += 1,
@@ -271,7 +280,14 @@ pub fn fuzz(
     // The slowest candidates timed again, best of several runs each, so a pause of the
     // machine is not taken for a slow input; the slowest is kept for a look.
     let mut slowest = (0usize, Duration::ZERO, 0u64);
-    for &(_, i) in &slow {
+    let mut candidates: Vec<u64> = slow
+        .iter()
+        .map(|s| s.1)
+        .chain(large.iter().map(|l| l.1))
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    for i in candidates {
         let case = generate(&mut Rng::new(input_seed(seed, i)));
         let took = (0..5)
             .map(|_| run_timed(check, &case).1)

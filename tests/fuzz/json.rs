@@ -299,6 +299,74 @@ fn run_stream(bytes: &[u8], cuts: &[usize]) -> Run {
     }
 }
 
+/// The parser made by `without_values`, fed the same chunks as `tree` was: the same
+/// outcome, paths and spans, and after each chunk the snapshots read from the text (whole,
+/// and through the cache) equal the tree's.
+fn check_lean(bytes: &[u8], cuts: &[usize], tree: &Run) -> Verdict {
+    let mut p = JsonStream::without_values(Limits::default());
+    let mut events = Vec::new();
+    let mut on = |path: instructor::json::Path<'_>, _: &mut Value, span: Range<usize>| {
+        events.push((pointer(path), span));
+    };
+    let mut result = Ok(());
+    let mut n = 0;
+    for w in cuts.windows(2) {
+        if let Err(e) = p.feed(&bytes[w[0]..w[1]], &mut on) {
+            result = Err(e.to_string());
+            break;
+        }
+        if cuts.len() > 2 && bytes.len() < 4096 {
+            let fed = &bytes[..w[1]];
+            let from_text = p.snapshot_from_text(fed);
+            let cached = p.read_snapshot(fed, Value::clone);
+            let want = tree.partial.get(n).cloned().flatten();
+            ensure!(
+                from_text == want,
+                "lean-snapshot: after {} bytes (cuts {cuts:?}) the text gives {from_text:?}, the tree {want:?}",
+                w[1]
+            );
+            ensure!(
+                cached == from_text,
+                "lean-cached: after {} bytes (cuts {cuts:?}) the cache gives {cached:?}, the text {from_text:?}",
+                w[1]
+            );
+            n += 1;
+        }
+    }
+    if result.is_ok() {
+        result = p.finish_input(&mut on).map_err(|e| e.to_string());
+    }
+    ensure!(
+        (&result, p.is_started(), p.is_complete(), p.root_span())
+            == (&tree.result, tree.started, tree.complete, tree.span.clone()),
+        "lean-outcome: without values {result:?} started={} complete={} span={:?}; with values {:?} started={} complete={} span={:?}",
+        p.is_started(),
+        p.is_complete(),
+        p.root_span(),
+        tree.result,
+        tree.started,
+        tree.complete,
+        tree.span
+    );
+    let want: Vec<(&str, &Range<usize>)> = tree
+        .events
+        .iter()
+        .map(|(p, _, s)| (p.as_str(), s))
+        .collect();
+    let got: Vec<(&str, &Range<usize>)> = events.iter().map(|(p, s)| (p.as_str(), s)).collect();
+    ensure!(
+        got == want,
+        "lean-events: without values {got:?}; with values {want:?}"
+    );
+    let last = p.snapshot_from_text(bytes);
+    ensure!(
+        last == tree.snapshot,
+        "lean-snapshot: at the end the text gives {last:?}, the tree {:?}",
+        tree.snapshot
+    );
+    Ok(())
+}
+
 /// A `serde_json` error without its position, to tell failures apart.
 fn reason(e: &serde_json::Error) -> String {
     let text = e.to_string();
@@ -348,10 +416,13 @@ pub fn check_stream(case: &Case) -> Verdict {
     timed(|| {
         let mut p = JsonStream::new(Limits::default());
         let fed = p.feed(bytes, &mut |_, _, _| {});
-        (
+        let tree = (
             fed.is_ok() && p.finish_input(&mut |_, _, _| {}).is_ok(),
             p.snapshot(),
-        )
+        );
+        let mut p = JsonStream::without_values(Limits::default());
+        let fed = p.feed(bytes, &mut |_, _, _| {});
+        (tree, fed.is_ok(), p.snapshot_from_text(bytes))
     });
     let whole = run_stream(bytes, &[0, bytes.len()]);
     let mut rng = Rng::new(hash(bytes));
@@ -371,6 +442,9 @@ pub fn check_stream(case: &Case) -> Verdict {
                 "partial: snapshot {n} (cuts {cuts:?}) {snapshot:?} does not grow into {last}"
             );
         }
+    }
+    if split.result.is_ok() {
+        check_lean(bytes, &cuts, &split)?;
     }
     let run = whole;
     ensure!(
