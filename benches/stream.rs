@@ -19,7 +19,7 @@
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -74,6 +74,10 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
+
+/// Partials the last partial stream yielded, and how many users its last partial held.
+static PARTIALS: AtomicUsize = AtomicUsize::new(0);
+static LAST_SHOWN: AtomicUsize = AtomicUsize::new(0);
 
 /// This thread's CPU time in ms (wall time where the clock is not available).
 #[cfg(target_os = "linux")]
@@ -229,6 +233,8 @@ impl Case {
                             seen += p.len();
                             let last = p.last().and_then(|u| u.name.as_deref());
                             seen += std::hint::black_box(last).map_or(0, str::len);
+                            PARTIALS.fetch_add(1, Ordering::Relaxed);
+                            LAST_SHOWN.store(p.len(), Ordering::Relaxed);
                         }
                         Update::Complete { value, .. } => {
                             assert_eq!(value.len(), self.n);
@@ -285,6 +291,8 @@ struct Row {
     ms: [f64; 3],
     ratio: [f64; 2],
     kb: [usize; 3],
+    /// Partials yielded, and the users the last one held.
+    partials: (usize, usize),
 }
 
 async fn measure(case: &Case, rounds: usize) -> Row {
@@ -300,26 +308,47 @@ async fn measure(case: &Case, rounds: usize) -> Row {
     }
     let ratio = |i: usize| median(times[i].iter().zip(&times[0]).map(|(t, b)| t / b).collect());
     let mut kb = [0; 3];
+    let mut partials = (0, 0);
     for (i, w) in ALL.into_iter().enumerate() {
+        PARTIALS.store(0, Ordering::Relaxed);
         kb[i] = case.peak_kb(w).await;
+        if w == Which::Partial {
+            partials = (
+                PARTIALS.load(Ordering::Relaxed),
+                LAST_SHOWN.load(Ordering::Relaxed),
+            );
+        }
     }
     Row {
         ratio: [ratio(1), ratio(2)],
         ms: times.map(median),
         kb,
+        partials,
     }
 }
 
 fn print_header() {
     println!(
-        "{:>6} {:>7} {:>6} | {:>7} {:>6} | {:>7} {:>6} {:>6} | {:>7} {:>6} {:>6}",
-        "N", "KB", "rounds", "base ms", "KB", "part ms", "KB", "x base", "iter ms", "KB", "x base"
+        "{:>6} {:>7} {:>6} | {:>7} {:>6} | {:>7} {:>6} {:>6} {:>9} | {:>7} {:>6} {:>6}",
+        "N",
+        "KB",
+        "rounds",
+        "base ms",
+        "KB",
+        "part ms",
+        "KB",
+        "x base",
+        "partials",
+        "iter ms",
+        "KB",
+        "x base"
     );
 }
 
 fn print_row(label: &str, bytes: usize, rounds: usize, r: &Row) {
+    let partials = format!("{}/{}", r.partials.0, r.partials.1);
     println!(
-        "{:>6} {:>7} {:>6} | {:>7.2} {:>6} | {:>7.2} {:>6} {:>6.2} | {:>7.2} {:>6} {:>6.2}",
+        "{:>6} {:>7} {:>6} | {:>7.2} {:>6} | {:>7.2} {:>6} {:>6.2} {:>9} | {:>7.2} {:>6} {:>6.2}",
         label,
         bytes / 1024,
         rounds,
@@ -328,6 +357,7 @@ fn print_row(label: &str, bytes: usize, rounds: usize, r: &Row) {
         r.ms[1],
         r.kb[1],
         r.ratio[0],
+        partials,
         r.ms[2],
         r.kb[2],
         r.ratio[1]
@@ -379,7 +409,8 @@ async fn main() {
     let at_800 = env("STREAM_ROUNDS").unwrap_or(21);
     println!(
         "\nN users in 16-byte chunks: thread CPU ms, median of paired rounds (x base = median of \
-         the rounds' ratios); KB = peak heap above the start"
+         the rounds' ratios); KB = peak heap above the start; partials = partial updates \
+         yielded / users in the last one"
     );
     print_header();
     for n in [100, 200, 400, 800, 1600] {
@@ -438,7 +469,16 @@ fn parser_only(n: usize, runs: usize, lean_only: bool) {
         closed
     });
     if lean_only {
-        println!("N = {n}: parser without values {lean:.3} ms (median of {runs})");
+        let whole = time(&|| {
+            let mut p = instructor::json::JsonStream::without_values(Default::default());
+            let mut closed = 0;
+            p.feed(text.as_bytes(), &mut |_, _, _| closed += 1).unwrap();
+            closed
+        });
+        println!(
+            "N = {n}: parser without values {lean:.3} ms in 16-byte chunks, {whole:.3} ms \
+             in one (medians of {runs})"
+        );
         return;
     }
     let tree = time(&|| {

@@ -192,7 +192,11 @@ async fn step<T: Instruct>(
                 return Some((Err(e), s));
             }
         }
-        match s.run.next().await {
+        let next = match s.run.next_ready() {
+            Some(next) => next,
+            None => s.run.next().await,
+        };
+        match next {
             Some(Ok(data)) => {
                 if let Err(e) = s.feed(&data) {
                     s.unusable(e);

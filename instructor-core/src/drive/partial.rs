@@ -124,7 +124,11 @@ async fn step<T: Instruct>(
                 return Some((Err(e), s));
             }
         }
-        let item = match s.run.next().await {
+        let next = match s.run.next_ready() {
+            Some(next) => next,
+            None => s.run.next().await,
+        };
+        let item = match next {
             Some(Ok(data)) => match s.run.feed(&data, &mut |_, _, _| {}) {
                 Ok(()) => s.snapshot().map(|p| Ok(Update::Partial(p))),
                 Err(e) => s.run.malformed(e).map(Err),

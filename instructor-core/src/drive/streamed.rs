@@ -118,87 +118,121 @@ impl<'c, T: Instruct> Run<'c, T> {
         Ok(())
     }
 
+    /// The next piece of answer text of this attempt if the stream has it ready, without
+    /// waiting: `None` when it would have to wait (then [`Run::next`] waits), else what
+    /// [`Run::next`] gives. The drivers read every chunk that is already there through here,
+    /// so a busy stream costs no future, timer or clock read per chunk.
+    pub fn next_ready(&mut self) -> Option<Option<Result<String, Error>>> {
+        loop {
+            let Some(events) = self.events.as_mut() else {
+                return Some(None);
+            };
+            let event = events.next().now_or_never()?;
+            self.ready += 1;
+            if self.ready >= READY_BETWEEN_CHECKS {
+                self.ready = 0;
+                if let Some(e) = self.check_clock() {
+                    return Some(Some(Err(e)));
+                }
+            }
+            if let Some(data) = self.accept(event) {
+                return Some(data);
+            }
+        }
+    }
+
     /// The next piece of answer text of this attempt; `None` when its stream ends.
     pub async fn next(&mut self) -> Option<Result<String, Error>> {
         loop {
-            let event = match self.events.as_mut()?.next().now_or_never() {
-                Some(event) => {
-                    self.ready += 1;
-                    if self.ready >= READY_BETWEEN_CHECKS {
-                        self.ready = 0;
-                        let now = Instant::now();
-                        if now >= self.deadline {
-                            return Some(Err(self.timed_out("total")));
-                        }
-                        match self.idle_until {
-                            Some(idle) if now >= idle => {
-                                return Some(Err(self.timed_out("idle")));
-                            }
-                            Some(_) => {}
-                            None => self.idle_until = Some(now + self.idle_timeout),
-                        }
-                    }
-                    event?
-                }
-                None => {
-                    self.ready = 0;
-                    let idle_timeout = self.idle_timeout;
-                    let idle = *self
-                        .idle_until
-                        .get_or_insert_with(|| Instant::now() + idle_timeout);
-                    let wake = self.deadline.min(idle);
-                    let events = self.events.as_mut()?;
-                    match tokio::time::timeout_at(wake, events.next()).await {
-                        Ok(event) => event?,
-                        Err(_) => {
-                            let what = if wake == self.deadline {
-                                "total"
-                            } else {
-                                "idle"
-                            };
-                            return Some(Err(self.timed_out(what)));
-                        }
-                    }
+            if let Some(data) = self.next_ready() {
+                return data;
+            }
+            self.ready = 0;
+            let idle_timeout = self.idle_timeout;
+            let idle = *self
+                .idle_until
+                .get_or_insert_with(|| Instant::now() + idle_timeout);
+            let wake = self.deadline.min(idle);
+            let events = self.events.as_mut()?;
+            let event = match tokio::time::timeout_at(wake, events.next()).await {
+                Ok(event) => event,
+                Err(_) => {
+                    let what = if wake == self.deadline {
+                        "total"
+                    } else {
+                        "idle"
+                    };
+                    return Some(Err(self.timed_out(what)));
                 }
             };
-            let data = match event {
-                Err(e) => return Some(Err(self.stop(e))),
-                Ok(StreamEvent::TextDelta(t))
-                    if !self.prepared.mode().uses_tools() || self.tool.is_none() =>
-                {
-                    t
-                }
-                Ok(StreamEvent::ToolCallDelta {
-                    index: 0,
-                    id,
-                    name,
-                    arguments,
-                }) => {
-                    let slot = self.tool.get_or_insert_with(Default::default);
-                    if let Some(id) = id {
-                        slot.0 = id;
-                    }
-                    if let Some(name) = name {
-                        slot.1 = name;
-                    }
-                    arguments
-                }
-                Ok(StreamEvent::Usage(u)) => {
-                    self.usage += u;
-                    continue;
-                }
-                Ok(StreamEvent::Finish(r)) => {
-                    self.finish = Some(r);
-                    continue;
-                }
-                Ok(_) => continue,
-            };
-            if !data.is_empty() {
-                // The idle clock starts again at the next wait.
-                self.idle_until = None;
-                return Some(Ok(data));
+            if let Some(data) = self.accept(event) {
+                return data;
             }
         }
+    }
+
+    /// After events that came without waiting: the total deadline, and the idle timeout
+    /// (an endless stream that never makes us wait still ends).
+    fn check_clock(&mut self) -> Option<Error> {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return Some(self.timed_out("total"));
+        }
+        match self.idle_until {
+            Some(idle) if now >= idle => Some(self.timed_out("idle")),
+            Some(_) => None,
+            None => {
+                self.idle_until = Some(now + self.idle_timeout);
+                None
+            }
+        }
+    }
+
+    /// An event from the stream: `Some` with what [`Run::next`] returns for it (answer text,
+    /// an error, or the end), `None` for an event that carries no answer text.
+    fn accept(
+        &mut self,
+        event: Option<Result<StreamEvent, Error>>,
+    ) -> Option<Option<Result<String, Error>>> {
+        let data = match event {
+            None => return Some(None),
+            Some(Err(e)) => return Some(Some(Err(self.stop(e)))),
+            Some(Ok(StreamEvent::TextDelta(t)))
+                if !self.prepared.mode().uses_tools() || self.tool.is_none() =>
+            {
+                t
+            }
+            Some(Ok(StreamEvent::ToolCallDelta {
+                index: 0,
+                id,
+                name,
+                arguments,
+            })) => {
+                let slot = self.tool.get_or_insert_with(Default::default);
+                if let Some(id) = id {
+                    slot.0 = id;
+                }
+                if let Some(name) = name {
+                    slot.1 = name;
+                }
+                arguments
+            }
+            Some(Ok(StreamEvent::Usage(u))) => {
+                self.usage += u;
+                return None;
+            }
+            Some(Ok(StreamEvent::Finish(r))) => {
+                self.finish = Some(r);
+                return None;
+            }
+            Some(Ok(_)) => return None,
+        };
+        if data.is_empty() {
+            return None;
+        }
+        // The idle clock starts again at the next wait.
+        self.idle_until = None;
+        Some(Some(Ok(data)))
     }
 
     fn timed_out(&mut self, what: &str) -> Error {
