@@ -207,10 +207,17 @@ impl JsonPointer {
     /// # let mut p = instructor_core::JsonPointer::new();
     /// p.push_key("x~y");
     /// assert_eq!(p.as_str(), "/x~0y");
+    /// p.push_key("a/b");
+    /// p.push_key("été");
+    /// assert_eq!(p.as_str(), "/x~0y/a~1b/été");
     /// ```
     pub fn push_key(&mut self, key: &str) {
         self.marks.push(self.buf.len());
         self.buf.push('/');
+        if !key.bytes().any(|b| b == b'~' || b == b'/') {
+            self.buf.push_str(key);
+            return;
+        }
         for c in key.chars() {
             match c {
                 '~' => self.buf.push_str("~0"),
@@ -226,12 +233,26 @@ impl JsonPointer {
     /// # let mut p = instructor_core::JsonPointer::new();
     /// p.push_index(3);
     /// assert_eq!(p.as_str(), "/3");
+    /// p.push_index(1020);
+    /// assert_eq!(p.as_str(), "/3/1020");
     /// ```
     pub fn push_index(&mut self, index: usize) {
-        use std::fmt::Write;
         self.marks.push(self.buf.len());
-        // Writing to a String cannot fail.
-        let _ = write!(self.buf, "/{index}");
+        self.buf.push('/');
+        // The digits, last first (no formatting machinery: this runs for every element).
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut n = index;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.buf
+            .extend(digits[start..].iter().map(|&d| char::from(d)));
     }
 
     /// Returns to the parent; a no-op at the root.

@@ -35,6 +35,10 @@ struct Shape {
 impl Shape {
     /// Reads one closed value; `Some(index)` when it is a list element.
     fn classify(&mut self, path: Path<'_>, value: &Value) -> Option<usize> {
+        // Most values are inside an element: nothing to read there.
+        if path.len() > 2 {
+            return None;
+        }
         match (path.len(), path.get(0), path.get(1)) {
             (1, Some(Seg::Index(i)), _) => Some(i),
             (2, Some(Seg::Key(k)), Some(Seg::Index(i))) if self.members == 0 => {
