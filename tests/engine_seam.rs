@@ -143,10 +143,7 @@ async fn a_transport_error_after_a_reask_keeps_the_attempts() {
         .send()
         .await
         .unwrap();
-    let mut last = None;
-    while let Some(u) = stream.next().await {
-        last = Some(u);
-    }
+    let last = stream.fold(None, |_, u| async { Some(u) }).await;
     let Some(Err(Error::AfterAttempts {
         error, attempts, ..
     })) = last

@@ -144,10 +144,7 @@ async fn a_deep_answer_is_a_limit_error_whatever_the_limit() {
         .send()
         .await
         .unwrap();
-    let mut last = None;
-    while let Some(u) = stream.next().await {
-        last = Some(u);
-    }
+    let last = stream.fold(None, |_, u| async { Some(u) }).await;
     let Some(Err(Error::RetriesExhausted { attempts, .. })) = last else {
         panic!("{last:?}")
     };
@@ -318,10 +315,7 @@ async fn a_trickling_stream_ends_at_the_total_deadline() {
         .await
         .unwrap();
     let started = tokio::time::Instant::now();
-    let mut last = None;
-    while let Some(u) = stream.next().await {
-        last = Some(u);
-    }
+    let last = stream.fold(None, |_, u| async { Some(u) }).await;
     assert!(matches!(last, Some(Err(Error::Timeout))), "{last:?}");
     let took = started.elapsed();
     assert!(

@@ -259,10 +259,7 @@ async fn limits_bound_size_and_depth() {
         .send()
         .await
         .unwrap();
-    let mut last = None;
-    while let Some(u) = stream.next().await {
-        last = Some(u);
-    }
+    let last = stream.fold(None, |_, u| async { Some(u) }).await;
     let Some(Err(Error::RetriesExhausted { attempts, .. })) = last else {
         panic!("{last:?}")
     };

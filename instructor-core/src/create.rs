@@ -282,7 +282,18 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
     }
 }
 
-impl<'c, T: Instruct> Create<'c, T, crate::create::Partials> {
+/// The builder kinds that stream ([`Partials`], [`Items`]).
+pub trait Streamed: sealed::Sealed {}
+impl Streamed for Partials {}
+impl Streamed for Items {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Partials {}
+    impl Sealed for super::Items {}
+}
+
+impl<'c, T: Instruct, K: Streamed> Create<'c, T, K> {
     /// The longest this streamed answer may take, start to end (see
     /// [`Client::stream_timeout`]).
     ///
@@ -290,50 +301,6 @@ impl<'c, T: Instruct> Create<'c, T, crate::create::Partials> {
     /// # use instructor_core::{Client, testing::ScriptedProvider};
     /// # let client = Client::new(ScriptedProvider::new());
     /// let call = client.create_partial::<Vec<String>>().stream_timeout(std::time::Duration::from_secs(60));
-    /// # let _ = call;
-    /// ```
-    pub fn stream_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.stream_timeout = Some(timeout);
-        self
-    }
-
-    /// The longest this stream may go without a new byte of the answer (see
-    /// [`Client::idle_timeout`]).
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let call = client.create_partial::<Vec<String>>().idle_timeout(std::time::Duration::from_secs(10));
-    /// # let _ = call;
-    /// ```
-    pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.idle_timeout = Some(timeout);
-        self
-    }
-
-    /// Limits on the streamed answer (size, nesting depth); past them the stream ends with
-    /// [`Error::LimitExceeded`].
-    ///
-    /// ```
-    /// # use instructor_core::{Client, stream::Limits, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let call = client.create_partial::<Vec<String>>().limits(Limits { max_bytes: 1 << 16, max_depth: 8 });
-    /// # let _ = call;
-    /// ```
-    pub fn limits(mut self, limits: crate::json::Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-}
-
-impl<'c, T: Instruct> Create<'c, T, crate::create::Items> {
-    /// The longest this streamed answer may take, start to end (see
-    /// [`Client::stream_timeout`]).
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let call = client.create_iterable::<String>().stream_timeout(std::time::Duration::from_secs(60));
     /// # let _ = call;
     /// ```
     pub fn stream_timeout(mut self, timeout: std::time::Duration) -> Self {
@@ -355,12 +322,13 @@ impl<'c, T: Instruct> Create<'c, T, crate::create::Items> {
         self
     }
 
-    /// Limits on the streamed answer (size, nesting depth).
+    /// Limits on the streamed answer (size, nesting depth); past them the stream ends with
+    /// [`Error::LimitExceeded`].
     ///
     /// ```
     /// # use instructor_core::{Client, stream::Limits, testing::ScriptedProvider};
     /// # let client = Client::new(ScriptedProvider::new());
-    /// let call = client.create_iterable::<String>().limits(Limits { max_bytes: 1 << 16, max_depth: 8 });
+    /// let call = client.create_partial::<Vec<String>>().limits(Limits { max_bytes: 1 << 16, max_depth: 8 });
     /// # let _ = call;
     /// ```
     pub fn limits(mut self, limits: crate::json::Limits) -> Self {

@@ -52,7 +52,7 @@ pub use validation::{JsonPointer, ValidationContext, ValidationError, Validation
 // Provider-author items live in `provider`; the builder's marker types are named only in
 // `Create`'s signature. Kept at the root for code written against earlier releases.
 #[doc(hidden)]
-pub use create::{Items, One, Partials};
+pub use create::{Items, One, Partials, Streamed};
 #[doc(hidden)]
 pub use provider::{
     async_trait, Capabilities, EventStream, FinishReason, OutputSpec, Provider, Request, Response,

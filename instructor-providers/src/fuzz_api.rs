@@ -13,7 +13,10 @@ use crate::sse::{self, ByteStream};
 pub type SseItem = Result<(Option<String>, String), String>;
 
 fn source(chunks: &[&[u8]]) -> ByteStream {
-    let chunks: Vec<_> = chunks.iter().map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    let chunks: Vec<_> = chunks
+        .iter()
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
     Box::pin(futures::stream::iter(chunks))
 }
 
@@ -38,10 +41,10 @@ fn drain<T>(stream: impl Stream<Item = Result<T, String>>) -> Vec<Result<T, Stri
 /// The server-sent events of a body arriving in `chunks`.
 pub fn sse(chunks: &[&[u8]]) -> Vec<SseItem> {
     use futures::StreamExt;
-    drain(sse::events(source(chunks)).map(|item| {
-        item.map(|e| (e.event, e.data))
-            .map_err(|e| e.to_string())
-    }))
+    drain(
+        sse::events(source(chunks))
+            .map(|item| item.map(|e| (e.event, e.data)).map_err(|e| e.to_string())),
+    )
 }
 
 /// The NDJSON lines of a body arriving in `chunks`.

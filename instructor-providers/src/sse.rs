@@ -94,7 +94,12 @@ impl Lines {
                 if self.start == self.buf.len() {
                     return None;
                 }
-                let rest = decode(&self.buf[self.start..]);
+                // The last line, unterminated: its `\r` goes as a terminated line's would.
+                let mut rest = &self.buf[self.start..];
+                if rest.last() == Some(&b'\r') {
+                    rest = &rest[..rest.len() - 1];
+                }
+                let rest = decode(rest);
                 self.count(self.buf.len() - self.start);
                 self.buf.clear();
                 (self.start, self.scanned) = (0, 0);

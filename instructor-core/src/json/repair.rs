@@ -32,6 +32,8 @@ pub enum Repair {
     MissingValue,
     /// Text after the first complete value was dropped.
     TrailingText,
+    /// A raw control character (a tab, a newline) inside a string was escaped.
+    ControlCharacter,
 }
 
 impl fmt::Display for Repair {
@@ -47,6 +49,7 @@ impl fmt::Display for Repair {
             Repair::ClosedBrackets => "closed unclosed brackets",
             Repair::MissingValue => "gave a dangling key the value null",
             Repair::TrailingText => "dropped text after the JSON value",
+            Repair::ControlCharacter => "escaped a control character in a string",
         })
     }
 }
@@ -163,8 +166,11 @@ pub fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
         let next = bytes.get(i + 1).copied();
         match c {
             '"' | '\'' => {
-                let (end, closed) = read_string(text, i, &mut r.out);
+                let (end, closed, control) = read_string(text, i, &mut r.out);
                 r.comma = None;
+                if control {
+                    r.note(Repair::ControlCharacter);
+                }
                 if c == '\'' {
                     r.note(Repair::SingleQuotes);
                 }
@@ -304,13 +310,15 @@ pub fn repair(text: &str) -> Option<(String, Vec<Repair>)> {
 }
 
 /// Reads a string quoted with the character at `start`, writes it as a JSON string, and
-/// returns the index after it and whether it was closed.
-fn read_string(text: &str, start: usize, out: &mut String) -> (usize, bool) {
+/// returns the index after it, whether it was closed, and whether a raw control character
+/// had to be escaped.
+fn read_string(text: &str, start: usize, out: &mut String) -> (usize, bool, bool) {
     let bytes = text.as_bytes();
     let quote = bytes[start];
     out.push('"');
     let mut i = start + 1;
     let mut run = i;
+    let mut control = false;
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'\\' {
@@ -331,25 +339,25 @@ fn read_string(text: &str, start: usize, out: &mut String) -> (usize, bool) {
         if b == quote {
             out.push_str(&text[run..i]);
             out.push('"');
-            return (i + 1, true);
+            return (i + 1, true, control);
         }
-        let escaped = match b {
-            b'"' => Some("\\\""),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            _ => None,
-        };
-        if let Some(e) = escaped {
+        if b == b'"' || b < 0x20 {
             out.push_str(&text[run..i]);
-            out.push_str(e);
+            match b {
+                b'"' => out.push_str("\\\""),
+                b'\n' => out.push_str("\\n"),
+                b'\r' => out.push_str("\\r"),
+                b'\t' => out.push_str("\\t"),
+                other => out.push_str(&format!("\\u{other:04x}")),
+            }
+            control |= b != b'"';
             run = i + 1;
         }
         i += 1;
     }
     out.push_str(&text[run.min(bytes.len())..]);
     out.push('"');
-    (bytes.len(), false)
+    (bytes.len(), false, control)
 }
 
 fn push_json_string(out: &mut String, s: &str) {
@@ -421,6 +429,14 @@ mod tests {
         assert!(repair(&text).is_none_or(|(out, _)| out.len() <= text.len()));
         let (v, r) = fixed(&format!("[1,{}]", " ".repeat(10)));
         assert_eq!((v, r), (json!([1]), vec![Repair::TrailingComma]));
+    }
+
+    #[test]
+    fn raw_control_characters_in_strings_are_escaped() {
+        assert_eq!(
+            fixed("[\"✓\tTrue\u{1}\"]"),
+            (json!(["✓\tTrue\u{1}"]), vec![Repair::ControlCharacter])
+        );
     }
 
     #[test]

@@ -122,12 +122,10 @@ fn prompt(model: &LlamaModel, format: &Format, turns: &[Turn]) -> Result<String,
     if *format != Format::Template {
         return Ok(render(format, turns));
     }
-    let template = model
-        .chat_template(None)
-        .map_err(|e| Error::Backend {
-            message: format!("the model's chat template: {e}"),
-            source: Some(Box::new(e)),
-        })?;
+    let template = model.chat_template(None).map_err(|e| Error::Backend {
+        message: format!("the model's chat template: {e}"),
+        source: Some(Box::new(e)),
+    })?;
     let messages = turns
         .iter()
         .map(|t| LlamaChatMessage::new(t.role.to_owned(), t.text.clone()))
