@@ -191,7 +191,7 @@ async fn step<T: Instruct>(
             return None;
         }
         if !s.run.is_open() {
-            if let Err(e) = s.run.open().await {
+            if let Err(e) = s.run.ensure_open().await {
                 s.done = true;
                 return Some((Err(e), s));
             }

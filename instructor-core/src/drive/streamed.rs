@@ -90,13 +90,22 @@ impl<'c, T: Instruct> Run<'c, T> {
         Ok(run)
     }
 
-    /// Whether the current attempt's stream is open.
+    /// Whether the current attempt's stream is open (the drivers check before each chunk:
+    /// awaiting [`Run::ensure_open`] costs more than reading the chunk).
     pub fn is_open(&self) -> bool {
         self.events.is_some()
     }
 
+    /// Opens the current attempt's stream unless it is open (a re-ask closed the last).
+    pub async fn ensure_open(&mut self) -> Result<(), Error> {
+        if self.events.is_some() {
+            return Ok(());
+        }
+        self.open().await
+    }
+
     /// Opens the current attempt's stream.
-    pub async fn open(&mut self) -> Result<(), Error> {
+    async fn open(&mut self) -> Result<(), Error> {
         let settings = self.ctx.settings;
         let attempt = self.prepared.attempt();
         let events = retry::open(
