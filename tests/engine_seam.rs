@@ -137,7 +137,7 @@ async fn a_transport_error_after_a_reask_keeps_the_attempts() {
         .with_text(r#"{"name": "Jason", "age": 200}"#)
         .with_error(Error::Timeout);
     let client = Client::new(p).transport_retries(RetryPolicy::none());
-    let mut stream = client
+    let stream = client
         .create_partial::<UserDetail>()
         .user("x")
         .send()

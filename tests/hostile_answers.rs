@@ -134,7 +134,7 @@ async fn a_deep_answer_is_a_limit_error_whatever_the_limit() {
             .with_text(&deep),
     )
     .max_retries(0);
-    let mut stream = client
+    let stream = client
         .create_partial::<UserDetail>()
         .limits(Limits {
             max_bytes: usize::MAX,
@@ -307,7 +307,7 @@ async fn a_trickling_stream_ends_at_the_total_deadline() {
         forever: Some((Duration::from_secs(5), StreamEvent::TextDelta("a".into()))),
     };
     let client = Client::new(p).idle_timeout(Duration::from_secs(10));
-    let mut stream = client
+    let stream = client
         .create_partial::<UserDetail>()
         .stream_timeout(Duration::from_secs(60))
         .user("x")

@@ -249,7 +249,7 @@ async fn iterable_accepts_a_bare_list_and_reports_truncation() {
 async fn limits_bound_size_and_depth() {
     let p = ScriptedProvider::new().with_text(&"[".repeat(64));
     let client = Client::new(p).max_retries(0);
-    let mut stream = client
+    let stream = client
         .create_partial::<User>()
         .limits(Limits {
             max_bytes: 1 << 20,
