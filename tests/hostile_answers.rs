@@ -25,10 +25,12 @@ struct UserDetail {
 
 /// Every path a text can take: whole answers in each text mode and in tools mode, and the
 /// streamed answer in chunks of several sizes.
-async fn every_path(text: &str) -> Vec<(String, Result<UserDetail, String>)> {
+async fn every_path(text: &str, repair: bool) -> Vec<(String, Result<UserDetail, String>)> {
     let mut out = Vec::new();
     for mode in [Mode::Json, Mode::MdJson, Mode::JsonSchema] {
-        let client = Client::new(ScriptedProvider::new().with_text(text)).max_retries(0);
+        let client = Client::new(ScriptedProvider::new().with_text(text))
+            .max_retries(0)
+            .repair(repair);
         let r = client
             .create::<UserDetail>()
             .mode(mode)
@@ -37,8 +39,9 @@ async fn every_path(text: &str) -> Vec<(String, Result<UserDetail, String>)> {
             .await;
         out.push((format!("whole {mode}"), r.map_err(|e| kind(&e))));
     }
-    let client =
-        Client::new(ScriptedProvider::new().with_tool_call("UserDetail", text)).max_retries(0);
+    let client = Client::new(ScriptedProvider::new().with_tool_call("UserDetail", text))
+        .max_retries(0)
+        .repair(repair);
     let r = client
         .create::<UserDetail>()
         .mode(Mode::Tools)
@@ -50,7 +53,7 @@ async fn every_path(text: &str) -> Vec<(String, Result<UserDetail, String>)> {
         let p = ScriptedProvider::new()
             .with_chunk_size(chunk)
             .with_text(text);
-        let client = Client::new(p).max_retries(0);
+        let client = Client::new(p).max_retries(0).repair(repair);
         let mut stream = client
             .create_partial::<UserDetail>()
             .mode(Mode::Json)
@@ -84,12 +87,16 @@ fn kind(e: &Error) -> String {
 }
 
 fn assert_all(text: &str, expected: &Result<UserDetail, String>) {
+    assert_all_with(text, true, expected);
+}
+
+fn assert_all_with(text: &str, repair: bool, expected: &Result<UserDetail, String>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    for (path, got) in rt.block_on(every_path(text)) {
-        assert_eq!(&got, expected, "{path} on {text:?}");
+    for (path, got) in rt.block_on(every_path(text, repair)) {
+        assert_eq!(&got, expected, "{path} on {text:?} (repair {repair})");
     }
 }
 
@@ -114,15 +121,26 @@ fn valid_json_is_never_altered_by_text_modes() {
 
 #[test]
 fn whole_and_streamed_answers_reject_the_same_text() {
+    let control = "{\"name\": \"Ja\u{1}son\", \"age\": 30}";
     for bad in [
         r#"{"name": "Jason", "name": "Jay", "age": 30}"#,
-        "{\"name\": \"Ja\u{1}son\", \"age\": 30}",
+        control,
         r#"{"name": "Ja\ud800son", "age": 30}"#,
         r#"{"name": "Jason\udc00", "age": 30}"#,
     ] {
         assert!(serde_json::from_str::<UserDetail>(bad).is_err(), "{bad}");
-        assert_all(bad, &Err("parse".into()));
+        assert_all_with(bad, false, &Err("parse".into()));
+        if bad != control {
+            assert_all_with(bad, true, &Err("parse".into()));
+        }
     }
+    // A raw control character in a string is what the repair pass escapes: with repair on,
+    // every path (a stream too, judged whole once its parser rejects the text) repairs it.
+    let repaired = UserDetail {
+        name: "Ja\u{1}son".into(),
+        age: 30,
+    };
+    assert_all_with(control, true, &Ok(repaired));
 }
 
 #[tokio::test]

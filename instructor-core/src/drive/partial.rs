@@ -69,9 +69,18 @@ struct State<'c, T> {
     run: Run<'c, T>,
     budget: Budget,
     done: bool,
+    /// The parser rejected this attempt's text: the rest is kept and judged whole.
+    whole: bool,
 }
 
 impl<T: Instruct> State<'_, T> {
+    /// The attempt cannot go on (past a limit): counted as failed, re-asked if attempts
+    /// remain.
+    fn malformed(&mut self, e: Error) -> Option<Result<Update<T>, Error>> {
+        self.whole = false;
+        self.run.malformed(e).map(Err)
+    }
+
     /// A snapshot if something visible changed and the budget allows one.
     fn snapshot(&mut self) -> Option<T::Partial> {
         let parser = &mut self.run.parser;
@@ -95,12 +104,15 @@ impl<T: Instruct> State<'_, T> {
 
     /// The attempt ended: the final value, a re-ask (`None`), or the error.
     fn finish(&mut self) -> Option<Result<Update<T>, Error>> {
+        let whole = std::mem::take(&mut self.whole);
         let run = &mut self.run;
-        if let Err(e) = run.parser.finish_input(&mut |_, _, _| {}) {
-            return run.malformed(e).map(Err);
-        }
-        if !run.parser.is_complete() {
-            return Some(Err(run.incomplete()));
+        if !whole {
+            if let Err(e) = run.parser.finish_input(&mut |_, _, _| {}) {
+                return run.malformed(e).map(Err);
+            }
+            if !run.parser.is_complete() {
+                return Some(Err(run.incomplete()));
+            }
         }
         let response = run.end_attempt();
         match run.prepared.interpret(response) {
@@ -133,9 +145,17 @@ async fn step<T: Instruct>(
             None => s.run.next().await,
         };
         let item = match next {
+            Some(Ok(data)) if s.whole => s.run.keep(&data).err().and_then(|e| s.malformed(e)),
             Some(Ok(data)) => match s.run.feed(&data, &mut |_, _, _| {}) {
                 Ok(()) => s.snapshot().map(|p| Ok(Update::Partial(p))),
-                Err(e) => s.run.malformed(e).map(Err),
+                // Text the parser rejects (a trailing comma, a raw line break in a string)
+                // shows no more partials; the answer is judged whole at its end, repaired
+                // exactly as a whole answer would be.
+                Err(Error::Parse { .. }) => {
+                    s.whole = true;
+                    None
+                }
+                Err(e) => s.malformed(e),
             },
             Some(Err(e)) => Some(Err(e)),
             None => s.finish(),
@@ -158,6 +178,7 @@ pub(crate) async fn run<'c, T: Instruct + Send>(
         run,
         budget: Budget::default(),
         done: false,
+        whole: false,
     });
     Ok(Box::pin(futures::stream::unfold(state, |s| {
         let span = s.run.span.clone();

@@ -257,6 +257,19 @@ impl<'c, T: Instruct> Run<'c, T> {
         self.stop(Error::Timeout)
     }
 
+    /// Keeps answer text without parsing it (the answer is judged whole at its end), within
+    /// the answer size limit.
+    pub fn keep(&mut self, data: &str) -> Result<(), Error> {
+        self.raw.push_str(data);
+        if self.raw.len() > self.limits.max_bytes {
+            return Err(Error::LimitExceeded {
+                what: "answer bytes".to_owned(),
+                limit: self.limits.max_bytes,
+            });
+        }
+        Ok(())
+    }
+
     /// Feeds answer text to the parser.
     pub fn feed(&mut self, data: &str, on_complete: &mut OnComplete<'_>) -> Result<(), Error> {
         self.raw.push_str(data);
