@@ -445,8 +445,10 @@ impl<'r> Writer<'r> {
                         // A double quote needs no escape in a single-quoted string.
                         '"'
                     } else if self.near && self.rng.one_in(2) {
-                        // A raw line break or tab, as models write them in long strings.
-                        self.rng.pick(&['\n', '\t', '\r'])
+                        // A raw line break, tab or other control character, as models
+                        // write them in long strings.
+                        self.rng
+                            .pick(&['\n', '\t', '\r', '\u{0}', '\u{1}', '\u{1f}'])
                     } else {
                         ' '
                     };
