@@ -201,6 +201,23 @@ fn validate_each<'a, T: Instruct>(
     }
 }
 
+/// The validators of a collection: each element at its index, with the call's context.
+macro_rules! validate_elements {
+    () => {
+        fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+            self.validate_in(&ValidationContext::empty(), path, errors);
+        }
+        fn validate_in(
+            &self,
+            context: &ValidationContext<'_>,
+            path: &mut JsonPointer,
+            errors: &mut ValidationErrors,
+        ) {
+            validate_each(self.iter(), context, path, errors);
+        }
+    };
+}
+
 macro_rules! sequence {
     ($($name:literal: $t:ty, bounds = [$($bound:path),*], unique = $unique:literal;)*) => {$(
         impl<T: Instruct $(+ $bound)*> Instruct for $t {
@@ -221,17 +238,7 @@ macro_rules! sequence {
                     json!({"type": "array", "items": items})
                 }
             }
-            fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-                self.validate_in(&ValidationContext::empty(), path, errors);
-            }
-            fn validate_in(
-                &self,
-                context: &ValidationContext<'_>,
-                path: &mut JsonPointer,
-                errors: &mut ValidationErrors,
-            ) {
-                validate_each(self.iter(), context, path, errors);
-            }
+            validate_elements!();
         }
     )*};
 }
@@ -254,17 +261,7 @@ impl<T: Instruct + Eq + Hash, S: BuildHasher + Default + 'static> Instruct for H
     fn schema(generator: &mut SchemaGenerator) -> Value {
         json!({"type": "array", "items": generator.subschema::<T>(), "uniqueItems": true})
     }
-    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-        self.validate_in(&ValidationContext::empty(), path, errors);
-    }
-    fn validate_in(
-        &self,
-        context: &ValidationContext<'_>,
-        path: &mut JsonPointer,
-        errors: &mut ValidationErrors,
-    ) {
-        validate_each(self.iter(), context, path, errors);
-    }
+    validate_elements!();
 }
 
 impl<T: Instruct, const N: usize> Instruct for [T; N]
@@ -283,17 +280,7 @@ where
     fn schema(generator: &mut SchemaGenerator) -> Value {
         json!({"type": "array", "items": generator.subschema::<T>(), "minItems": N, "maxItems": N})
     }
-    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-        self.validate_in(&ValidationContext::empty(), path, errors);
-    }
-    fn validate_in(
-        &self,
-        context: &ValidationContext<'_>,
-        path: &mut JsonPointer,
-        errors: &mut ValidationErrors,
-    ) {
-        validate_each(self.iter(), context, path, errors);
-    }
+    validate_elements!();
 }
 
 /// Validates each value of a map under its key.
