@@ -503,19 +503,9 @@ fn parser_only(n: usize, runs: usize, lean_only: bool) {
 }
 
 fn request() -> Request {
-    Request {
-        model: Some("m".into()),
-        messages: vec![instructor::Message::user("x")],
-        output: instructor::OutputSpec {
-            mode: Mode::Json,
-            schema: <Vec<User> as Instruct>::type_schema(),
-            tools: &[],
-        },
-        temperature: None,
-        top_p: None,
-        max_tokens: None,
-        seed: None,
-        stop: Vec::new(),
-        extra: None,
-    }
+    let schema = <Vec<User> as Instruct>::type_schema();
+    let output = instructor::OutputSpec::new(Mode::Json, schema).expect("json output");
+    let mut request = Request::new(vec![instructor::Message::user("x")], output);
+    request.model = Some("m".into());
+    request
 }

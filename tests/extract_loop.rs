@@ -228,6 +228,7 @@ async fn transport_error_then_success() {
     let p = ScriptedProvider::new()
         .with_error(Error::Connect {
             message: "connection refused".into(),
+            source: None,
         })
         .with_error(Error::Http {
             status: 503,

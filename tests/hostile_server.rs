@@ -392,6 +392,7 @@ async fn a_whole_answer_where_a_stream_was_asked_is_named() {
             let Err(Error::Protocol {
                 message,
                 raw: Some(raw),
+                ..
             }) = &result
             else {
                 panic!("{family:?}: {result:?}")

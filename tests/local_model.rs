@@ -211,21 +211,12 @@ async fn streaming_yields_the_same_text() {
         .await
         .unwrap()
         .1;
-    let request = instructor::Request {
-        model: None,
-        messages: vec![instructor::Message::user("Jason is 30 and lives in Paris.")],
-        output: instructor::OutputSpec {
-            mode: Mode::Grammar,
-            schema: Person::type_schema(),
-            tools: &[],
-        },
-        temperature: None,
-        top_p: None,
-        max_tokens: Some(64),
-        seed: None,
-        stop: Vec::new(),
-        extra: None,
-    };
+    let output = instructor::OutputSpec::new(Mode::Grammar, Person::type_schema()).unwrap();
+    let mut request = instructor::Request::new(
+        vec![instructor::Message::user("Jason is 30 and lives in Paris.")],
+        output,
+    );
+    request.max_tokens = Some(64);
     let mut stream = model.stream(&request).await.unwrap();
     let mut text = String::new();
     let mut deltas = 0;

@@ -437,6 +437,8 @@ async fn hostile_servers_get_typed_errors() {
         matches!(&err, Error::Protocol { message, .. } if message.contains("UTF-8")),
         "{err:?}"
     );
+    let source = std::error::Error::source(err.root()).expect("the UTF-8 error is kept");
+    assert!(source.is::<std::str::Utf8Error>(), "{source:?}");
 
     // A server that never answers in time.
     let server = MockServer::builder().start().await;

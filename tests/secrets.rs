@@ -148,6 +148,9 @@ async fn a_connection_error_does_not_show_the_key() {
         .await
         .unwrap_err();
     assert!(matches!(err, instructor::Error::Connect { .. }), "{err:?}");
+    // The transport's own error is kept as the source, and it names no secret either.
+    let source = std::error::Error::source(err.root()).expect("the transport error is kept");
+    assert!(!format!("{source} {source:?}").contains(SECRET));
     assert!(!format!("{err:?}").contains(SECRET));
     let logs = String::from_utf8(logs().0.lock().unwrap().clone()).unwrap();
     assert!(!logs.contains(SECRET), "the key is in the logs");

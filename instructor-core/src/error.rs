@@ -68,6 +68,9 @@ pub enum Error {
     Connect {
         /// What the transport said.
         message: String,
+        /// The transport's error (without the URL), when there was one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// The server's answer did not have the documented shape (or was too large, or not
@@ -78,6 +81,9 @@ pub enum Error {
         message: String,
         /// The raw body, as much as was read.
         raw: Option<String>,
+        /// The decoder's error (JSON, UTF-8, transport), when there was one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// The model's answer held no usable JSON, or JSON of the wrong shape.

@@ -17,7 +17,14 @@ use crate::{Error, Message, Mode, Usage};
 /// What the request asks the answer to be: the mode, the type's schema (object-rooted,
 /// built once per type) and, for tool modes, the tools offered. It serializes as
 /// `{"mode", "name", "schema", "tools"}`.
+///
+/// ```
+/// use instructor_core::{provider::OutputSpec, Instruct, Mode};
+/// let output = OutputSpec::new(Mode::Tools, <Vec<String> as Instruct>::type_schema()).unwrap();
+/// assert_eq!(output.tools.len(), 1);
+/// ```
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct OutputSpec {
     /// The mode.
     pub mode: Mode,
@@ -51,6 +58,7 @@ impl serde::Serialize for OutputSpec {
 /// assert_eq!(json["output"]["mode"], "json");
 /// ```
 #[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
 pub struct Request {
     /// The model name; `None` lets the provider use its default.
     pub model: Option<String>,
@@ -72,6 +80,33 @@ pub struct Request {
     /// not model (`{"logprobs": true}`, a server's own options). Providers without a request
     /// body reject a non-empty one.
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Request {
+    /// A request for `messages` with `output`, and no model name, sampling settings, stop
+    /// sequences or extra members; set the public fields for those. The core builds its own
+    /// requests; this is for driving a [`Provider`] directly (tests, benchmarks, tools).
+    ///
+    /// ```
+    /// use instructor_core::{provider::{OutputSpec, Request}, Instruct, Message, Mode};
+    /// let output = OutputSpec::new(Mode::Json, <Vec<u32> as Instruct>::type_schema()).unwrap();
+    /// let mut request = Request::new(vec![Message::user("Three primes")], output);
+    /// request.max_tokens = Some(64);
+    /// assert_eq!(serde_json::to_value(&request).unwrap()["max_tokens"], 64);
+    /// ```
+    pub fn new(messages: Vec<Message>, output: OutputSpec) -> Self {
+        Self {
+            model: None,
+            messages,
+            output,
+            temperature: None,
+            top_p: None,
+            max_tokens: None,
+            seed: None,
+            stop: Vec::new(),
+            extra: None,
+        }
+    }
 }
 
 /// Why the model stopped.

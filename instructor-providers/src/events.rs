@@ -38,6 +38,7 @@ pub(crate) fn mid_stream(raw: String) -> Error {
     Error::Protocol {
         message: "the server reported an error mid-stream".to_owned(),
         raw: Some(raw),
+        source: None,
     }
 }
 
@@ -48,6 +49,7 @@ fn truncated() -> Error {
                   finish reason)"
             .to_owned(),
         raw: None,
+        source: None,
     }
 }
 

@@ -119,6 +119,7 @@ impl Http {
                 e.utf8_error().valid_up_to()
             ),
             raw: Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            source: Some(Box::new(e.utf8_error())),
         })?;
         Ok(Reply {
             status,
@@ -201,6 +202,7 @@ async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<Vec
             return Err(Error::Protocol {
                 message: format!("the response body is larger than the {max}-byte limit"),
                 raw: None,
+                source: None,
             });
         }
         body.extend_from_slice(&chunk);
@@ -221,10 +223,13 @@ pub(crate) fn transport_error(e: reqwest::Error) -> Error {
                 crate::redirect::MAX_FOLLOWED
             ),
             raw: None,
+            source: Some(Box::new(e.without_url())),
         }
     } else {
+        let e = e.without_url();
         Error::Connect {
-            message: e.without_url().to_string(),
+            message: e.to_string(),
+            source: Some(Box::new(e)),
         }
     }
 }

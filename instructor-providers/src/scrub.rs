@@ -102,16 +102,22 @@ impl Scrub {
                 status,
                 body: t(body),
             },
-            Error::Protocol { message, raw } => Error::Protocol {
+            Error::Protocol {
+                message,
+                raw,
+                source,
+            } => Error::Protocol {
                 message: t(message),
                 raw: raw.map(t),
+                source,
             },
             Error::Redirect { status, location } => Error::Redirect {
                 status,
                 location: t(location),
             },
-            Error::Connect { message } => Error::Connect {
+            Error::Connect { message, source } => Error::Connect {
                 message: t(message),
+                source,
             },
             Error::Parse { raw, message } => Error::Parse {
                 raw: t(raw),
@@ -281,6 +287,7 @@ mod tests {
         let e = scrub.error(Error::Protocol {
             message: format!("bad {KEY}"),
             raw: Some(body),
+            source: None,
         });
         assert!(!format!("{e:?}").contains(KEY));
         // A short key is left alone.

@@ -229,6 +229,7 @@ pub(crate) fn parse_body<T: DeserializeOwned>(body: &str, what: &str) -> Result<
     serde_json::from_str(body).map_err(|e| Error::Protocol {
         message: format!("not {what}: {e}"),
         raw: Some(body.to_owned()),
+        source: Some(Box::new(e)),
     })
 }
 
@@ -237,6 +238,7 @@ pub(crate) fn parse_event(data: &str) -> Result<Value, Error> {
     serde_json::from_str(data).map_err(|e| Error::Protocol {
         message: format!("a stream event is not JSON: {e}"),
         raw: Some(data.to_owned()),
+        source: Some(Box::new(e)),
     })
 }
 

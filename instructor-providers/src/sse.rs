@@ -44,9 +44,10 @@ struct Lines {
 }
 
 fn decode(line: &[u8]) -> Result<String, Error> {
-    String::from_utf8(line.to_vec()).map_err(|_| Error::Protocol {
+    String::from_utf8(line.to_vec()).map_err(|e| Error::Protocol {
         message: "the stream is not UTF-8".to_owned(),
         raw: None,
+        source: Some(Box::new(e.utf8_error())),
     })
 }
 
@@ -143,6 +144,7 @@ fn not_streamed(excerpt: String) -> Error {
                   stream (it may not support streaming)"
             .to_owned(),
         raw: Some(excerpt),
+        source: None,
     }
 }
 
@@ -352,6 +354,7 @@ mod tests {
             let [Err(Error::Protocol {
                 message,
                 raw: Some(raw),
+                ..
             })] = &got[..]
             else {
                 panic!("{got:?}")

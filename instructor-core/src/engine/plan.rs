@@ -37,6 +37,23 @@ pub(crate) fn parallel(schema: &'static TypeSchema) -> Result<&'static ParallelT
         })
 }
 
+// The public constructor lives here, with the planning it exposes, so that the data
+// layer (`provider`) does not import the engine.
+impl OutputSpec {
+    /// What `mode` asks of the answer for a type with `schema`: the tools it offers, if
+    /// any, as the core plans them. Fails where the type cannot be asked for that way
+    /// (parallel tools for a type that is not a list of tool-shaped variants).
+    ///
+    /// ```
+    /// use instructor_core::{provider::OutputSpec, Instruct, Mode};
+    /// let output = OutputSpec::new(Mode::Tools, <Vec<String> as Instruct>::type_schema()).unwrap();
+    /// assert_eq!(output.tools.len(), 1);
+    /// ```
+    pub fn new(mode: Mode, schema: &'static TypeSchema) -> Result<Self, Error> {
+        output(mode, schema)
+    }
+}
+
 /// The output spec for `mode`.
 pub(crate) fn output(mode: Mode, schema: &'static TypeSchema) -> Result<OutputSpec, Error> {
     let tools = match spec(mode).tools {

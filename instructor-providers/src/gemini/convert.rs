@@ -89,6 +89,7 @@ pub(crate) fn response(body: String) -> Result<Response, Error> {
         return Err(Error::Protocol {
             message: "the response has no candidates".to_owned(),
             raw: Some(body),
+            source: None,
         });
     };
     let mut text = String::new();

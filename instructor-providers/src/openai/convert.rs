@@ -92,6 +92,7 @@ pub(crate) fn response(body: String) -> Result<Response, Error> {
         return Err(Error::Protocol {
             message: "the chat completion has no choices".to_owned(),
             raw: Some(body),
+            source: None,
         });
     };
     let tool_calls = crate::shared::tool_calls(choice.message.tool_calls.unwrap_or_default());
