@@ -120,6 +120,24 @@ impl Instruct for Value {
     }
 }
 
+/// The validators of a collection: each element (at its index, or under its key, as
+/// `each` walks it) with the call's context.
+macro_rules! validate_elements {
+    ($each:ident) => {
+        fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
+            self.validate_in(&ValidationContext::empty(), path, errors);
+        }
+        fn validate_in(
+            &self,
+            context: &ValidationContext<'_>,
+            path: &mut JsonPointer,
+            errors: &mut ValidationErrors,
+        ) {
+            $each(self.iter(), context, path, errors);
+        }
+    };
+}
+
 impl<T: Instruct> Instruct for Option<T> {
     const NAME: &'static str = "Option";
     type Partial = T::Partial;
@@ -138,19 +156,8 @@ impl<T: Instruct> Instruct for Option<T> {
     fn schema(generator: &mut SchemaGenerator) -> Value {
         nullable(generator.subschema::<T>())
     }
-    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-        self.validate_in(&ValidationContext::empty(), path, errors);
-    }
-    fn validate_in(
-        &self,
-        context: &ValidationContext<'_>,
-        path: &mut JsonPointer,
-        errors: &mut ValidationErrors,
-    ) {
-        if let Some(v) = self {
-            v.validate_in(context, path, errors);
-        }
-    }
+    // The value, if any, at the option's own path.
+    validate_elements!(validate_present);
 }
 
 macro_rules! pointer {
@@ -187,6 +194,18 @@ macro_rules! pointer {
 }
 pointer!(Box, Arc, Rc);
 
+/// Validates the values at the path itself (an `Option`'s value, if present).
+fn validate_present<'a, T: Instruct>(
+    values: impl Iterator<Item = &'a T>,
+    context: &ValidationContext<'_>,
+    path: &mut JsonPointer,
+    errors: &mut ValidationErrors,
+) {
+    for v in values {
+        v.validate_in(context, path, errors);
+    }
+}
+
 /// Validates each element of a sequence under its index.
 fn validate_each<'a, T: Instruct>(
     items: impl Iterator<Item = &'a T>,
@@ -201,32 +220,24 @@ fn validate_each<'a, T: Instruct>(
     }
 }
 
-/// The validators of a collection: each element at its index, with the call's context.
-macro_rules! validate_elements {
-    () => {
-        fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-            self.validate_in(&ValidationContext::empty(), path, errors);
+/// The members every list-like impl shares: partials are lists of the elements' partials,
+/// strictness is the element's, and each element is validated at its index.
+macro_rules! sequence_members {
+    ($name:literal) => {
+        const NAME: &'static str = $name;
+        type Partial = Vec<T::Partial>;
+        fn partial_from(value: &Value) -> Option<Self::Partial> {
+            elements::<T>(value)
         }
-        fn validate_in(
-            &self,
-            context: &ValidationContext<'_>,
-            path: &mut JsonPointer,
-            errors: &mut ValidationErrors,
-        ) {
-            validate_each(self.iter(), context, path, errors);
-        }
+        const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
+        validate_elements!(validate_each);
     };
 }
 
 macro_rules! sequence {
     ($($name:literal: $t:ty, bounds = [$($bound:path),*], unique = $unique:literal;)*) => {$(
         impl<T: Instruct $(+ $bound)*> Instruct for $t {
-            const NAME: &'static str = $name;
-            type Partial = Vec<T::Partial>;
-            fn partial_from(value: &Value) -> Option<Self::Partial> {
-                elements::<T>(value)
-            }
-            const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
+            sequence_members!($name);
             fn schema_name() -> Cow<'static, str> {
                 Cow::Owned(format!(concat!($name, "_{}"), T::schema_name()))
             }
@@ -238,7 +249,6 @@ macro_rules! sequence {
                     json!({"type": "array", "items": items})
                 }
             }
-            validate_elements!();
         }
     )*};
 }
@@ -249,38 +259,26 @@ sequence! {
 }
 
 impl<T: Instruct + Eq + Hash, S: BuildHasher + Default + 'static> Instruct for HashSet<T, S> {
-    const NAME: &'static str = "HashSet";
-    type Partial = Vec<T::Partial>;
-    fn partial_from(value: &Value) -> Option<Self::Partial> {
-        elements::<T>(value)
-    }
-    const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
+    sequence_members!("HashSet");
     fn schema_name() -> Cow<'static, str> {
         Cow::Owned(format!("HashSet_{}", T::schema_name()))
     }
     fn schema(generator: &mut SchemaGenerator) -> Value {
         json!({"type": "array", "items": generator.subschema::<T>(), "uniqueItems": true})
     }
-    validate_elements!();
 }
 
 impl<T: Instruct, const N: usize> Instruct for [T; N]
 where
     [T; N]: serde::de::DeserializeOwned,
 {
-    const NAME: &'static str = "Array";
-    type Partial = Vec<T::Partial>;
-    fn partial_from(value: &Value) -> Option<Self::Partial> {
-        elements::<T>(value)
-    }
-    const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
+    sequence_members!("Array");
     fn schema_name() -> Cow<'static, str> {
         Cow::Owned(format!("Array{N}_{}", T::schema_name()))
     }
     fn schema(generator: &mut SchemaGenerator) -> Value {
         json!({"type": "array", "items": generator.subschema::<T>(), "minItems": N, "maxItems": N})
     }
-    validate_elements!();
 }
 
 /// Validates each value of a map under its key.
@@ -297,56 +295,31 @@ fn validate_values<'a, T: Instruct>(
     }
 }
 
+/// The members of a string-keyed map's `Instruct` impl: an object whose values are `T`.
+macro_rules! map_members {
+    ($name:literal) => {
+        const NAME: &'static str = $name;
+        type Partial = BTreeMap<String, T::Partial>;
+        fn partial_from(value: &Value) -> Option<Self::Partial> {
+            entries::<T>(value)
+        }
+        const STRICT_INCOMPATIBLE: Option<&'static str> = Some(MAP_NOT_STRICT);
+        fn schema_name() -> Cow<'static, str> {
+            Cow::Owned(format!("Map_{}", T::schema_name()))
+        }
+        fn schema(generator: &mut SchemaGenerator) -> Value {
+            json!({"type": "object", "additionalProperties": generator.subschema::<T>()})
+        }
+        validate_elements!(validate_values);
+    };
+}
+
 impl<T: Instruct, S: BuildHasher + Default + 'static> Instruct for HashMap<String, T, S> {
-    const NAME: &'static str = "HashMap";
-    type Partial = BTreeMap<String, T::Partial>;
-    fn partial_from(value: &Value) -> Option<Self::Partial> {
-        entries::<T>(value)
-    }
-    const STRICT_INCOMPATIBLE: Option<&'static str> = Some(MAP_NOT_STRICT);
-    fn schema_name() -> Cow<'static, str> {
-        Cow::Owned(format!("Map_{}", T::schema_name()))
-    }
-    fn schema(generator: &mut SchemaGenerator) -> Value {
-        json!({"type": "object", "additionalProperties": generator.subschema::<T>()})
-    }
-    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-        self.validate_in(&ValidationContext::empty(), path, errors);
-    }
-    fn validate_in(
-        &self,
-        context: &ValidationContext<'_>,
-        path: &mut JsonPointer,
-        errors: &mut ValidationErrors,
-    ) {
-        validate_values(self.iter(), context, path, errors);
-    }
+    map_members!("HashMap");
 }
 
 impl<T: Instruct> Instruct for BTreeMap<String, T> {
-    const NAME: &'static str = "BTreeMap";
-    type Partial = BTreeMap<String, T::Partial>;
-    fn partial_from(value: &Value) -> Option<Self::Partial> {
-        entries::<T>(value)
-    }
-    const STRICT_INCOMPATIBLE: Option<&'static str> = Some(MAP_NOT_STRICT);
-    fn schema_name() -> Cow<'static, str> {
-        Cow::Owned(format!("Map_{}", T::schema_name()))
-    }
-    fn schema(generator: &mut SchemaGenerator) -> Value {
-        json!({"type": "object", "additionalProperties": generator.subschema::<T>()})
-    }
-    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-        self.validate_in(&ValidationContext::empty(), path, errors);
-    }
-    fn validate_in(
-        &self,
-        context: &ValidationContext<'_>,
-        path: &mut JsonPointer,
-        errors: &mut ValidationErrors,
-    ) {
-        validate_values(self.iter(), context, path, errors);
-    }
+    map_members!("BTreeMap");
 }
 
 macro_rules! tuple {

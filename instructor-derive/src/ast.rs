@@ -121,42 +121,37 @@ fn container_attrs(cx: &mut Ctxt, input: &syn::DeriveInput) -> ContainerAttrs {
     let mut crate_path = Attr::none(CRATE);
     let mut validate = Attr::none(VALIDATE);
     let mut validate_with_context = Attr::none(VALIDATE_WITH_CONTEXT);
-    for a in input.attrs.iter().filter(|a| a.path() == INSTRUCT) {
-        let result = a.parse_nested_meta(|meta| {
-            if attr::parse_described(&meta, &mut text, cx, true)? {
-            } else if meta.path == TITLE || meta.path == NAME {
-                let s: LitStr = meta.value()?.parse()?;
-                if s.value().is_empty() {
-                    cx.error_spanned_by(&s, "the tool name cannot be empty");
-                }
-                name.set(cx, &meta.path, s);
-            } else if meta.path == STRICT {
-                strict.set(cx, &meta.path, meta.path.span());
-            } else if meta.path == CRATE {
-                let s: LitStr = meta.value()?.parse()?;
-                crate_path.set(cx, &meta.path, s.parse::<syn::Path>()?);
-            } else if meta.path == VALIDATE || meta.path == VALIDATE_WITH_CONTEXT {
-                let value = meta.value()?;
-                let p: syn::Path = if value.peek(LitStr) {
-                    value.parse::<LitStr>()?.parse()?
-                } else {
-                    value.parse()?
-                };
-                let target = if meta.path == VALIDATE {
-                    &mut validate
-                } else {
-                    &mut validate_with_context
-                };
-                target.set(cx, &meta.path, p);
-            } else {
-                return Err(unknown(&meta, CONTAINER_ITEMS));
+    each_item(cx, &input.attrs, |cx, meta| {
+        if attr::parse_described(meta, &mut text, cx, true)? {
+        } else if meta.path == TITLE || meta.path == NAME {
+            let s: LitStr = meta.value()?.parse()?;
+            if s.value().is_empty() {
+                cx.error_spanned_by(&s, "the tool name cannot be empty");
             }
-            Ok(())
-        });
-        if let Err(e) = result {
-            cx.syn_error(e);
+            name.set(cx, &meta.path, s);
+        } else if meta.path == STRICT {
+            strict.set(cx, &meta.path, meta.path.span());
+        } else if meta.path == CRATE {
+            let s: LitStr = meta.value()?.parse()?;
+            crate_path.set(cx, &meta.path, s.parse::<syn::Path>()?);
+        } else if meta.path == VALIDATE || meta.path == VALIDATE_WITH_CONTEXT {
+            let value = meta.value()?;
+            let p: syn::Path = if value.peek(LitStr) {
+                value.parse::<LitStr>()?.parse()?
+            } else {
+                value.parse()?
+            };
+            let target = if meta.path == VALIDATE {
+                &mut validate
+            } else {
+                &mut validate_with_context
+            };
+            target.set(cx, &meta.path, p);
+        } else {
+            return Err(unknown(meta, CONTAINER_ITEMS));
         }
-    }
+        Ok(())
+    });
     ContainerAttrs {
         text,
         docs: attr::docs(&input.attrs),
@@ -183,20 +178,29 @@ fn unknown(meta: &syn::meta::ParseNestedMeta, expected: &str) -> syn::Error {
     ))
 }
 
-fn variant<'a>(cx: &mut Ctxt, v: &'a syn::Variant, container: &Serde) -> Variant<'a> {
-    let mut text = Described::default();
-    for a in v.attrs.iter().filter(|a| a.path() == INSTRUCT) {
-        let result = a.parse_nested_meta(|meta| {
-            if attr::parse_described(&meta, &mut text, cx, false)? {
-                Ok(())
-            } else {
-                Err(unknown(&meta, VARIANT_ITEMS))
-            }
-        });
-        if let Err(e) = result {
+/// Reads each item of the `#[instruct(...)]` attributes among `attrs` with `item`; an
+/// item's error is recorded and the attribute's remaining items are skipped.
+fn each_item(
+    cx: &mut Ctxt,
+    attrs: &[syn::Attribute],
+    mut item: impl FnMut(&mut Ctxt, &syn::meta::ParseNestedMeta) -> syn::Result<()>,
+) {
+    for a in attrs.iter().filter(|a| a.path() == INSTRUCT) {
+        if let Err(e) = a.parse_nested_meta(|meta| item(cx, &meta)) {
             cx.syn_error(e);
         }
     }
+}
+
+fn variant<'a>(cx: &mut Ctxt, v: &'a syn::Variant, container: &Serde) -> Variant<'a> {
+    let mut text = Described::default();
+    each_item(cx, &v.attrs, |cx, meta| {
+        if attr::parse_described(meta, &mut text, cx, false)? {
+            Ok(())
+        } else {
+            Err(unknown(meta, VARIANT_ITEMS))
+        }
+    });
     let serde = attr::parse_serde(&v.attrs);
     let rule = serde.rename_all.or(container.rename_all_fields);
     let (style, fields) = fields_of(cx, &v.fields, rule);
@@ -246,20 +250,15 @@ fn field<'a>(
 ) -> Field<'a> {
     let mut text = Described::default();
     let mut validators = Validators::default();
-    for a in f.attrs.iter().filter(|a| a.path() == INSTRUCT) {
-        let result = a.parse_nested_meta(|meta| {
-            if attr::parse_described(&meta, &mut text, cx, true)?
-                || attr::parse_validator(&meta, &mut validators, cx, true)?
-            {
-                Ok(())
-            } else {
-                Err(unknown(&meta, FIELD_ITEMS))
-            }
-        });
-        if let Err(e) = result {
-            cx.syn_error(e);
+    each_item(cx, &f.attrs, |cx, meta| {
+        if attr::parse_described(meta, &mut text, cx, true)?
+            || attr::parse_validator(meta, &mut validators, cx, true)?
+        {
+            Ok(())
+        } else {
+            Err(unknown(meta, FIELD_ITEMS))
         }
-    }
+    });
     let serde = attr::parse_serde(&f.attrs);
     // A skipped field is never extracted, so any type is fine there.
     if !serde.skip {

@@ -316,6 +316,15 @@ fn parse_one_of(meta: &ParseNestedMeta) -> syn::Result<OneOf> {
     }
 }
 
+/// Sets a validator's slot, or reports the attribute at `path` as given twice.
+fn set_once<T>(cx: &mut Ctxt, path: &syn::Path, slot: &mut Option<T>, value: T, name: Symbol) {
+    if slot.is_some() {
+        cx.error_spanned_by(path, format!("duplicate instruct attribute `{name}`"));
+    } else {
+        *slot = Some(value);
+    }
+}
+
 /// Reads one validator item into `v`; returns `Ok(false)` when `meta` is not a validator.
 pub fn parse_validator(
     meta: &ParseNestedMeta,
@@ -325,40 +334,21 @@ pub fn parse_validator(
 ) -> syn::Result<bool> {
     let path = &meta.path;
     let span = syn::spanned::Spanned::span(path);
-    let dup = |cx: &mut Ctxt, name: Symbol| {
-        cx.error_spanned_by(path, format!("duplicate instruct attribute `{name}`"));
-    };
     if *path == RANGE {
         let spec = parse_range(meta, cx)?;
-        if v.range.is_some() {
-            dup(cx, RANGE);
-        } else {
-            v.range = Some((span, spec));
-        }
+        set_once(cx, path, &mut v.range, (span, spec), RANGE);
     } else if *path == LENGTH {
         let spec = parse_length(meta, cx)?;
-        if v.length.is_some() {
-            dup(cx, LENGTH);
-        } else {
-            v.length = Some((span, spec));
-        }
+        set_once(cx, path, &mut v.length, (span, spec), LENGTH);
     } else if *path == PATTERN {
         let s = parse_lit_str(meta)?;
         if let Err(e) = regex_syntax::Parser::new().parse(&s.value()) {
             cx.error_spanned_by(&s, format!("invalid regex: {}", first_line(&e.to_string())));
         }
-        if v.pattern.is_some() {
-            dup(cx, PATTERN);
-        } else {
-            v.pattern = Some(s);
-        }
+        set_once(cx, path, &mut v.pattern, s, PATTERN);
     } else if *path == ONE_OF {
         let values = parse_one_of(meta)?;
-        if v.one_of.is_some() {
-            dup(cx, ONE_OF);
-        } else {
-            v.one_of = Some((span, values));
-        }
+        set_once(cx, path, &mut v.one_of, (span, values), ONE_OF);
     } else if *path == NON_EMPTY || *path == EMAIL || *path == URL || *path == VERBATIM {
         if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
             return Err(meta.error(format!(
@@ -377,25 +367,13 @@ pub fn parse_validator(
         } else {
             (&mut v.verbatim, VERBATIM)
         };
-        if slot.is_some() {
-            dup(cx, name);
-        } else {
-            *slot = Some(span);
-        }
+        set_once(cx, path, slot, span, name);
     } else if *path == CUSTOM {
         let p = parse_path(meta)?;
-        if v.custom.is_some() {
-            dup(cx, CUSTOM);
-        } else {
-            v.custom = Some(p);
-        }
+        set_once(cx, path, &mut v.custom, p, CUSTOM);
     } else if *path == CUSTOM_WITH_CONTEXT {
         let p = parse_path(meta)?;
-        if v.custom_with_context.is_some() {
-            dup(cx, CUSTOM_WITH_CONTEXT);
-        } else {
-            v.custom_with_context = Some(p);
-        }
+        set_once(cx, path, &mut v.custom_with_context, p, CUSTOM_WITH_CONTEXT);
     } else if *path == INNER && allow_inner {
         if !meta.input.peek(syn::token::Paren) {
             return Err(meta.error("expected `inner(...)` with validators for each element"));
@@ -410,11 +388,7 @@ pub fn parse_validator(
                 )))
             }
         })?;
-        if v.inner.is_some() {
-            dup(cx, INNER);
-        } else {
-            v.inner = Some((span, Box::new(inner)));
-        }
+        set_once(cx, path, &mut v.inner, (span, Box::new(inner)), INNER);
     } else {
         return Ok(false);
     }

@@ -263,17 +263,27 @@ pub fn is_url(s: &str) -> bool {
     scheme_ok && !host.is_empty() && !s.chars().any(char::is_whitespace)
 }
 
+/// Pushes `message(text)` when the value has text and `ok(text)` is false.
+fn check_text<T: CheckText + ?Sized>(
+    value: &T,
+    ok: fn(&str) -> bool,
+    message: fn(&str) -> String,
+    path: &JsonPointer,
+    errors: &mut ValidationErrors,
+) {
+    if let Some(text) = value.text().filter(|text| !ok(text)) {
+        errors.push(path, message(text));
+    }
+}
+
 /// Checks `email`.
 pub fn check_email<T: CheckText + ?Sized>(
     value: &T,
     path: &JsonPointer,
     errors: &mut ValidationErrors,
 ) {
-    if let Some(text) = value.text() {
-        if !is_email(text) {
-            errors.push(path, format!("must be an email address, got {text:?}"));
-        }
-    }
+    let message = |text: &str| format!("must be an email address, got {text:?}");
+    check_text(value, is_email, message, path, errors);
 }
 
 /// Checks `url`.
@@ -282,14 +292,9 @@ pub fn check_url<T: CheckText + ?Sized>(
     path: &JsonPointer,
     errors: &mut ValidationErrors,
 ) {
-    if let Some(text) = value.text() {
-        if !is_url(text) {
-            errors.push(
-                path,
-                format!("must be an absolute URL such as https://example.com, got {text:?}"),
-            );
-        }
-    }
+    let message =
+        |text: &str| format!("must be an absolute URL such as https://example.com, got {text:?}");
+    check_text(value, is_url, message, path, errors);
 }
 
 /// Values `one_of = [...]` compares against literals of kind `L`.
@@ -366,13 +371,16 @@ pub trait Elements {
     );
 }
 
-macro_rules! indexed_elements {
-    ($($t:ty),*) => {$(
-        impl<T> Elements for $t {
-            type Item = T;
-            fn for_each_element(&self, path: &mut JsonPointer, f: &mut dyn FnMut(&T, &JsonPointer)) {
-                for (i, item) in self.iter().enumerate() {
-                    path.push_index(i);
+/// `Elements` for collections whose elements sit at indices (`push_index`) or under string
+/// keys (`push_key`).
+macro_rules! elements {
+    ($($push:ident: impl[$($gen:tt)*] for $t:ty, $item:ident, |$this:ident| $iter:expr;)*) => {$(
+        impl<$($gen)*> Elements for $t {
+            type Item = $item;
+            fn for_each_element(&self, path: &mut JsonPointer, f: &mut dyn FnMut(&$item, &JsonPointer)) {
+                let $this = self;
+                for (at, item) in $iter {
+                    path.$push(at);
                     f(item, path);
                     path.pop();
                 }
@@ -380,50 +388,14 @@ macro_rules! indexed_elements {
         }
     )*};
 }
-indexed_elements!(Vec<T>, VecDeque<T>, BTreeSet<T>);
-
-impl<T, S> Elements for HashSet<T, S> {
-    type Item = T;
-    fn for_each_element(&self, path: &mut JsonPointer, f: &mut dyn FnMut(&T, &JsonPointer)) {
-        for (i, item) in self.iter().enumerate() {
-            path.push_index(i);
-            f(item, path);
-            path.pop();
-        }
-    }
-}
-
-impl<T, const N: usize> Elements for [T; N] {
-    type Item = T;
-    fn for_each_element(&self, path: &mut JsonPointer, f: &mut dyn FnMut(&T, &JsonPointer)) {
-        for (i, item) in self.iter().enumerate() {
-            path.push_index(i);
-            f(item, path);
-            path.pop();
-        }
-    }
-}
-
-impl<V, S> Elements for HashMap<String, V, S> {
-    type Item = V;
-    fn for_each_element(&self, path: &mut JsonPointer, f: &mut dyn FnMut(&V, &JsonPointer)) {
-        for (k, v) in self {
-            path.push_key(k);
-            f(v, path);
-            path.pop();
-        }
-    }
-}
-
-impl<V> Elements for BTreeMap<String, V> {
-    type Item = V;
-    fn for_each_element(&self, path: &mut JsonPointer, f: &mut dyn FnMut(&V, &JsonPointer)) {
-        for (k, v) in self {
-            path.push_key(k);
-            f(v, path);
-            path.pop();
-        }
-    }
+elements! {
+    push_index: impl[T] for Vec<T>, T, |c| c.iter().enumerate();
+    push_index: impl[T] for VecDeque<T>, T, |c| c.iter().enumerate();
+    push_index: impl[T] for BTreeSet<T>, T, |c| c.iter().enumerate();
+    push_index: impl[T, S] for HashSet<T, S>, T, |c| c.iter().enumerate();
+    push_index: impl[T, const N: usize] for [T; N], T, |c| c.iter().enumerate();
+    push_key: impl[V, S] for HashMap<String, V, S>, V, |c| c.iter();
+    push_key: impl[V] for BTreeMap<String, V>, V, |c| c.iter();
 }
 
 impl<C: Elements> Elements for Option<C> {

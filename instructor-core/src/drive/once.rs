@@ -22,16 +22,9 @@ pub(crate) async fn run<T: Instruct>(
     async move {
         loop {
             let attempt = prepared.attempt();
-            let sent = retry::send(
-                ctx.provider,
-                prepared.request(),
-                &ctx.settings.transport,
-                ctx.settings.timeout,
-                prepared.hooks(),
-                attempt,
-            )
-            .instrument(tracing::debug_span!("instructor.attempt", attempt))
-            .await;
+            let sent = retry::send(ctx, &prepared)
+                .instrument(tracing::debug_span!("instructor.attempt", attempt))
+                .await;
             let (response, latency) = match sent {
                 Ok(r) => r,
                 Err(e) => return Err(prepared.fail(e)),

@@ -2,59 +2,48 @@
 //! retried with exponential backoff and jitter, `Retry-After` honoured, bounded in count and
 //! in total time. Everything else is returned at once.
 
-use std::sync::Arc;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
-use std::future::Future;
+use super::Ctx;
+use crate::engine::Prepared;
+use crate::settings::Settings;
+use crate::{Error, Event, EventStream, Instruct, Response};
 
-use crate::{Error, Event, EventStream, Hook, Provider, Request, Response, RetryPolicy};
-
-/// Sends `request`, retrying transient failures as `policy` allows; each try is bounded by
-/// `timeout`.
-pub(crate) async fn send(
-    provider: &dyn Provider,
-    request: &Request,
-    policy: &RetryPolicy,
-    timeout: Option<Duration>,
-    hooks: &[Arc<dyn Hook>],
-    attempt: u32,
+/// Sends the attempt's request, retrying transient failures as the client's policy allows;
+/// each try is bounded by the client's `timeout`.
+pub(crate) async fn send<T: Instruct>(
+    ctx: Ctx<'_>,
+    prepared: &Prepared<T>,
 ) -> Result<(Response, Duration), Error> {
-    retrying(policy, timeout, hooks, request, attempt, || {
-        provider.send(request)
-    })
-    .await
+    let request = prepared.request();
+    retrying(ctx.settings, prepared, || ctx.provider.send(request)).await
 }
 
 /// Opens a streamed answer with the same retries (a stream that fails mid-way is not
 /// retried: part of it has been shown already).
-pub(crate) async fn open(
-    provider: &dyn Provider,
-    request: &Request,
-    policy: &RetryPolicy,
-    timeout: Option<Duration>,
-    hooks: &[Arc<dyn Hook>],
-    attempt: u32,
+pub(crate) async fn open<T: Instruct>(
+    ctx: Ctx<'_>,
+    prepared: &Prepared<T>,
 ) -> Result<EventStream, Error> {
-    retrying(policy, timeout, hooks, request, attempt, || {
-        provider.stream(request)
-    })
-    .await
-    .map(|(s, _)| s)
+    let request = prepared.request();
+    retrying(ctx.settings, prepared, || ctx.provider.stream(request))
+        .await
+        .map(|(s, _)| s)
 }
 
 /// The retry loop around one kind of call.
-async fn retrying<R, F, Fut>(
-    policy: &RetryPolicy,
-    timeout: Option<Duration>,
-    hooks: &[Arc<dyn Hook>],
-    request: &Request,
-    attempt: u32,
+async fn retrying<T: Instruct, R, F, Fut>(
+    settings: &Settings,
+    prepared: &Prepared<T>,
     mut call: F,
 ) -> Result<(R, Duration), Error>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<R, Error>>,
 {
+    let (policy, timeout) = (&settings.transport, settings.timeout);
+    let (request, hooks, attempt) = (prepared.request(), prepared.hooks(), prepared.attempt());
     let started = Instant::now();
     let mut try_number = 0;
     loop {

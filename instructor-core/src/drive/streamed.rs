@@ -90,34 +90,11 @@ impl<'c, T: Instruct> Run<'c, T> {
         Ok(run)
     }
 
-    /// Whether the current attempt's stream is open (the drivers check before each chunk:
-    /// awaiting [`Run::ensure_open`] costs more than reading the chunk).
-    pub fn is_open(&self) -> bool {
-        self.events.is_some()
-    }
-
-    /// Opens the current attempt's stream unless it is open (a re-ask closed the last).
-    pub async fn ensure_open(&mut self) -> Result<(), Error> {
-        if self.events.is_some() {
-            return Ok(());
-        }
-        self.open().await
-    }
-
     /// Opens the current attempt's stream.
     async fn open(&mut self) -> Result<(), Error> {
-        let settings = self.ctx.settings;
-        let attempt = self.prepared.attempt();
-        let events = retry::open(
-            self.ctx.provider,
-            self.prepared.request(),
-            &settings.transport,
-            settings.timeout,
-            self.prepared.hooks(),
-            attempt,
-        )
-        .await
-        .map_err(|e| self.prepared.fail(e))?;
+        let events = retry::open(self.ctx, &self.prepared)
+            .await
+            .map_err(|e| self.prepared.fail(e))?;
         self.events = Some(events);
         self.parser = JsonStream::without_values(self.limits);
         self.opened = Instant::now();
@@ -128,18 +105,15 @@ impl<'c, T: Instruct> Run<'c, T> {
     }
 
     /// The next piece of answer text of this attempt if the stream has it ready, without
-    /// waiting: `None` when it would have to wait (then [`Run::next`] waits), else what
-    /// [`Run::next`] gives. The drivers read every chunk that is already there through here,
+    /// waiting: `None` when it would have to wait or the stream is not open (then
+    /// [`Run::next`] opens it and waits), else what [`Run::next`] gives. The drivers read every chunk that is already there through here,
     /// so a busy stream costs no future, timer or clock read per chunk.
     // Inlined into the drivers' loops: returned through memory, its result cost more than
     // the call (measured on the stream bench).
     #[inline(always)]
     pub fn next_ready(&mut self) -> Option<Option<Result<String, Error>>> {
         loop {
-            let Some(events) = self.events.as_mut() else {
-                return Some(None);
-            };
-            let event = events.next().now_or_never()?;
+            let event = self.events.as_mut()?.next().now_or_never()?;
             self.ready += 1;
             if self.ready >= READY_BETWEEN_CHECKS {
                 self.ready = 0;
@@ -153,8 +127,15 @@ impl<'c, T: Instruct> Run<'c, T> {
         }
     }
 
-    /// The next piece of answer text of this attempt; `None` when its stream ends.
+    /// The next piece of answer text of this attempt; `None` when its stream ends. A
+    /// stream that is not open (a re-ask closed the last) is opened first; failing to open
+    /// it is the error.
     pub async fn next(&mut self) -> Option<Result<String, Error>> {
+        if self.events.is_none() {
+            if let Err(e) = self.open().await {
+                return Some(Err(e));
+            }
+        }
         loop {
             if let Some(data) = self.next_ready() {
                 return data;

@@ -66,15 +66,39 @@ fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
     serde_path_to_error::deserialize(value).map_err(path_error)
 }
 
-/// Deserializes `T` from JSON text, through the request's wrapper if there is one (a bare
-/// value is accepted too: many models drop the wrapper).
-fn wrapped_from_text<T: DeserializeOwned>(text: &str, wrapped: Option<&str>) -> Result<T, String> {
+/// JSON to deserialize from: answer text, or a value already parsed.
+trait Source: Copy {
+    fn read<T: DeserializeOwned>(self) -> Result<T, String>;
+}
+
+impl Source for &str {
+    fn read<T: DeserializeOwned>(self) -> Result<T, String> {
+        from_text(self)
+    }
+}
+
+impl Source for &Value {
+    fn read<T: DeserializeOwned>(self) -> Result<T, String> {
+        from_value(self)
+    }
+}
+
+/// Deserializes `T` through the request's wrapper if there is one (a bare value is
+/// accepted too: many models drop the wrapper).
+fn unwrap_from<T: DeserializeOwned, S: Source>(
+    source: S,
+    wrapped: Option<&str>,
+) -> Result<T, String> {
     let first = match wrapped {
-        None => return from_text(text),
-        Some("items") => from_text::<Items<T>>(text).map(|w| w.items),
-        Some(_) => from_text::<Wrapped<T>>(text).map(|w| w.value),
+        None => return source.read(),
+        Some("items") => source.read::<Items<T>>().map(|w| w.items),
+        Some(_) => source.read::<Wrapped<T>>().map(|w| w.value),
     };
-    first.or_else(|e| from_text(text).map_err(|_| e))
+    first.or_else(|e| source.read().map_err(|_| e))
+}
+
+fn wrapped_from_text<T: DeserializeOwned>(text: &str, wrapped: Option<&str>) -> Result<T, String> {
+    unwrap_from(text, wrapped)
 }
 
 /// The same for an already parsed value (borrowed: the payload is not copied).
@@ -82,12 +106,7 @@ pub(crate) fn wrapped_from_value<T: DeserializeOwned>(
     value: &Value,
     wrapped: Option<&str>,
 ) -> Result<T, String> {
-    let first = match wrapped {
-        None => return from_value(value),
-        Some("items") => from_value::<Items<T>>(value).map(|w| w.items),
-        Some(_) => from_value::<Wrapped<T>>(value).map(|w| w.value),
-    };
-    first.or_else(|e| from_value(value).map_err(|_| e))
+    unwrap_from(value, wrapped)
 }
 
 /// Parses the answer's text into `T`: the text itself when it is the value (the fast path),

@@ -909,22 +909,17 @@ mod tests {
 
     #[test]
     fn limits_and_malformed_input_are_errors() {
-        let mut p = JsonStream::new(Limits {
-            max_bytes: 10,
-            max_depth: 3,
-        });
-        assert!(matches!(
-            p.feed(b"[[[[", &mut |_, _, _| {}),
-            Err(Error::LimitExceeded { .. })
-        ));
-        let mut p = JsonStream::new(Limits {
-            max_bytes: 10,
-            max_depth: 3,
-        });
-        assert!(matches!(
-            p.feed(b"[\"aaaaaaaaaaaaa", &mut |_, _, _| {}),
-            Err(Error::LimitExceeded { .. })
-        ));
+        // Too deep, then too long.
+        for input in [&b"[[[["[..], b"[\"aaaaaaaaaaaaa"] {
+            let mut p = JsonStream::new(Limits {
+                max_bytes: 10,
+                max_depth: 3,
+            });
+            assert!(matches!(
+                p.feed(input, &mut |_, _, _| {}),
+                Err(Error::LimitExceeded { .. })
+            ));
+        }
         let mut p = JsonStream::new(Limits::default());
         assert!(matches!(
             p.feed(b"{\"a\" 1}", &mut |_, _, _| {}),
