@@ -1,16 +1,45 @@
-//! Anthropic with a forced tool. Needs `ANTHROPIC_API_KEY`.
+//! Anthropic with a forced tool: a nested type with validators, re-asked with the errors
+//! until it passes (`max_retries(2)`), as in the original "Validation and re-asking"
+//! docs. Needs `ANTHROPIC_API_KEY`.
 //!
 //! `cargo run --example anthropic`
 
 use instructor::Instruct;
 use serde::Deserialize;
 
-/// A person mentioned in the text.
+/// A postal address.
 #[derive(Instruct, Deserialize, Debug)]
-struct UserDetail {
-    name: String,
-    age: u8,
+struct Address {
+    street: String,
+    city: String,
+    /// ISO 3166-1 alpha-2 country code, such as `US`.
+    #[instruct(pattern = "^[A-Z]{2}$")]
+    country: String,
 }
+
+/// A person and every address the text gives for them.
+#[derive(Instruct, Deserialize, Debug)]
+struct User {
+    /// Full name, in uppercase.
+    #[instruct(custom = uppercase)]
+    name: String,
+    #[instruct(range(max = 150))]
+    age: u8,
+    #[instruct(non_empty)]
+    addresses: Vec<Address>,
+}
+
+/// The original docs' validator: its message is what the model reads in the re-ask.
+fn uppercase(name: &str) -> Result<(), String> {
+    if name == name.to_uppercase() {
+        Ok(())
+    } else {
+        Err(format!("name must be in uppercase, got {name:?}"))
+    }
+}
+
+const TEXT: &str = "Jason Liu is 30. He lives at 1 Market Street, San Francisco, USA, \
+                    and keeps a flat at 12 Baker Street, London, United Kingdom.";
 
 #[tokio::main]
 async fn main() {
@@ -18,8 +47,20 @@ async fn main() {
         Ok(c) => c,
         Err(e) => return eprintln!("anthropic example: {e}"),
     };
-    match UserDetail::extract(&client, "Jason is 30 years old").await {
-        Ok(user) => println!("{user:?}"),
+    let answer = client
+        .create::<User>()
+        .user(TEXT)
+        .max_retries(2)
+        .send_with_completion()
+        .await;
+    match answer {
+        Ok((user, completion)) => {
+            // Each failed attempt, and the errors the model was re-asked with.
+            for (n, attempt) in completion.attempts.iter().enumerate() {
+                println!("attempt {} re-asked: {}", n + 1, attempt.error);
+            }
+            println!("{user:#?}");
+        }
         Err(e) => eprintln!("anthropic example failed: {e}"),
     }
 }
