@@ -77,112 +77,7 @@ impl Client {
         self
     }
 
-    /// The default model name.
-    ///
-    /// ```
-    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
-    /// let c = c.model("gpt-4o-mini");
-    /// # let _ = c;
-    /// ```
-    pub fn model(self, model: impl Into<String>) -> Self {
-        let model = model.into();
-        self.with(|s| s.model = Some(model))
-    }
-
-    /// The default mode (else the provider's).
-    ///
-    /// ```
-    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
-    /// let c = c.mode(instructor_core::Mode::Tools);
-    /// # let _ = c;
-    /// ```
-    pub fn mode(self, mode: Mode) -> Self {
-        self.with(|s| s.mode = Some(mode))
-    }
-
-    /// How many times the model is asked again after a parse or validation error: at most
-    /// `n + 1` model calls per extraction.
-    ///
-    /// ```
-    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
-    /// let c = c.max_retries(0);
-    /// # let _ = c;
-    /// ```
-    pub fn max_retries(self, n: u32) -> Self {
-        self.with(|s| s.max_retries = n)
-    }
-
-    /// The default sampling temperature.
-    ///
-    /// ```
-    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
-    /// let c = c.temperature(0.2);
-    /// # let _ = c;
-    /// ```
-    pub fn temperature(self, temperature: f32) -> Self {
-        self.with(|s| s.temperature = Some(temperature))
-    }
-
-    /// The default token limit of an answer.
-    ///
-    /// ```
-    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
-    /// let c = c.max_tokens(512);
-    /// # let _ = c;
-    /// ```
-    pub fn max_tokens(self, max_tokens: u32) -> Self {
-        self.with(|s| s.max_tokens = Some(max_tokens))
-    }
-
-    /// The default nucleus-sampling mass (`top_p`).
-    ///
-    /// ```
-    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
-    /// let c = c.top_p(0.9);
-    /// # let _ = c;
-    /// ```
-    pub fn top_p(self, top_p: f32) -> Self {
-        self.with(|s| s.sampling.top_p = Some(top_p))
-    }
-
-    /// The default sampling seed, for providers that take one (repeatable answers).
-    ///
-    /// ```
-    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
-    /// let c = c.seed(42);
-    /// # let _ = c;
-    /// ```
-    pub fn seed(self, seed: u64) -> Self {
-        self.with(|s| s.sampling.seed = Some(seed))
-    }
-
-    /// Default stop sequences.
-    ///
-    /// ```
-    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
-    /// let c = c.stop(["\n\n", "END"]);
-    /// # let _ = c;
-    /// ```
-    pub fn stop<S: Into<String>>(self, stop: impl IntoIterator<Item = S>) -> Self {
-        let stop: Vec<String> = stop.into_iter().map(Into::into).collect();
-        self.with(|s| s.sampling.stop = stop)
-    }
-
-    /// An object merged over every request body the provider sends, for parameters this
-    /// crate does not model (its members replace the body's members of the same name). A
-    /// value that is not an object makes every call fail with a configuration error; a
-    /// provider without a request body (the local model) rejects a non-empty one.
-    ///
-    /// ```
-    /// # let c = instructor_core::Client::new(instructor_core::testing::ScriptedProvider::new());
-    /// let c = c.extra(serde_json::json!({"logprobs": true}));
-    /// # let _ = c;
-    /// ```
-    pub fn extra(self, extra: serde_json::Value) -> Self {
-        self.with(|s| {
-            s.config_error = s.sampling.set_extra(extra).err().map(|e| e.to_string());
-        })
-    }
+    crate::settings::shared_setters!();
 
     /// A limit on each model call (each transport try); past it the call is
     /// [`Error::Timeout`](crate::Error::Timeout) and counts as transient.
@@ -309,7 +204,7 @@ impl Client {
         &*self.provider
     }
 
-    pub(crate) fn settings(&self) -> &Settings {
+    pub(crate) fn settings(&self) -> &Arc<Settings> {
         &self.settings
     }
 
@@ -337,7 +232,7 @@ impl Client {
         call: &Call,
         messages: Vec<Message>,
     ) -> Result<Prepared<T>, Error> {
-        let mode = self.choose_mode(call.mode, &messages)?;
+        let mode = self.choose_mode(call.settings.mode, &messages)?;
         Prepared::new(
             mode,
             call,

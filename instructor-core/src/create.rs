@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::engine::Prepared;
-use crate::settings::{Call, Sampling};
-use crate::{Client, Completion, Error, Instruct, Message, Mode};
+use crate::settings::{Call, Settings};
+use crate::{Client, Completion, Error, Instruct, Message};
 
 const DEFAULT_STREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
@@ -35,18 +35,9 @@ const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 pub struct Create<'c, T, K = One> {
     client: &'c Client,
     messages: Vec<Message>,
-    model: Option<String>,
-    mode: Option<Mode>,
-    max_retries: Option<u32>,
-    temperature: Option<f32>,
-    max_tokens: Option<u32>,
-    top_p: Option<f32>,
-    seed: Option<u64>,
-    stop: Option<Vec<String>>,
-    extra: Option<Result<serde_json::Map<String, serde_json::Value>, Error>>,
+    /// The client's settings, copied on the first override.
+    settings: Arc<Settings>,
     limits: crate::json::Limits,
-    stream_timeout: Option<std::time::Duration>,
-    idle_timeout: Option<std::time::Duration>,
     context: Option<Arc<dyn Any + Send + Sync>>,
     _target: PhantomData<fn() -> (T, K)>,
 }
@@ -66,21 +57,16 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
         Self {
             client,
             messages: Vec::new(),
-            model: None,
-            mode: None,
-            max_retries: None,
-            temperature: None,
-            max_tokens: None,
-            top_p: None,
-            seed: None,
-            stop: None,
-            extra: None,
+            settings: Arc::clone(client.settings()),
             limits: crate::json::Limits::default(),
-            stream_timeout: None,
-            idle_timeout: None,
             context: None,
             _target: PhantomData,
         }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Settings)) -> Self {
+        f(Arc::make_mut(&mut self.settings));
+        self
     }
 
     /// Adds a system message.
@@ -126,93 +112,7 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
         self
     }
 
-    /// The model for this call.
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = Some(model.into());
-        self
-    }
-
-    /// The mode for this call.
-    pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = Some(mode);
-        self
-    }
-
-    /// Re-asks for this call.
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = Some(n);
-        self
-    }
-
-    /// Temperature for this call.
-    pub fn temperature(mut self, temperature: f32) -> Self {
-        self.temperature = Some(temperature);
-        self
-    }
-
-    /// Token limit for this call.
-    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
-        self.max_tokens = Some(max_tokens);
-        self
-    }
-
-    /// Nucleus sampling for this call.
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let call = client.create::<String>().top_p(0.5);
-    /// # let _ = call;
-    /// ```
-    pub fn top_p(mut self, top_p: f32) -> Self {
-        self.top_p = Some(top_p);
-        self
-    }
-
-    /// A sampling seed for this call.
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let call = client.create::<String>().seed(7);
-    /// # let _ = call;
-    /// ```
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self
-    }
-
-    /// Stop sequences for this call (replacing the client's).
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let call = client.create::<String>().stop(["END"]);
-    /// # let _ = call;
-    /// ```
-    pub fn stop<S: Into<String>>(mut self, stop: impl IntoIterator<Item = S>) -> Self {
-        self.stop = Some(stop.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// An object merged over this call's request body (replacing the client's `extra`); see
-    /// [`Client::extra`].
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let call = client.create::<String>().extra(serde_json::json!({"top_k": 20}));
-    /// # let _ = call;
-    /// ```
-    pub fn extra(mut self, extra: serde_json::Value) -> Self {
-        let mut sampling = Sampling::default();
-        self.extra = Some(
-            sampling
-                .set_extra(extra)
-                .map(|()| sampling.extra.unwrap_or_default()),
-        );
-        self
-    }
+    crate::settings::shared_setters!();
 
     /// A value this call's validators can read with
     /// [`ValidationContext::value`](crate::ValidationContext::value) (Python instructor's
@@ -241,41 +141,18 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
     }
 
     pub(crate) fn into_call(self) -> Result<(&'c Client, Call, Vec<Message>), Error> {
-        let s = self.client.settings();
+        let s = self.settings;
         if let Some(e) = &s.config_error {
             return Err(Error::Config(e.clone()));
         }
-        let mut sampling = s.sampling.clone();
-        if let Some(top_p) = self.top_p {
-            sampling.top_p = Some(top_p);
-        }
-        if let Some(seed) = self.seed {
-            sampling.seed = Some(seed);
-        }
-        if let Some(stop) = self.stop {
-            sampling.stop = stop;
-        }
-        if let Some(extra) = self.extra {
-            sampling.extra = Some(extra?);
-        }
         let call = Call {
-            sampling,
-            model: self.model.or_else(|| s.model.clone()),
-            mode: self.mode.or(s.mode),
-            max_retries: self.max_retries.unwrap_or(s.max_retries),
-            temperature: self.temperature.or(s.temperature),
-            max_tokens: self.max_tokens.or(s.max_tokens),
-            limits: self.limits,
-            stream_timeout: self
+            stream_timeout: s
                 .stream_timeout
-                .or(s.stream_timeout)
                 .or(s.timeout)
                 .unwrap_or(DEFAULT_STREAM_TIMEOUT),
-            idle_timeout: self
-                .idle_timeout
-                .or(s.idle_timeout)
-                .or(s.timeout)
-                .unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            idle_timeout: s.idle_timeout.or(s.timeout).unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            settings: s,
+            limits: self.limits,
             context: self.context,
         };
         Ok((self.client, call, self.messages))
@@ -303,9 +180,8 @@ impl<'c, T: Instruct, K: Streamed> Create<'c, T, K> {
     /// let call = client.create_partial::<Vec<String>>().stream_timeout(std::time::Duration::from_secs(60));
     /// # let _ = call;
     /// ```
-    pub fn stream_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.stream_timeout = Some(timeout);
-        self
+    pub fn stream_timeout(self, timeout: std::time::Duration) -> Self {
+        self.with(|s| s.stream_timeout = Some(timeout))
     }
 
     /// The longest this stream may go without a new byte of the answer (see
@@ -317,9 +193,8 @@ impl<'c, T: Instruct, K: Streamed> Create<'c, T, K> {
     /// let call = client.create_iterable::<String>().idle_timeout(std::time::Duration::from_secs(10));
     /// # let _ = call;
     /// ```
-    pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.idle_timeout = Some(timeout);
-        self
+    pub fn idle_timeout(self, timeout: std::time::Duration) -> Self {
+        self.with(|s| s.idle_timeout = Some(timeout))
     }
 
     /// Limits on the streamed answer (size, nesting depth); past them the stream ends with

@@ -18,20 +18,142 @@ pub(crate) struct Sampling {
 }
 
 impl Sampling {
-    /// Sets `extra` from a JSON value; anything but an object is kept as a configuration
-    /// error for the call to report.
-    pub fn set_extra(&mut self, extra: serde_json::Value) -> Result<(), Error> {
+    /// Sets `extra` from a JSON value; for anything but an object, the message of the
+    /// configuration error the call reports.
+    fn set_extra(&mut self, extra: serde_json::Value) -> Result<(), String> {
         match extra {
             serde_json::Value::Object(map) => {
                 self.extra = Some(map);
                 Ok(())
             }
-            other => Err(Error::Config(format!(
+            other => Err(format!(
                 "`extra` must be a JSON object to merge into the request body, not {other}"
-            ))),
+            )),
         }
     }
 }
+
+/// The setters a [`Client`](crate::Client) (its defaults) and a call (its overrides) share.
+/// Each sets one member of the `Settings` behind `self.with`.
+macro_rules! shared_setters {
+    () => {
+        /// The model name; a call's replaces the client's.
+        ///
+        /// ```
+        /// # use instructor_core::{Client, testing::ScriptedProvider};
+        /// let client = Client::new(ScriptedProvider::new()).model("gpt-4o-mini");
+        /// let call = client.create::<String>().model("gpt-4o");
+        /// # let _ = call;
+        /// ```
+        pub fn model(self, model: impl Into<String>) -> Self {
+            let model = model.into();
+            self.with(|s| s.model = Some(model))
+        }
+
+        /// The mode (else the provider's default).
+        ///
+        /// ```
+        /// # use instructor_core::{Client, Mode, testing::ScriptedProvider};
+        /// let client = Client::new(ScriptedProvider::new()).mode(Mode::Tools);
+        /// let call = client.create::<String>().mode(Mode::Json);
+        /// # let _ = call;
+        /// ```
+        pub fn mode(self, mode: $crate::Mode) -> Self {
+            self.with(|s| s.mode = Some(mode))
+        }
+
+        /// How many times the model is asked again after a parse or validation error: at
+        /// most `n + 1` model calls per extraction (2 unless set).
+        ///
+        /// ```
+        /// # use instructor_core::{Client, testing::ScriptedProvider};
+        /// let client = Client::new(ScriptedProvider::new()).max_retries(0);
+        /// let call = client.create::<String>().max_retries(3);
+        /// # let _ = call;
+        /// ```
+        pub fn max_retries(self, n: u32) -> Self {
+            self.with(|s| s.max_retries = n)
+        }
+
+        /// The sampling temperature.
+        ///
+        /// ```
+        /// # use instructor_core::{Client, testing::ScriptedProvider};
+        /// let client = Client::new(ScriptedProvider::new()).temperature(0.2);
+        /// let call = client.create::<String>().temperature(0.0);
+        /// # let _ = call;
+        /// ```
+        pub fn temperature(self, temperature: f32) -> Self {
+            self.with(|s| s.temperature = Some(temperature))
+        }
+
+        /// The token limit of an answer.
+        ///
+        /// ```
+        /// # use instructor_core::{Client, testing::ScriptedProvider};
+        /// let client = Client::new(ScriptedProvider::new()).max_tokens(512);
+        /// let call = client.create::<String>().max_tokens(64);
+        /// # let _ = call;
+        /// ```
+        pub fn max_tokens(self, max_tokens: u32) -> Self {
+            self.with(|s| s.max_tokens = Some(max_tokens))
+        }
+
+        /// The nucleus-sampling mass (`top_p`).
+        ///
+        /// ```
+        /// # use instructor_core::{Client, testing::ScriptedProvider};
+        /// let client = Client::new(ScriptedProvider::new()).top_p(0.9);
+        /// let call = client.create::<String>().top_p(0.5);
+        /// # let _ = call;
+        /// ```
+        pub fn top_p(self, top_p: f32) -> Self {
+            self.with(|s| s.sampling.top_p = Some(top_p))
+        }
+
+        /// A sampling seed, for providers that take one (repeatable answers).
+        ///
+        /// ```
+        /// # use instructor_core::{Client, testing::ScriptedProvider};
+        /// let client = Client::new(ScriptedProvider::new()).seed(42);
+        /// let call = client.create::<String>().seed(7);
+        /// # let _ = call;
+        /// ```
+        pub fn seed(self, seed: u64) -> Self {
+            self.with(|s| s.sampling.seed = Some(seed))
+        }
+
+        /// Stop sequences; a call's replace the client's.
+        ///
+        /// ```
+        /// # use instructor_core::{Client, testing::ScriptedProvider};
+        /// let client = Client::new(ScriptedProvider::new()).stop(["\n\n", "END"]);
+        /// let call = client.create::<String>().stop(["END"]);
+        /// # let _ = call;
+        /// ```
+        pub fn stop<S: Into<String>>(self, stop: impl IntoIterator<Item = S>) -> Self {
+            let stop: Vec<String> = stop.into_iter().map(Into::into).collect();
+            self.with(|s| s.sampling.stop = stop)
+        }
+
+        /// An object merged over the request body the provider sends, for parameters this
+        /// crate does not model (its members replace the body's members of the same name);
+        /// a call's replaces the client's. A value that is not an object makes the calls it
+        /// applies to fail with [`Error::Config`](crate::Error::Config) before anything is
+        /// sent; a provider without a request body (the local model) rejects a non-empty one.
+        ///
+        /// ```
+        /// # use instructor_core::{Client, testing::ScriptedProvider};
+        /// let client = Client::new(ScriptedProvider::new()).extra(serde_json::json!({"logprobs": true}));
+        /// let call = client.create::<String>().extra(serde_json::json!({"top_k": 20}));
+        /// # let _ = call;
+        /// ```
+        pub fn extra(self, extra: serde_json::Value) -> Self {
+            self.with(|s| s.set_extra(extra))
+        }
+    };
+}
+pub(crate) use shared_setters;
 
 /// Defaults every call starts from.
 #[derive(Clone)]
@@ -48,6 +170,14 @@ pub(crate) struct Settings {
     pub idle_timeout: Option<Duration>,
     pub transport: RetryPolicy,
     pub repair: bool,
+}
+
+impl Settings {
+    /// Sets `extra`; a value that is not an object is kept as the configuration error every
+    /// call then reports.
+    pub fn set_extra(&mut self, extra: serde_json::Value) {
+        self.config_error = self.sampling.set_extra(extra).err();
+    }
 }
 
 impl Default for Settings {
@@ -69,14 +199,10 @@ impl Default for Settings {
     }
 }
 
-/// Per-call settings, already merged with the client's.
+/// What one call runs with: the client's settings with the call's overrides applied
+/// (shared with the client until the call overrides one), and what only a call sets.
 pub(crate) struct Call {
-    pub model: Option<String>,
-    pub mode: Option<Mode>,
-    pub max_retries: u32,
-    pub temperature: Option<f32>,
-    pub max_tokens: Option<u32>,
-    pub sampling: Sampling,
+    pub settings: Arc<Settings>,
     pub limits: Limits,
     /// The longest one streamed answer may take, start to end.
     pub stream_timeout: Duration,

@@ -103,14 +103,14 @@ pub(crate) fn request(
     messages: Vec<Message>,
 ) -> Result<Request, Error> {
     Ok(Request {
-        model: call.model.clone(),
+        model: call.settings.model.clone(),
         messages: self::messages(mode, schema, messages),
         output: output(mode, schema)?,
-        temperature: call.temperature,
-        top_p: call.sampling.top_p,
-        max_tokens: call.max_tokens,
-        seed: call.sampling.seed,
-        stop: call.sampling.stop.clone(),
-        extra: call.sampling.extra.clone(),
+        temperature: call.settings.temperature,
+        top_p: call.settings.sampling.top_p,
+        max_tokens: call.settings.max_tokens,
+        seed: call.settings.sampling.seed,
+        stop: call.settings.sampling.stop.clone(),
+        extra: call.settings.sampling.extra.clone(),
     })
 }

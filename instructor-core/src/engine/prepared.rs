@@ -133,7 +133,7 @@ impl<T: Instruct> Prepared<T> {
             repair,
             hooks,
             attempt: 0,
-            max_retries: call.max_retries,
+            max_retries: call.settings.max_retries,
             usage: Usage::default(),
             attempts: Vec::new(),
             started: Instant::now(),
