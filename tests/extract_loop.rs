@@ -4,10 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::{ask, ask_completion, ask_in, jason, recorder, variant, UserDetail, JASON};
 use instructor::testing::ScriptedProvider;
 use instructor::{
     Client, Error, Event, FinishReason, Instruct, Message, Mode, Repair, Response, RetryPolicy,
@@ -15,12 +16,15 @@ use instructor::{
 };
 use serde::Deserialize;
 
-/// A person mentioned in the text.
-#[derive(Instruct, Deserialize, Debug, PartialEq)]
-struct UserDetail {
-    name: String,
-    #[instruct(range(max = 150))]
-    age: u8,
+/// A hook that keeps the delay of every transport retry.
+fn retry_delays() -> (
+    std::sync::Arc<std::sync::Mutex<Vec<Duration>>>,
+    impl Fn(&Event<'_>) + Send + Sync + 'static,
+) {
+    recorder(|e| match e {
+        Event::TransportRetry { delay, .. } => Some(*delay),
+        _ => None,
+    })
 }
 
 fn client(p: &ScriptedProvider) -> Client {
@@ -31,20 +35,10 @@ fn client(p: &ScriptedProvider) -> Client {
     })
 }
 
-fn jason() -> UserDetail {
-    UserDetail {
-        name: "Jason".into(),
-        age: 30,
-    }
-}
-
 #[tokio::test]
 async fn success_first_time() {
-    let p = ScriptedProvider::new().with_text(r#"{"name": "Jason", "age": 30}"#);
-    let (user, completion) = client(&p)
-        .create::<UserDetail>()
-        .user("Jason is 30 years old")
-        .send_with_completion()
+    let p = ScriptedProvider::new().with_text(JASON);
+    let (user, completion) = ask_completion::<UserDetail>(&client(&p), "Jason is 30 years old")
         .await
         .unwrap();
     assert_eq!(user, jason());
@@ -59,11 +53,8 @@ async fn success_first_time() {
 async fn invalid_json_then_success() {
     let p = ScriptedProvider::new()
         .with_text("I think the user is Jason, aged thirty.")
-        .with_text(r#"{"name": "Jason", "age": 30}"#);
-    let (user, completion) = client(&p)
-        .create::<UserDetail>()
-        .user("Jason is 30 years old")
-        .send_with_completion()
+        .with_text(JASON);
+    let (user, completion) = ask_completion::<UserDetail>(&client(&p), "Jason is 30 years old")
         .await
         .unwrap();
     assert_eq!(user, jason());
@@ -84,11 +75,8 @@ async fn invalid_json_then_success() {
 async fn validation_error_then_success_reasks_with_path_and_answer() {
     let p = ScriptedProvider::new()
         .with_text(r#"{"name": "Jason", "age": 200}"#)
-        .with_text(r#"{"name": "Jason", "age": 30}"#);
-    let user = client(&p)
-        .create::<UserDetail>()
-        .user("Jason is 30 years old")
-        .send()
+        .with_text(JASON);
+    let user = ask::<UserDetail>(&client(&p), "Jason is 30 years old")
         .await
         .unwrap();
     assert_eq!(user, jason());
@@ -108,12 +96,8 @@ async fn validation_error_then_success_reasks_with_path_and_answer() {
 async fn tool_mode_reasks_with_an_error_tool_result() {
     let p = ScriptedProvider::new()
         .with_tool_call("UserDetail", r#"{"name": "Jason", "age": 200}"#)
-        .with_tool_call("UserDetail", r#"{"name": "Jason", "age": 30}"#);
-    let user = client(&p)
-        .mode(Mode::Tools)
-        .create::<UserDetail>()
-        .user("Jason is 30")
-        .send()
+        .with_tool_call("UserDetail", JASON);
+    let user = ask::<UserDetail>(&client(&p).mode(Mode::Tools), "Jason is 30")
         .await
         .unwrap();
     assert_eq!(user, jason());
@@ -135,11 +119,7 @@ async fn exhausted_retries_keep_every_attempt_and_the_total_usage() {
         .with_text("nope")
         .with_text(r#"{"name": "Jason", "age": 200}"#)
         .with_text(r#"{"name": "Jason", "age": 201}"#);
-    let err = client(&p)
-        .max_retries(2)
-        .create::<UserDetail>()
-        .user("Jason")
-        .send()
+    let err = ask::<UserDetail>(&client(&p).max_retries(2), "Jason")
         .await
         .unwrap_err();
     let Error::RetriesExhausted { attempts, usage } = err else {
@@ -161,12 +141,7 @@ async fn exhausted_retries_keep_every_attempt_and_the_total_usage() {
 #[tokio::test]
 async fn zero_retries_makes_one_call() {
     let p = ScriptedProvider::new().with_text("{}").with_text("{}");
-    let err = client(&p)
-        .max_retries(0)
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await;
+    let err = ask::<UserDetail>(&client(&p).max_retries(0), "x").await;
     assert!(
         matches!(err, Err(Error::RetriesExhausted { ref attempts, .. }) if attempts.len() == 1)
     );
@@ -179,13 +154,8 @@ async fn refusal_is_returned_at_once() {
     refused.refusal = Some("I can't help with that.".into());
     let p = ScriptedProvider::new()
         .with_response(refused)
-        .with_text(r#"{"name": "Jason", "age": 30}"#);
-    let err = client(&p)
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap_err();
+        .with_text(JASON);
+    let err = ask::<UserDetail>(&client(&p), "x").await.unwrap_err();
     assert!(matches!(err, Error::Refusal { ref message } if message.contains("can't help")));
     assert_eq!(p.requests().len(), 1, "refusals are not re-asked");
 }
@@ -194,12 +164,7 @@ async fn refusal_is_returned_at_once() {
 async fn content_filter_is_returned_at_once() {
     let p = ScriptedProvider::new()
         .with_response(Response::text("").with_finish_reason(FinishReason::ContentFilter));
-    let err = client(&p)
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap_err();
+    let err = ask::<UserDetail>(&client(&p), "x").await.unwrap_err();
     assert!(matches!(err, Error::ContentFilter { .. }));
 }
 
@@ -210,12 +175,7 @@ async fn length_is_incomplete_output_not_a_parse_error() {
             .with_finish_reason(FinishReason::Length)
             .with_usage(Usage::new(7, 16)),
     );
-    let err = client(&p)
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap_err();
+    let err = ask::<UserDetail>(&client(&p), "x").await.unwrap_err();
     let Error::IncompleteOutput { partial, usage } = err else {
         panic!("expected IncompleteOutput, got {err:?}")
     };
@@ -234,22 +194,13 @@ async fn transport_error_then_success() {
             status: 503,
             body: "overloaded".into(),
         })
-        .with_text(r#"{"name": "Jason", "age": 30}"#);
-    let retries = Arc::new(AtomicUsize::new(0));
-    let seen = retries.clone();
-    let user = client(&p)
-        .hook(move |e: &Event<'_>| {
-            if let Event::TransportRetry { .. } = e {
-                seen.fetch_add(1, Ordering::SeqCst);
-            }
-        })
-        .create::<UserDetail>()
-        .user("x")
-        .send()
+        .with_text(JASON);
+    let (retries, hook) = retry_delays();
+    let user = ask::<UserDetail>(&client(&p).hook(hook), "x")
         .await
         .unwrap();
     assert_eq!(user, jason());
-    assert_eq!(retries.load(Ordering::SeqCst), 2);
+    assert_eq!(retries.lock().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -260,13 +211,8 @@ async fn permanent_http_errors_are_not_retried() {
                 status,
                 body: "no".into(),
             })
-            .with_text(r#"{"name": "Jason", "age": 30}"#);
-        let err = client(&p)
-            .create::<UserDetail>()
-            .user("x")
-            .send()
-            .await
-            .unwrap_err();
+            .with_text(JASON);
+        let err = ask::<UserDetail>(&client(&p), "x").await.unwrap_err();
         assert_eq!(err.status(), Some(status));
         assert_eq!(p.requests().len(), 1);
     }
@@ -274,12 +220,7 @@ async fn permanent_http_errors_are_not_retried() {
         status: 429,
         body: "insufficient_quota".into(),
     });
-    let err = client(&p)
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap_err();
+    let err = ask::<UserDetail>(&client(&p), "x").await.unwrap_err();
     assert!(matches!(err, Error::QuotaExhausted { .. }));
 }
 
@@ -290,19 +231,10 @@ async fn rate_limit_waits_for_retry_after() {
             retry_after: Some(Duration::from_secs(7)),
             body: "slow down".into(),
         })
-        .with_text(r#"{"name": "Jason", "age": 30}"#);
-    let delays = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = delays.clone();
+        .with_text(JASON);
+    let (delays, hook) = retry_delays();
     let started = tokio::time::Instant::now();
-    let user = Client::new(p.clone())
-        .hook(move |e: &Event<'_>| {
-            if let Event::TransportRetry { delay, .. } = e {
-                seen.lock().unwrap().push(*delay);
-            }
-        })
-        .create::<UserDetail>()
-        .user("x")
-        .send()
+    let user = ask::<UserDetail>(&Client::new(p.clone()).hook(hook), "x")
         .await
         .unwrap();
     assert_eq!(user, jason());
@@ -316,16 +248,11 @@ async fn transport_retries_are_bounded() {
     for _ in 0..10 {
         p = p.with_error(Error::Timeout);
     }
-    let err = Client::new(p.clone())
-        .transport_retries(RetryPolicy {
-            max_retries: 2,
-            ..RetryPolicy::default()
-        })
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap_err();
+    let bounded = Client::new(p.clone()).transport_retries(RetryPolicy {
+        max_retries: 2,
+        ..RetryPolicy::default()
+    });
+    let err = ask::<UserDetail>(&bounded, "x").await.unwrap_err();
     assert!(matches!(err, Error::Timeout));
     assert_eq!(p.requests().len(), 3);
 
@@ -334,10 +261,7 @@ async fn transport_retries_are_bounded() {
         retry_after: Some(Duration::from_secs(3600)),
         body: String::new(),
     });
-    let err = Client::new(p.clone())
-        .create::<UserDetail>()
-        .user("x")
-        .send()
+    let err = ask::<UserDetail>(&Client::new(p.clone()), "x")
         .await
         .unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }));
@@ -361,14 +285,10 @@ async fn client_timeout_bounds_each_call() {
             Ok(Response::text("{}"))
         }
     }
-    let err = Client::new(Slow)
+    let slow = Client::new(Slow)
         .timeout(Duration::from_secs(1))
-        .transport_retries(RetryPolicy::none())
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap_err();
+        .transport_retries(RetryPolicy::none());
+    let err = ask::<UserDetail>(&slow, "x").await.unwrap_err();
     assert!(matches!(err, Error::Timeout));
 }
 
@@ -376,7 +296,7 @@ async fn client_timeout_bounds_each_call() {
 async fn caller_messages_are_never_mutated() {
     let p = ScriptedProvider::new()
         .with_text(r#"{"name": "Jason", "age": 200}"#)
-        .with_text(r#"{"name": "Jason", "age": 30}"#);
+        .with_text(JASON);
     let messages = vec![Message::system("Be precise."), Message::user("Jason is 30")];
     let before = messages.clone();
     let _ = client(&p)
@@ -421,10 +341,7 @@ async fn one_client_serves_many_tasks() {
 #[tokio::test]
 async fn repairs_are_applied_and_reported() {
     let p = ScriptedProvider::new().with_text("Sure:\n{name: 'Jason', age: 30,}");
-    let (user, completion) = client(&p)
-        .create::<UserDetail>()
-        .user("x")
-        .send_with_completion()
+    let (user, completion) = ask_completion::<UserDetail>(&client(&p), "x")
         .await
         .unwrap();
     assert_eq!(user, jason());
@@ -433,13 +350,7 @@ async fn repairs_are_applied_and_reported() {
     assert!(completion.repairs.contains(&Repair::TrailingComma));
 
     let p = ScriptedProvider::new().with_text("{name: 'Jason', age: 30}");
-    let err = client(&p)
-        .repair(false)
-        .max_retries(0)
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await;
+    let err = ask::<UserDetail>(&client(&p).repair(false).max_retries(0), "x").await;
     assert!(err.is_err(), "with repair off the near-JSON is rejected");
 }
 
@@ -463,13 +374,7 @@ async fn lists_and_enums_extract_like_any_type() {
     assert_eq!(users.len(), 2);
     let bare = Vec::<UserDetail>::extract(&c, "C is 3").await.unwrap();
     assert_eq!(bare[0].name, "C");
-    let label = c
-        .create::<Label>()
-        .mode(Mode::Tools)
-        .user("awful")
-        .send()
-        .await
-        .unwrap();
+    let label = ask_in::<Label>(&c, Mode::Tools, "awful").await.unwrap();
     assert_eq!(label, Label::Negative);
 }
 
@@ -477,11 +382,7 @@ async fn lists_and_enums_extract_like_any_type() {
 async fn wrapped_validation_paths_name_the_wrapper() {
     let p = ScriptedProvider::new()
         .with_text(r#"{"items": [{"name": "A", "age": 1}, {"name": "B", "age": 222}]}"#);
-    let err = client(&p)
-        .max_retries(0)
-        .create::<Vec<UserDetail>>()
-        .user("x")
-        .send()
+    let err = ask::<Vec<UserDetail>>(&client(&p).max_retries(0), "x")
         .await
         .unwrap_err();
     let Error::RetriesExhausted { attempts, .. } = err else {
@@ -527,11 +428,8 @@ async fn parallel_tools_parse_each_call_into_its_variant() {
             call("4", "Search", r#"{"query": "rust"}"#),
             call("5", "Weather", r#"{"city": "Oslo"}"#),
         ]));
-    let actions = client(&p)
-        .create::<Vec<Action>>()
-        .mode(Mode::ParallelTools)
-        .user("Weather in Paris and Oslo, and search rust")
-        .send()
+    let asked = "Weather in Paris and Oslo, and search rust";
+    let actions = ask_in::<Vec<Action>>(&client(&p), Mode::ParallelTools, asked)
         .await
         .unwrap();
     assert_eq!(
@@ -571,11 +469,7 @@ async fn unsupported_mode_fails_before_any_request() {
     let p = ScriptedProvider::new()
         .with_capabilities(instructor::Capabilities::new(&[Mode::Json, Mode::MdJson]))
         .with_text("{}");
-    let err = client(&p)
-        .create::<UserDetail>()
-        .mode(Mode::ToolsStrict)
-        .user("x")
-        .send()
+    let err = ask_in::<UserDetail>(&client(&p), Mode::ToolsStrict, "x")
         .await
         .unwrap_err();
     let Error::UnsupportedMode {
@@ -595,31 +489,13 @@ async fn hooks_see_every_step() {
     let p = ScriptedProvider::new()
         .with_text("garbage")
         .with_text(r#"{"name": "Jason", "age": 199}"#)
-        .with_text(r#"{"name": "Jason", "age": 30}"#);
-    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = log.clone();
-    client(&p)
-        .hook(move |e: &Event<'_>| {
-            let name = match e {
-                Event::RequestSent { .. } => "sent",
-                Event::ResponseReceived { .. } => "received",
-                Event::ParseError { .. } => "parse",
-                Event::ValidationError { .. } => "invalid",
-                Event::Reask { .. } => "reask",
-                _ => "other",
-            };
-            seen.lock().unwrap().push(name);
-        })
-        .create::<UserDetail>()
-        .user("x")
-        .send()
+        .with_text(JASON);
+    let (log, hook) = recorder(|e| Some(variant(e)));
+    ask::<UserDetail>(&client(&p).hook(hook), "x")
         .await
         .unwrap();
-    assert_eq!(
-        *log.lock().unwrap(),
-        [
-            "sent", "received", "parse", "reask", "sent", "received", "invalid", "reask", "sent",
-            "received"
-        ]
-    );
+    let steps = "RequestSent ResponseReceived ParseError Reask \
+                 RequestSent ResponseReceived ValidationError Reask \
+                 RequestSent ResponseReceived";
+    assert_eq!(log.lock().unwrap().join(" "), steps);
 }

@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::family::{Family, FAMILIES};
-use common::{jason, UserDetail};
+use common::{jason, mock_server, UserDetail, JASON};
 use futures::StreamExt;
 use instructor::stream::Update;
 use instructor::{Client, Error, RetryPolicy};
@@ -18,7 +18,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use wiremock::matchers::{any, path};
+use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A hang guard only: every case here ends in milliseconds when it works.
@@ -34,16 +34,9 @@ fn one_quick_retry() -> RetryPolicy {
     }
 }
 
-const JASON: &str = r#"{"name": "Jason", "age": 30}"#;
-
 /// A server answering every request with `status` and `body`.
 async fn serve(status: u16, body: String) -> MockServer {
-    let server = MockServer::builder().start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(status).set_body_raw(body, "application/json"))
-        .mount(&server)
-        .await;
-    server
+    mock_server(ResponseTemplate::new(status).set_body_raw(body, "application/json")).await
 }
 
 /// The final value of a partial stream, or its first error.
@@ -65,8 +58,17 @@ async fn partial(client: &Client) -> Result<UserDetail, Error> {
 }
 
 async fn whole(client: &Client) -> Result<UserDetail, Error> {
-    let run = client.create::<UserDetail>().user("Jason is 30").send();
+    let run = common::ask(client, "Jason is 30");
     tokio::time::timeout(GUARD, run).await.expect("hang guard")
+}
+
+/// `partial` when `stream`, else `whole`.
+async fn partial_or_whole(client: &Client, stream: bool) -> Result<UserDetail, Error> {
+    if stream {
+        partial(client).await
+    } else {
+        whole(client).await
+    }
 }
 
 // 1. Retry hints.
@@ -88,23 +90,14 @@ async fn absurd_retry_after_headers_neither_panic_nor_wait() {
     for family in [Family::OpenAi, Family::Anthropic, Family::Gemini] {
         for (name, value, clamped) in cases {
             for stream in [false, true] {
-                let server = MockServer::builder().start().await;
-                Mock::given(any())
-                    .respond_with(
-                        ResponseTemplate::new(429)
-                            .insert_header(name, value)
-                            .set_body_string("slow down"),
-                    )
-                    .mount(&server)
-                    .await;
+                let slow_down = ResponseTemplate::new(429)
+                    .insert_header(name, value)
+                    .set_body_string("slow down");
+                let server = mock_server(slow_down).await;
                 let client = family
                     .client(&server.uri())
                     .transport_retries(one_quick_retry());
-                let result = if stream {
-                    partial(&client).await
-                } else {
-                    whole(&client).await
-                };
+                let result = partial_or_whole(&client, stream).await;
                 let case = format!("{family:?} {name}: {value}, stream {stream}");
                 let Err(Error::RateLimited { retry_after, .. }) = result else {
                     panic!("{case}: {result:?}")
@@ -144,11 +137,7 @@ async fn absurd_gemini_retry_delays_neither_panic_nor_wait() {
             let client = Family::Gemini
                 .client(&server.uri())
                 .transport_retries(one_quick_retry());
-            let result = if stream {
-                partial(&client).await
-            } else {
-                whole(&client).await
-            };
+            let result = partial_or_whole(&client, stream).await;
             let case = format!("{status} {delay}, stream {stream}");
             let requests = server.received_requests().await.unwrap().len();
             match result {
@@ -184,20 +173,12 @@ async fn redirects_to_another_origin_are_not_followed() {
     for family in FAMILIES {
         for status in [301, 302, 303, 307, 308] {
             for stream in [false, true] {
-                let first = MockServer::builder().start().await;
-                Mock::given(any())
-                    .respond_with(ResponseTemplate::new(status).insert_header(
-                        "location",
-                        format!("{target}/elsewhere?key=sk-leak-0123456789#frag").as_str(),
-                    ))
-                    .mount(&first)
-                    .await;
-                let client = family.client(&first.uri());
-                let result = if stream {
-                    partial(&client).await
-                } else {
-                    whole(&client).await
-                };
+                let location = format!("{target}/elsewhere?key=sk-leak-0123456789#frag");
+                let first = mock_server(
+                    ResponseTemplate::new(status).insert_header("location", location.as_str()),
+                )
+                .await;
+                let result = partial_or_whole(&family.client(&first.uri()), stream).await;
                 let case = format!("{family:?} {status}, stream {stream}");
                 let Err(Error::Redirect {
                     status: s,
@@ -247,11 +228,7 @@ async fn same_origin_redirects_are_followed() {
     );
 
     // A same-origin loop ends, with a typed error.
-    let server = MockServer::builder().start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(307).insert_header("location", "/again"))
-        .mount(&server)
-        .await;
+    let server = mock_server(ResponseTemplate::new(307).insert_header("location", "/again")).await;
     let err = whole(&Family::OpenAi.client(&server.uri()))
         .await
         .unwrap_err();
@@ -358,16 +335,10 @@ async fn iterable_items_end_at_the_end_marker_too() {
     for family in [Family::OpenAi, Family::Ollama] {
         let (url, _closed) = held_open(family.stream(answer)).await;
         let client = family.client(&url);
-        let run = async {
-            client
-                .create_iterable::<UserDetail>()
-                .user("A is 1, B is 2")
-                .send()
-                .await
-                .unwrap()
-                .collect::<Vec<_>>()
-                .await
-        };
+        let asked = client
+            .create_iterable::<UserDetail>()
+            .user("A is 1, B is 2");
+        let run = async { asked.send().await.unwrap().collect::<Vec<_>>().await };
         let items = tokio::time::timeout(GUARD, run).await.expect("hang guard");
         let names: Vec<String> = items.into_iter().map(|i| i.unwrap().name).collect();
         assert_eq!(names, ["A", "B"], "{family:?}");
@@ -445,13 +416,10 @@ async fn token_counts_at_the_limit_saturate() {
     ];
     for (family, body) in cases {
         let server = serve(200, body.to_string()).await;
-        let client = family.client(&server.uri());
-        let (user, completion) = client
-            .create::<UserDetail>()
-            .user("x")
-            .send_with_completion()
-            .await
-            .unwrap_or_else(|e| panic!("{family:?}: {e:?}"));
+        let (user, completion) =
+            common::ask_completion::<UserDetail>(&family.client(&server.uri()), "x")
+                .await
+                .unwrap_or_else(|e| panic!("{family:?}: {e:?}"));
         assert_eq!(user, jason());
         assert_eq!(completion.usage.total_tokens, max, "{family:?}");
     }

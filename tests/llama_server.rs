@@ -4,12 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{ask_in, recorder};
 use instructor::providers::OpenAi;
 use instructor::{Client, Error, Event, Instruct, Mode};
 use serde::Deserialize;
+
+const ASKED: &str = "Jason is 30 years old";
 
 /// The server runs one request at a time (a streamed request arriving while another is in
 /// flight gets a broken response from llama-cpp-python), so these tests take turns.
@@ -29,10 +33,22 @@ fn server() -> Option<String> {
     }
 }
 
+/// Waits for this test's turn at the server: the turn and the server's URL, or `None`
+/// (skip the test) without a server.
+async fn turn() -> Option<(tokio::sync::MutexGuard<'static, ()>, String)> {
+    let turn = SERIAL.lock().await;
+    Some((turn, server()?))
+}
+
 fn client(url: String) -> Client {
     Client::new(OpenAi::llama_cpp_python(url))
         .max_tokens(96)
         .temperature(0.0)
+}
+
+/// Extracts a `UserDetail` from `ASKED` in `mode`.
+async fn user_in(url: String, mode: Mode) -> UserDetail {
+    ask_in(&client(url), mode, ASKED).await.unwrap()
 }
 
 /// A person mentioned in the text.
@@ -47,30 +63,20 @@ struct UserDetail {
 
 #[tokio::test]
 async fn json_schema_mode_as_json_object_with_schema() {
-    let _turn = SERIAL.lock().await;
-    let Some(url) = server() else { return };
-    let user = client(url)
-        .create::<UserDetail>()
-        .mode(Mode::JsonSchema)
-        .user("Jason is 30 years old")
-        .send()
-        .await
-        .unwrap();
+    let Some((_turn, url)) = turn().await else {
+        return;
+    };
+    let user = user_in(url, Mode::JsonSchema).await;
     assert_eq!(user.age, 30, "{user:?}");
     assert!(user.name.contains("Jason"), "{user:?}");
 }
 
 #[tokio::test]
 async fn tools_mode_with_a_forced_tool() {
-    let _turn = SERIAL.lock().await;
-    let Some(url) = server() else { return };
-    let user = client(url)
-        .create::<UserDetail>()
-        .mode(Mode::Tools)
-        .user("Jason is 30 years old")
-        .send()
-        .await
-        .unwrap();
+    let Some((_turn, url)) = turn().await else {
+        return;
+    };
+    let user = user_in(url, Mode::Tools).await;
     assert!(user.age <= 150, "{user:?}");
 }
 
@@ -95,14 +101,11 @@ struct Guest {
 
 #[tokio::test]
 async fn reask_round_trip() {
-    let _turn = SERIAL.lock().await;
-    let Some(url) = server() else { return };
-    let (guest, completion) = client(url)
-        .create::<Guest>()
-        .mode(Mode::JsonSchema)
-        .user("Jason is 30 years old")
-        .max_retries(2)
-        .send_with_completion()
+    let Some((_turn, url)) = turn().await else {
+        return;
+    };
+    let asked = client(url).max_retries(2);
+    let (guest, completion) = common::ask_completion::<Guest>(&asked.mode(Mode::JsonSchema), ASKED)
         .await
         .unwrap();
     assert_eq!(
@@ -120,24 +123,13 @@ async fn reask_round_trip() {
 
 #[tokio::test]
 async fn prompt_only_modes_fail_gracefully() {
-    let _turn = SERIAL.lock().await;
-    let Some(url) = server() else { return };
+    let Some((_turn, url)) = turn().await else {
+        return;
+    };
     for mode in [Mode::Json, Mode::MdJson] {
-        let sent = Arc::new(AtomicUsize::new(0));
-        let counter = sent.clone();
-        let result = client(url.clone())
-            .max_tokens(48)
-            .hook(move |e: &Event<'_>| {
-                if let Event::RequestSent { .. } = e {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-            })
-            .create::<UserDetail>()
-            .mode(mode)
-            .max_retries(1)
-            .user("Jason is 30 years old")
-            .send()
-            .await;
+        let (sent, hook) = recorder(|e| matches!(e, Event::RequestSent { .. }).then_some(()));
+        let asked = client(url.clone()).max_tokens(48).hook(hook).max_retries(1);
+        let result = ask_in::<UserDetail>(&asked, mode, ASKED).await;
         // A base model without a grammar rarely answers well; what matters is a typed
         // outcome within the attempts allowed.
         match &result {
@@ -145,7 +137,7 @@ async fn prompt_only_modes_fail_gracefully() {
             Err(other) => panic!("{mode}: unexpected error {other:?}"),
         }
         assert!(
-            sent.load(Ordering::SeqCst) <= 2,
+            sent.lock().unwrap().len() <= 2,
             "{mode}: at most max_retries + 1 calls"
         );
     }
@@ -154,13 +146,8 @@ async fn prompt_only_modes_fail_gracefully() {
 /// Streams an extraction and returns the number of partial updates and the final value.
 async fn stream_partials(client: &Client, mode: Mode) -> (usize, UserDetail) {
     use futures::StreamExt;
-    let mut stream = client
-        .create_partial::<UserDetail>()
-        .mode(mode)
-        .user("Jason is 30 years old")
-        .send()
-        .await
-        .unwrap();
+    let asked = client.create_partial::<UserDetail>().mode(mode);
+    let mut stream = asked.user(ASKED).send().await.unwrap();
     let mut partials = 0;
     while let Some(update) = stream.next().await {
         match update.unwrap() {
@@ -173,8 +160,9 @@ async fn stream_partials(client: &Client, mode: Mode) -> (usize, UserDetail) {
 
 #[tokio::test]
 async fn streaming_in_json_schema_and_tools_modes() {
-    let _turn = SERIAL.lock().await;
-    let Some(url) = server() else { return };
+    let Some((_turn, url)) = turn().await else {
+        return;
+    };
     let client = client(url);
     for mode in [Mode::JsonSchema, Mode::Tools] {
         let (partials, user) = stream_partials(&client, mode).await;

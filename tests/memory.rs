@@ -113,38 +113,32 @@ fn answer(tail: &str) -> Arc<str> {
     Arc::from(format!("{{\"text\": \"{}\"{tail}", "a".repeat(SIZE)))
 }
 
+/// A client of a `Fresh` provider whose answer ends with `tail`.
+fn fresh(tail: &str, tools: bool) -> Client {
+    Client::new(Fresh {
+        answer: answer(tail),
+        tools,
+    })
+}
+
 #[test]
 fn a_large_answer_is_held_at_most_two_or_three_times() {
     for tools in [false, true] {
         let mode = if tools { Mode::Tools } else { Mode::Json };
 
-        // Valid: the provider's text and the value.
-        let client = Client::new(Fresh {
-            answer: answer("}"),
-            tools,
-        });
-        let (copies, out) = peak(client.create::<Big>().mode(mode).user("x").send());
-        assert_eq!(out.unwrap().text.len(), SIZE);
-        assert!(copies < 2.2, "valid answer ({mode}): {copies:.2} copies");
-        println!("valid ({mode}): {copies:.2} copies at peak");
-
-        // Repaired: the text, the repaired text and the value.
-        let client = Client::new(Fresh {
-            answer: answer(",}"),
-            tools,
-        });
-        let (copies, out) = peak(client.create::<Big>().mode(mode).user("x").send());
-        assert_eq!(out.unwrap().text.len(), SIZE);
-        assert!(copies < 3.2, "repaired answer ({mode}): {copies:.2} copies");
-        println!("repaired ({mode}): {copies:.2} copies at peak");
+        // Valid: the provider's text and the value. Repaired: the text, the repaired text
+        // and the value.
+        for (case, tail, limit) in [("valid", "}", 2.2), ("repaired", ",}", 3.2)] {
+            let client = fresh(tail, tools);
+            let (copies, out) = peak(client.create::<Big>().mode(mode).user("x").send());
+            assert_eq!(out.unwrap().text.len(), SIZE);
+            assert!(copies < limit, "{case} answer ({mode}): {copies:.2} copies");
+            println!("{case} ({mode}): {copies:.2} copies at peak");
+        }
 
         // Two re-asks, three invalid answers of S bytes each: each failed answer is held in
         // the conversation and once in its attempt; the answer being judged twice.
-        let client = Client::new(Fresh {
-            answer: answer("}"),
-            tools,
-        })
-        .max_retries(2);
+        let client = fresh("}", tools).max_retries(2);
         let (copies, out) = peak(client.create::<Doc>().mode(mode).user("x").send());
         let Err(Error::RetriesExhausted { attempts, .. }) = out else {
             panic!("{out:?}")

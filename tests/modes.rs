@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{ask_completion, ask_in};
 use instructor::testing::ScriptedProvider;
 use instructor::{
     Client, Error, Instruct, Mode, Repair, Request, Response, Role, ToolArguments, ToolCall,
@@ -19,13 +22,7 @@ struct User {
 
 async fn run_one(mode: Mode, answer: Response) -> (Result<User, Error>, Request) {
     let p = ScriptedProvider::new().with_response(answer);
-    let result = Client::new(p.clone())
-        .max_retries(0)
-        .create::<User>()
-        .user("Jason is 30")
-        .mode(mode)
-        .send()
-        .await;
+    let result = ask_in::<User>(&Client::new(p.clone()).max_retries(0), mode, "Jason is 30").await;
     (result, p.requests().remove(0))
 }
 
@@ -128,12 +125,7 @@ async fn think_blocks_and_prose_are_skipped() {
 async fn repair_cases() {
     // Valid: nothing repaired.
     let p = ScriptedProvider::new().with_text(r#"{"name":"Jason","age":30}"#);
-    let (_, c) = Client::new(p)
-        .create::<User>()
-        .user("x")
-        .send_with_completion()
-        .await
-        .unwrap();
+    let (_, c) = ask_completion::<User>(&Client::new(p), "x").await.unwrap();
     assert!(c.repairs.is_empty());
 
     // Repairable: a truncated answer that stopped (a stop sequence cut it), comments, quotes.
@@ -148,12 +140,7 @@ async fn repair_cases() {
     ];
     for (text, expected) in cases {
         let p = ScriptedProvider::new().with_text(text);
-        let (user, c) = Client::new(p)
-            .create::<User>()
-            .user("x")
-            .send_with_completion()
-            .await
-            .unwrap();
+        let (user, c) = ask_completion::<User>(&Client::new(p), "x").await.unwrap();
         assert_eq!(user, jason(), "{text}");
         for r in expected {
             assert!(c.repairs.contains(r), "{text}: {:?}", c.repairs);
@@ -196,16 +183,8 @@ async fn parse_errors_name_the_json_path() {
 
 #[tokio::test]
 async fn parallel_tools_need_a_list_type() {
-    let (result, _) = {
-        let p = ScriptedProvider::new().with_text("{}");
-        let r = Client::new(p.clone())
-            .create::<User>()
-            .mode(Mode::ParallelTools)
-            .user("x")
-            .send()
-            .await;
-        (r, p)
-    };
+    let p = ScriptedProvider::new().with_text("{}");
+    let result = ask_in::<User>(&Client::new(p), Mode::ParallelTools, "x").await;
     let err = result.unwrap_err();
     assert!(matches!(err, Error::SchemaIncompatible { .. }), "{err:?}");
     assert!(err.to_string().contains("Vec<E>"));
@@ -222,11 +201,7 @@ async fn parallel_tools_need_a_list_type() {
             arguments: ToolArguments::Text(r#"{"name":"B","age":2}"#.into()),
         },
     ]));
-    let users = Client::new(p.clone())
-        .create::<Vec<User>>()
-        .mode(Mode::ParallelTools)
-        .user("x")
-        .send()
+    let users = ask_in::<Vec<User>>(&Client::new(p.clone()), Mode::ParallelTools, "x")
         .await
         .unwrap();
     assert_eq!(users.len(), 2);

@@ -7,32 +7,66 @@ mod common;
 
 use std::time::Duration;
 
-use common::{extract, jason};
+use common::{extract, extract_err, extract_jason};
 use instructor::providers::{Anthropic, Cohere, Gemini, Ollama};
-use instructor::{Client, Error, Mode, RetryPolicy};
+use instructor::{Client, Error, Mode, Provider, RetryPolicy};
 use serde_json::json;
 
-fn fast(c: Client) -> Client {
-    c.transport_retries(RetryPolicy {
-        initial_backoff: Duration::from_millis(1),
-        ..RetryPolicy::default()
-    })
+/// A client of `p` with `model` in `mode`, whose transport retries come at once.
+fn fast(p: impl Provider + 'static, model: &str, mode: Mode) -> Client {
+    Client::new(p)
+        .transport_retries(RetryPolicy {
+            initial_backoff: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        })
+        .model(model)
+        .mode(mode)
 }
 
-fn anthropic(url: String, mode: Mode) -> Client {
-    fast(Client::new(
-        Anthropic::new()
-            .base_url(format!("{url}/v1"))
-            .api_key("sk-ant-test"),
-    ))
-    .model("claude-sonnet-4-5")
-    .mode(mode)
+/// The retry hint of the rate-limit error that the fixture's answer is, retries off.
+async fn retry_after(fixture: &str, client: impl FnOnce(String) -> Client) -> Option<Duration> {
+    let (err, _) = extract(fixture, |u| {
+        client(u).transport_retries(RetryPolicy::none())
+    })
+    .await;
+    let Err(Error::RateLimited { retry_after, .. }) = err else {
+        panic!("{fixture}: {err:?}")
+    };
+    retry_after
+}
+
+/// The Anthropic client of these fixtures in `mode`, for the server at the URL it is given.
+fn anthropic(mode: Mode) -> impl FnOnce(String) -> Client {
+    move |url| {
+        let p = Anthropic::new().base_url(format!("{url}/v1"));
+        fast(p.api_key("sk-ant-test"), "claude-sonnet-4-5", mode)
+    }
+}
+
+/// The Gemini client of these fixtures in `mode`.
+fn gemini(mode: Mode) -> impl FnOnce(String) -> Client {
+    move |url| {
+        let p = Gemini::new().base_url(format!("{url}/v1beta"));
+        fast(p.api_key("AIza-test-key"), "gemini-2.5-flash", mode)
+    }
+}
+
+/// The Cohere client of these fixtures in `mode`.
+fn cohere(mode: Mode) -> impl FnOnce(String) -> Client {
+    move |url| {
+        let p = Cohere::new().base_url(format!("{url}/v2"));
+        fast(p.api_key("co-test"), "command-a-03-2025", mode)
+    }
+}
+
+/// The native Ollama client of these fixtures in `mode`.
+fn ollama(mode: Mode) -> impl FnOnce(String) -> Client {
+    move |url| fast(Ollama::new().base_url(url), "llama3.2", mode)
 }
 
 #[tokio::test]
 async fn anthropic_tools() {
-    let (user, replay) = extract("anthropic/tools", |u| anthropic(u, Mode::Tools)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("anthropic/tools", anthropic(Mode::Tools)).await;
     let req = &replay.requests().await[0];
     assert_eq!(req.url.path(), "/v1/messages");
     assert_eq!(req.headers.get("x-api-key").unwrap(), "sk-ant-test");
@@ -49,11 +83,7 @@ async fn anthropic_tools() {
 
 #[tokio::test]
 async fn anthropic_strict_tools_move_constraints_into_descriptions() {
-    let (user, replay) = extract("anthropic/tools_strict", |u| {
-        anthropic(u, Mode::ToolsStrict)
-    })
-    .await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("anthropic/tools_strict", anthropic(Mode::ToolsStrict)).await;
     let tool = &replay.bodies().await[0]["tools"][0];
     assert_eq!(tool["strict"], true);
     assert_eq!(tool["input_schema"]["additionalProperties"], false);
@@ -65,8 +95,7 @@ async fn anthropic_strict_tools_move_constraints_into_descriptions() {
 
 #[tokio::test]
 async fn anthropic_json_outputs() {
-    let (user, replay) = extract("anthropic/json_schema", |u| anthropic(u, Mode::JsonSchema)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("anthropic/json_schema", anthropic(Mode::JsonSchema)).await;
     let body = &replay.bodies().await[0];
     assert_eq!(body["output_config"]["format"]["type"], "json_schema");
     assert!(body.get("tools").is_none());
@@ -74,17 +103,13 @@ async fn anthropic_json_outputs() {
 
 #[tokio::test]
 async fn anthropic_max_tokens_is_incomplete_output() {
-    let (err, _) = extract("anthropic/max_tokens", |u| anthropic(u, Mode::JsonSchema)).await;
-    assert!(
-        matches!(err, Err(Error::IncompleteOutput { .. })),
-        "{err:?}"
-    );
+    let err = extract_err("anthropic/max_tokens", anthropic(Mode::JsonSchema)).await;
+    assert!(matches!(err, Error::IncompleteOutput { .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn anthropic_reask_uses_tool_result_with_is_error() {
-    let (user, replay) = extract("anthropic/reask", |u| anthropic(u, Mode::Tools)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("anthropic/reask", anthropic(Mode::Tools)).await;
     let messages = &replay.bodies().await[1]["messages"];
     assert_eq!(messages[1]["role"], "assistant");
     assert_eq!(
@@ -99,40 +124,25 @@ async fn anthropic_reask_uses_tool_result_with_is_error() {
 
 #[tokio::test]
 async fn anthropic_overloaded_is_retried() {
-    let (user, replay) = extract("anthropic/overloaded_then_ok", |u| {
-        anthropic(u, Mode::Tools)
-    })
-    .await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("anthropic/overloaded_then_ok", anthropic(Mode::Tools)).await;
     assert_eq!(replay.requests().await.len(), 2);
 }
 
 #[tokio::test]
 async fn anthropic_rate_limit_keeps_retry_after() {
-    let (err, _) = extract("anthropic/rate_limited", |u| {
-        anthropic(u, Mode::Tools).transport_retries(RetryPolicy::none())
-    })
-    .await;
-    let Err(Error::RateLimited { retry_after, .. }) = err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(retry_after, Some(Duration::from_secs(30)));
+    let hint = retry_after("anthropic/rate_limited", anthropic(Mode::Tools)).await;
+    assert_eq!(hint, Some(Duration::from_secs(30)));
 }
 
-fn gemini(url: String, mode: Mode) -> Client {
-    fast(Client::new(
-        Gemini::new()
-            .base_url(format!("{url}/v1beta"))
-            .api_key("AIza-test-key"),
-    ))
-    .model("gemini-2.5-flash")
-    .mode(mode)
+#[tokio::test]
+async fn gemini_rate_limit_reads_retry_info() {
+    let hint = retry_after("gemini/rate_limited", gemini(Mode::JsonSchema)).await;
+    assert_eq!(hint, Some(Duration::from_secs(17)));
 }
 
 #[tokio::test]
 async fn gemini_json_schema_with_the_key_in_a_header() {
-    let (user, replay) = extract("gemini/json_schema", |u| gemini(u, Mode::JsonSchema)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("gemini/json_schema", gemini(Mode::JsonSchema)).await;
     let req = &replay.requests().await[0];
     assert_eq!(
         req.url.path(),
@@ -149,8 +159,7 @@ async fn gemini_json_schema_with_the_key_in_a_header() {
 
 #[tokio::test]
 async fn gemini_forced_function_call() {
-    let (user, replay) = extract("gemini/tools", |u| gemini(u, Mode::Tools)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("gemini/tools", gemini(Mode::Tools)).await;
     let body = &replay.bodies().await[0];
     assert_eq!(
         body["toolConfig"]["functionCallingConfig"],
@@ -165,30 +174,17 @@ async fn gemini_forced_function_call() {
 #[tokio::test]
 async fn gemini_safety_and_blocked_prompts_are_content_filters() {
     for case in ["gemini/safety", "gemini/blocked_prompt"] {
-        let (err, _) = extract(case, |u| gemini(u, Mode::JsonSchema)).await;
+        let err = extract_err(case, gemini(Mode::JsonSchema)).await;
         assert!(
-            matches!(err, Err(Error::ContentFilter { .. })),
+            matches!(err, Error::ContentFilter { .. }),
             "{case}: {err:?}"
         );
     }
 }
 
 #[tokio::test]
-async fn gemini_rate_limit_reads_retry_info() {
-    let (err, _) = extract("gemini/rate_limited", |u| {
-        gemini(u, Mode::JsonSchema).transport_retries(RetryPolicy::none())
-    })
-    .await;
-    let Err(Error::RateLimited { retry_after, .. }) = err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(retry_after, Some(Duration::from_secs(17)));
-}
-
-#[tokio::test]
 async fn gemini_reask_appends_model_and_user_turns() {
-    let (user, replay) = extract("gemini/reask", |u| gemini(u, Mode::JsonSchema)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("gemini/reask", gemini(Mode::JsonSchema)).await;
     let contents = &replay.bodies().await[1]["contents"];
     assert_eq!(contents[1]["role"], "model");
     assert_eq!(contents[2]["role"], "user");
@@ -198,20 +194,9 @@ async fn gemini_reask_appends_model_and_user_turns() {
         .contains("/age"));
 }
 
-fn cohere(url: String, mode: Mode) -> Client {
-    fast(Client::new(
-        Cohere::new()
-            .base_url(format!("{url}/v2"))
-            .api_key("co-test"),
-    ))
-    .model("command-a-03-2025")
-    .mode(mode)
-}
-
 #[tokio::test]
 async fn cohere_json_schema() {
-    let (user, replay) = extract("cohere/json_schema", |u| cohere(u, Mode::JsonSchema)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("cohere/json_schema", cohere(Mode::JsonSchema)).await;
     assert_eq!(replay.requests().await[0].url.path(), "/v2/chat");
     let rf = &replay.bodies().await[0]["response_format"];
     assert_eq!(rf["type"], "json_object");
@@ -220,24 +205,15 @@ async fn cohere_json_schema() {
 
 #[tokio::test]
 async fn cohere_tools_and_strict_tools() {
-    let (user, replay) = extract("cohere/tools", |u| cohere(u, Mode::Tools)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("cohere/tools", cohere(Mode::Tools)).await;
     assert_eq!(replay.bodies().await[0]["tool_choice"], "REQUIRED");
-    let (user, replay) = extract("cohere/tools_strict", |u| cohere(u, Mode::ToolsStrict)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("cohere/tools_strict", cohere(Mode::ToolsStrict)).await;
     assert_eq!(replay.bodies().await[0]["strict_tools"], true);
-}
-
-fn ollama(url: String, mode: Mode) -> Client {
-    fast(Client::new(Ollama::new().base_url(url)))
-        .model("llama3.2")
-        .mode(mode)
 }
 
 #[tokio::test]
 async fn ollama_native_format_schema() {
-    let (user, replay) = extract("ollama/json_schema", |u| ollama(u, Mode::JsonSchema)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("ollama/json_schema", ollama(Mode::JsonSchema)).await;
     assert_eq!(replay.requests().await[0].url.path(), "/api/chat");
     let body = &replay.bodies().await[0];
     assert_eq!(body["stream"], false);
@@ -246,15 +222,13 @@ async fn ollama_native_format_schema() {
 
 #[tokio::test]
 async fn ollama_native_tools_with_object_arguments() {
-    let (user, replay) = extract("ollama/tools", |u| ollama(u, Mode::Tools)).await;
-    assert_eq!(user.unwrap(), jason());
+    let replay = extract_jason("ollama/tools", ollama(Mode::Tools)).await;
     assert!(replay.bodies().await[0].get("tool_choice").is_none());
 }
 
 #[tokio::test]
 async fn ollama_native_errors() {
-    let (err, _) = extract("ollama/not_found", |u| ollama(u, Mode::JsonSchema)).await;
-    let err = err.unwrap_err();
+    let err = extract_err("ollama/not_found", ollama(Mode::JsonSchema)).await;
     assert_eq!(err.status(), Some(404));
     assert!(err.to_string().contains("not found"));
 }

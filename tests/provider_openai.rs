@@ -7,30 +7,68 @@ mod common;
 
 use std::time::Duration;
 
-use common::{extract, jason, Replay, UserDetail};
+use common::{ask, ask_in, extract, jason, mock_server, variant, Replay, UserDetail};
 use instructor::providers::{HttpOptions, Mistral, OpenAi};
-use instructor::{Client, Error, Mode, RetryPolicy};
+use instructor::{Client, Error, Mode, Provider, RetryPolicy};
 use serde_json::json;
+use wiremock::ResponseTemplate;
 
-fn openai(url: String) -> OpenAi {
-    OpenAi::new()
-        .base_url(format!("{url}/v1"))
-        .api_key("sk-test-key")
-}
-
-fn client(p: OpenAi, mode: Mode) -> Client {
-    Client::new(p)
+/// The OpenAI client of these fixtures in `mode`, for the server at the URL it is given.
+fn openai(mode: Mode) -> impl FnOnce(String) -> Client {
+    move |url| {
+        Client::new(
+            OpenAi::new()
+                .base_url(format!("{url}/v1"))
+                .api_key("sk-test-key"),
+        )
         .model("gpt-4o-2024-08-06")
         .mode(mode)
         .transport_retries(RetryPolicy {
             initial_backoff: Duration::from_millis(1),
             ..RetryPolicy::default()
         })
+    }
+}
+
+/// llama-cpp-python's client in `mode`, for the server at the URL it is given.
+fn llama_cpp_python(mode: Mode) -> impl FnOnce(String) -> Client {
+    move |url| Client::new(OpenAi::llama_cpp_python(format!("{url}/v1"))).mode(mode)
+}
+
+/// The fixture's answer in JSON mode fails with the error variant `kind`.
+async fn json_mode_fails(fixture: &str, kind: &str) {
+    let (err, _) = extract(fixture, openai(Mode::Json)).await;
+    let err = err.unwrap_err();
+    assert_eq!(variant(&err), kind, "{fixture}: {err:?}");
+}
+
+/// Asserts the first request asked for a `response_format` of type `kind`.
+async fn assert_response_format(replay: &Replay, kind: &str) {
+    assert_eq!(replay.body(0).await["response_format"]["type"], kind);
+}
+
+/// A preset provider's client with `model` in `mode`.
+fn preset(p: impl Provider + 'static, model: &str, mode: Mode) -> Client {
+    Client::new(p).model(model).mode(mode)
+}
+
+/// Mistral pointed at the server at `url`.
+fn mistral(url: String) -> Mistral {
+    Mistral::new().base_url(url).api_key("m")
+}
+
+const MIXTRAL: &str = "mistralai/Mixtral-8x7B-Instruct-v0.1";
+
+/// The fixture's first request fails in transport and its retry gets Jason.
+async fn jason_on_the_second_request(fixture: &str) {
+    let (user, replay) = extract(fixture, openai(Mode::Tools)).await;
+    assert_eq!(user.unwrap(), jason());
+    assert_eq!(replay.requests().await.len(), 2);
 }
 
 #[tokio::test]
 async fn tools_mode() {
-    let (user, replay) = extract("openai/tools", |u| client(openai(u), Mode::Tools)).await;
+    let (user, replay) = extract("openai/tools", openai(Mode::Tools)).await;
     assert_eq!(user.unwrap(), jason());
     let req = &replay.requests().await[0];
     assert_eq!(req.url.path(), "/v1/chat/completions");
@@ -51,10 +89,7 @@ async fn tools_mode() {
 
 #[tokio::test]
 async fn tools_strict_mode() {
-    let (user, replay) = extract("openai/tools_strict", |u| {
-        client(openai(u), Mode::ToolsStrict)
-    })
-    .await;
+    let (user, replay) = extract("openai/tools_strict", openai(Mode::ToolsStrict)).await;
     assert_eq!(user.unwrap(), jason());
     let tool = &replay.bodies().await[0]["tools"][0]["function"];
     assert_eq!(tool["strict"], true);
@@ -64,7 +99,7 @@ async fn tools_strict_mode() {
 
 #[tokio::test]
 async fn json_mode() {
-    let (user, replay) = extract("openai/json", |u| client(openai(u), Mode::Json)).await;
+    let (user, replay) = extract("openai/json", openai(Mode::Json)).await;
     assert_eq!(user.unwrap(), jason());
     let body = &replay.bodies().await[0];
     assert_eq!(body["response_format"], json!({"type": "json_object"}));
@@ -79,10 +114,7 @@ async fn json_mode() {
 
 #[tokio::test]
 async fn json_schema_mode_is_strict_when_the_type_fits() {
-    let (user, replay) = extract("openai/json_schema", |u| {
-        client(openai(u), Mode::JsonSchema)
-    })
-    .await;
+    let (user, replay) = extract("openai/json_schema", openai(Mode::JsonSchema)).await;
     assert_eq!(user.unwrap(), jason());
     let rf = &replay.bodies().await[0]["response_format"];
     assert_eq!(rf["type"], "json_schema");
@@ -92,7 +124,7 @@ async fn json_schema_mode_is_strict_when_the_type_fits() {
 
 #[tokio::test]
 async fn md_json_mode() {
-    let (user, replay) = extract("openai/md_json", |u| client(openai(u), Mode::MdJson)).await;
+    let (user, replay) = extract("openai/md_json", openai(Mode::MdJson)).await;
     assert_eq!(user.unwrap(), jason());
     assert!(replay.bodies().await[0].get("response_format").is_none());
 }
@@ -100,10 +132,8 @@ async fn md_json_mode() {
 #[tokio::test]
 async fn parallel_tools_mode() {
     let replay = Replay::start("openai/parallel_tools").await;
-    let users = client(openai(replay.url()), Mode::ParallelTools)
-        .create::<Vec<UserDetail>>()
-        .user("Jason is 30 and Sarah is 25")
-        .send()
+    let client = openai(Mode::ParallelTools)(replay.url());
+    let users = ask::<Vec<UserDetail>>(&client, "Jason is 30 and Sarah is 25")
         .await
         .unwrap();
     replay.assert_requests().await;
@@ -116,7 +146,7 @@ async fn parallel_tools_mode() {
 
 #[tokio::test]
 async fn refusal_is_typed() {
-    let (err, _) = extract("openai/refusal", |u| client(openai(u), Mode::JsonSchema)).await;
+    let (err, _) = extract("openai/refusal", openai(Mode::JsonSchema)).await;
     assert!(
         matches!(err, Err(Error::Refusal { ref message }) if message.contains("cannot help")),
         "{err:?}"
@@ -125,7 +155,7 @@ async fn refusal_is_typed() {
 
 #[tokio::test]
 async fn truncated_answer_is_incomplete_output() {
-    let (err, _) = extract("openai/length", |u| client(openai(u), Mode::Json)).await;
+    let (err, _) = extract("openai/length", openai(Mode::Json)).await;
     let Err(Error::IncompleteOutput { partial, usage }) = err else {
         panic!("{err:?}")
     };
@@ -135,13 +165,12 @@ async fn truncated_answer_is_incomplete_output() {
 
 #[tokio::test]
 async fn content_filter_is_typed() {
-    let (err, _) = extract("openai/content_filter", |u| client(openai(u), Mode::Json)).await;
-    assert!(matches!(err, Err(Error::ContentFilter { .. })), "{err:?}");
+    json_mode_fails("openai/content_filter", "ContentFilter").await;
 }
 
 #[tokio::test]
 async fn unauthorized_is_not_retried() {
-    let (err, replay) = extract("openai/unauthorized", |u| client(openai(u), Mode::Tools)).await;
+    let (err, replay) = extract("openai/unauthorized", openai(Mode::Tools)).await;
     let err = err.unwrap_err();
     assert_eq!(err.status(), Some(401));
     assert!(err.to_string().contains("Incorrect API key"));
@@ -150,7 +179,7 @@ async fn unauthorized_is_not_retried() {
 
 #[tokio::test]
 async fn exhausted_quota_is_not_retried() {
-    let (err, replay) = extract("openai/quota", |u| client(openai(u), Mode::Tools)).await;
+    let (err, replay) = extract("openai/quota", openai(Mode::Tools)).await;
     assert!(
         matches!(err, Err(Error::QuotaExhausted { status: 429, .. })),
         "{err:?}"
@@ -160,27 +189,17 @@ async fn exhausted_quota_is_not_retried() {
 
 #[tokio::test]
 async fn rate_limit_then_success() {
-    let (user, replay) = extract("openai/rate_limit_then_ok", |u| {
-        client(openai(u), Mode::Tools)
-    })
-    .await;
-    assert_eq!(user.unwrap(), jason());
-    assert_eq!(replay.requests().await.len(), 2);
+    jason_on_the_second_request("openai/rate_limit_then_ok").await;
 }
 
 #[tokio::test]
 async fn server_error_then_success() {
-    let (user, replay) = extract("openai/server_error_then_ok", |u| {
-        client(openai(u), Mode::Tools)
-    })
-    .await;
-    assert_eq!(user.unwrap(), jason());
-    assert_eq!(replay.requests().await.len(), 2);
+    jason_on_the_second_request("openai/server_error_then_ok").await;
 }
 
 #[tokio::test]
 async fn reask_sends_the_failed_call_and_an_error_tool_result() {
-    let (user, replay) = extract("openai/reask", |u| client(openai(u), Mode::Tools)).await;
+    let (user, replay) = extract("openai/reask", openai(Mode::Tools)).await;
     assert_eq!(user.unwrap(), jason());
     let second = &replay.bodies().await[1]["messages"];
     let n = second.as_array().unwrap().len();
@@ -195,16 +214,13 @@ async fn reask_sends_the_failed_call_and_an_error_tool_result() {
 
 #[tokio::test]
 async fn wrong_shape_is_a_protocol_error() {
-    let (err, _) = extract("openai/wrong_shape", |u| client(openai(u), Mode::Json)).await;
-    assert!(matches!(err, Err(Error::Protocol { .. })), "{err:?}");
+    json_mode_fails("openai/wrong_shape", "Protocol").await;
 }
 
 #[tokio::test]
 async fn llama_cpp_python_sends_json_object_with_schema() {
-    let (user, replay) = extract("openai/llama_cpp_python_json_schema", |u| {
-        Client::new(OpenAi::llama_cpp_python(format!("{u}/v1"))).mode(Mode::JsonSchema)
-    })
-    .await;
+    let fixture = "openai/llama_cpp_python_json_schema";
+    let (user, replay) = extract(fixture, llama_cpp_python(Mode::JsonSchema)).await;
     assert_eq!(user.unwrap(), jason());
     let rf = &replay.bodies().await[0]["response_format"];
     assert_eq!(rf["type"], "json_object");
@@ -220,9 +236,10 @@ async fn llama_cpp_python_sends_json_object_with_schema() {
 
 #[tokio::test]
 async fn llama_cpp_python_forced_tool() {
-    let (user, _) = extract("openai/llama_cpp_python_tools", |u| {
-        Client::new(OpenAi::llama_cpp_python(format!("{u}/v1"))).mode(Mode::Tools)
-    })
+    let (user, _) = extract(
+        "openai/llama_cpp_python_tools",
+        llama_cpp_python(Mode::Tools),
+    )
     .await;
     assert_eq!(user.unwrap(), jason());
 }
@@ -238,11 +255,8 @@ async fn llama_cpp_server_json_schema_and_no_tools() {
     assert_eq!(rf["type"], "json_schema");
     assert!(rf["json_schema"].get("strict").is_none());
 
-    let err = Client::new(OpenAi::llama_cpp_server("http://127.0.0.1:9/v1"))
-        .create::<UserDetail>()
-        .mode(Mode::Tools)
-        .user("x")
-        .send()
+    let unreachable = Client::new(OpenAi::llama_cpp_server("http://127.0.0.1:9/v1"));
+    let err = ask_in::<UserDetail>(&unreachable, Mode::Tools, "x")
         .await
         .unwrap_err();
     let Error::UnsupportedMode { supported, .. } = &err else {
@@ -258,13 +272,8 @@ async fn ollama_inlines_references() {
         lead: UserDetail,
     }
     let replay = Replay::start("openai/ollama_json_schema").await;
-    let result = Client::new(OpenAi::ollama().base_url(format!("{}/v1", replay.url())))
-        .model("llama3.2")
-        .max_retries(0)
-        .create::<Team>()
-        .user("x")
-        .send()
-        .await;
+    let ollama = OpenAi::ollama().base_url(format!("{}/v1", replay.url()));
+    let result = ask::<Team>(&Client::new(ollama).model("llama3.2").max_retries(0), "x").await;
     // The canned answer is a user, not a team: what matters here is what was sent.
     assert!(result.is_err());
     let rf = &replay.bodies().await[0]["response_format"];
@@ -279,9 +288,8 @@ async fn ollama_inlines_references() {
 #[tokio::test]
 async fn groq_json_validate_failed_is_reasked() {
     let (user, replay) = extract("openai/groq_json_validate_failed", |u| {
-        Client::new(OpenAi::groq().base_url(u).api_key("gsk-test"))
-            .model("llama-3.1-8b-instant")
-            .mode(Mode::JsonSchema)
+        let groq = OpenAi::groq().base_url(u).api_key("gsk-test");
+        preset(groq, "llama-3.1-8b-instant", Mode::JsonSchema)
     })
     .await;
     assert_eq!(user.unwrap(), jason());
@@ -296,24 +304,22 @@ async fn groq_json_validate_failed_is_reasked() {
 #[tokio::test]
 async fn anyscale_json_object_with_schema() {
     let (user, replay) = extract("openai/anyscale_json_schema", |u| {
-        Client::new(OpenAi::anyscale().base_url(u).api_key("esecret"))
-            .model("mistralai/Mixtral-8x7B-Instruct-v0.1")
-            .mode(Mode::JsonSchema)
+        let anyscale = OpenAi::anyscale().base_url(u).api_key("esecret");
+        preset(anyscale, MIXTRAL, Mode::JsonSchema)
     })
     .await;
     assert_eq!(user.unwrap(), jason());
-    assert_eq!(
-        replay.bodies().await[0]["response_format"]["type"],
-        "json_object"
-    );
+    assert_response_format(&replay, "json_object").await;
 }
 
 #[tokio::test]
 async fn together_tools() {
     let (user, _) = extract("openai/together_tools", |u| {
-        Client::new(OpenAi::together().base_url(u).api_key("tg"))
-            .model("mistralai/Mixtral-8x7B-Instruct-v0.1")
-            .mode(Mode::Tools)
+        preset(
+            OpenAi::together().base_url(u).api_key("tg"),
+            MIXTRAL,
+            Mode::Tools,
+        )
     })
     .await;
     assert_eq!(user.unwrap().age, 25);
@@ -322,7 +328,7 @@ async fn together_tools() {
 #[tokio::test]
 async fn mistral_forces_tools_with_any_and_reads_object_arguments() {
     let (user, replay) = extract("mistral/tools", |u| {
-        Client::new(Mistral::new().base_url(u).api_key("m")).model("mistral-large-latest")
+        Client::new(mistral(u)).model("mistral-large-latest")
     })
     .await;
     assert_eq!(user.unwrap().age, 20);
@@ -332,16 +338,11 @@ async fn mistral_forces_tools_with_any_and_reads_object_arguments() {
 #[tokio::test]
 async fn mistral_json_schema_with_chunked_content() {
     let (user, replay) = extract("mistral/json_schema", |u| {
-        Client::new(Mistral::new().base_url(u).api_key("m"))
-            .model("mistral-small-latest")
-            .mode(Mode::JsonSchema)
+        preset(mistral(u), "mistral-small-latest", Mode::JsonSchema)
     })
     .await;
     assert_eq!(user.unwrap(), jason());
-    assert_eq!(
-        replay.bodies().await[0]["response_format"]["type"],
-        "json_schema"
-    );
+    assert_response_format(&replay, "json_schema").await;
 }
 
 #[tokio::test]
@@ -356,12 +357,7 @@ async fn presets_refuse_modes_their_servers_lack() {
         (OpenAi::new().api_key("k"), Mode::Grammar),
     ] {
         let name = format!("{p:?}");
-        let err = Client::new(p)
-            .model("m")
-            .create::<UserDetail>()
-            .mode(mode)
-            .user("x")
-            .send()
+        let err = ask_in::<UserDetail>(&Client::new(p).model("m"), mode, "x")
             .await
             .unwrap_err();
         assert!(
@@ -376,12 +372,7 @@ async fn missing_key_is_a_config_error_before_any_request() {
     let replay = Replay::start("openai/tools").await;
     std::env::remove_var("TOGETHER_API_KEY");
     let p = OpenAi::together().base_url(replay.url());
-    let err = Client::new(p)
-        .model("m")
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await;
+    let err = ask::<UserDetail>(&Client::new(p).model("m"), "x").await;
     assert!(
         matches!(&err, Err(Error::Config(m)) if m.contains("TOGETHER_API_KEY")),
         "{err:?}"
@@ -389,28 +380,20 @@ async fn missing_key_is_a_config_error_before_any_request() {
     assert!(replay.requests().await.is_empty());
 }
 
+/// A JSON body of `bytes`, with status 200.
+fn body(bytes: Vec<u8>) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(bytes, "application/json")
+}
+
 #[tokio::test]
 async fn hostile_servers_get_typed_errors() {
-    use wiremock::matchers::any;
-    use wiremock::{Mock, MockServer, ResponseTemplate};
     // A body far over the limit.
-    let server = MockServer::builder().start().await;
-    Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(vec![b' '; 2 * 1024 * 1024], "application/json"),
-        )
-        .mount(&server)
-        .await;
+    let server = mock_server(body(vec![b' '; 2 * 1024 * 1024])).await;
     let p = OpenAi::compatible(server.uri()).http_options(HttpOptions {
         max_body_bytes: 1024 * 1024,
         ..HttpOptions::default()
     });
-    let err = Client::new(p)
-        .max_retries(0)
-        .create::<UserDetail>()
-        .user("x")
-        .send()
+    let err = ask::<UserDetail>(&Client::new(p).max_retries(0), "x")
         .await
         .unwrap_err();
     assert!(
@@ -419,18 +402,8 @@ async fn hostile_servers_get_typed_errors() {
     );
 
     // Invalid UTF-8.
-    let server = MockServer::builder().start().await;
-    Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(vec![b'{', 0xff, 0xfe, b'}'], "application/json"),
-        )
-        .mount(&server)
-        .await;
-    let err = Client::new(OpenAi::compatible(server.uri()))
-        .create::<UserDetail>()
-        .user("x")
-        .send()
+    let server = mock_server(body(vec![b'{', 0xff, 0xfe, b'}'])).await;
+    let err = ask::<UserDetail>(&Client::new(OpenAi::compatible(server.uri())), "x")
         .await
         .unwrap_err();
     assert!(
@@ -441,20 +414,12 @@ async fn hostile_servers_get_typed_errors() {
     assert!(source.is::<std::str::Utf8Error>(), "{source:?}");
 
     // A server that never answers in time.
-    let server = MockServer::builder().start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
-        .mount(&server)
-        .await;
+    let server = mock_server(ResponseTemplate::new(200).set_delay(Duration::from_secs(30))).await;
     let p = OpenAi::compatible(server.uri()).http_options(HttpOptions {
         timeout: Duration::from_millis(200),
         ..HttpOptions::default()
     });
-    let err = Client::new(p)
-        .transport_retries(RetryPolicy::none())
-        .create::<UserDetail>()
-        .user("x")
-        .send()
+    let err = ask::<UserDetail>(&Client::new(p).transport_retries(RetryPolicy::none()), "x")
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Timeout), "{err:?}");

@@ -183,37 +183,40 @@ struct Sample {
     schema_valid: bool,
 }
 
-fn ok(value: Value) -> Sample {
-    Sample {
-        value,
-        valid: true,
-        schema_valid: true,
+impl Sample {
+    fn new(value: Value, valid: bool, schema_valid: bool) -> Self {
+        Self {
+            value,
+            valid,
+            schema_valid,
+        }
     }
 }
 
+fn ok(value: Value) -> Sample {
+    Sample::new(value, true, true)
+}
+
 fn bad(value: Value) -> Sample {
-    Sample {
-        value,
-        valid: false,
-        schema_valid: false,
-    }
+    Sample::new(value, false, false)
 }
 
 /// Passes the schema, fails a check the schema cannot express.
 fn runtime_bad(value: Value) -> Sample {
-    Sample {
-        value,
-        valid: false,
-        schema_valid: true,
-    }
+    Sample::new(value, false, true)
 }
 
 /// Fails the schema, yet serde accepts it (a set silently drops duplicates).
 fn lenient(value: Value) -> Sample {
-    Sample {
-        value,
-        valid: true,
-        schema_valid: false,
+    Sample::new(value, true, false)
+}
+
+/// `good` with one field set to another value.
+fn patched(good: &Value) -> impl Fn(&str, Value) -> Value + '_ {
+    |k, v| {
+        let mut x = good.clone();
+        x[k] = v;
+        x
     }
 }
 
@@ -311,11 +314,7 @@ fn user_detail() {
 fn account_validators() {
     let good = json!({"login": "jason", "email": "j@example.com", "homepage": "https://j.dev",
         "plan": "pro", "tier": 2, "tags": ["a", "bc"], "score": 0.5, "balances": {"eur": 3}});
-    let with = |k: &str, v: Value| {
-        let mut x = good.clone();
-        x[k] = v;
-        x
-    };
+    let with = patched(&good);
     check::<Account>(
         "account",
         vec![
@@ -458,11 +457,7 @@ fn flatten_default_skip_rename() {
 fn collections_and_structs() {
     let good = json!({"set": [1, 2], "fixed": [1, -1], "map": {"a": true}, "pair": ["x", 2],
         "point": [1.0, 2.0], "id": 7, "marker": null, "any": {"k": [1]}, "letter": "x"});
-    let with = |k: &str, v: Value| {
-        let mut x = good.clone();
-        x[k] = v;
-        x
-    };
+    let with = patched(&good);
     check::<Collections>(
         "collections",
         vec![

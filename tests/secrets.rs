@@ -8,11 +8,11 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::UserDetail;
+use common::{ask, mock_server, recorder, UserDetail};
+use futures::StreamExt;
 use instructor::providers::{Anthropic, Cohere, Gemini, Mistral, Ollama, OpenAi};
 use instructor::{Client, Provider, RetryPolicy};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 const SECRET: &str = "sk-SECRET-0123456789";
 
@@ -30,40 +30,22 @@ impl Write for Sink {
     }
 }
 
-fn providers(url: &str) -> Vec<Box<dyn Fn() -> Arc<dyn Provider>>> {
-    let url = url.to_owned();
-    let u = move || url.clone();
-    vec![
-        Box::new({
-            let u = u.clone();
-            move || Arc::new(OpenAi::new().base_url(u()).api_key(SECRET))
-        }),
-        Box::new({
-            let u = u.clone();
-            move || Arc::new(OpenAi::groq().base_url(u()).api_key(SECRET))
-        }),
-        Box::new({
-            let u = u.clone();
-            move || Arc::new(OpenAi::llama_cpp_python(u()).api_key(SECRET))
-        }),
-        Box::new({
-            let u = u.clone();
-            move || Arc::new(Anthropic::new().base_url(u()).api_key(SECRET))
-        }),
-        Box::new({
-            let u = u.clone();
-            move || Arc::new(Gemini::new().base_url(u()).api_key(SECRET))
-        }),
-        Box::new({
-            let u = u.clone();
-            move || Arc::new(Mistral::new().base_url(u()).api_key(SECRET))
-        }),
-        Box::new({
-            let u = u.clone();
-            move || Arc::new(Cohere::new().base_url(u()).api_key(SECRET))
-        }),
-        Box::new(move || Arc::new(Ollama::new().base_url(u()).api_key(SECRET))),
-    ]
+/// Makes a provider pointed at a URL.
+type Maker = fn(&str) -> Arc<dyn Provider>;
+
+/// Every provider, pointed at `url`, with the secret key.
+fn providers(url: &str) -> impl Iterator<Item = Arc<dyn Provider>> + '_ {
+    let makers: [Maker; 8] = [
+        |u| Arc::new(OpenAi::new().base_url(u).api_key(SECRET)),
+        |u| Arc::new(OpenAi::groq().base_url(u).api_key(SECRET)),
+        |u| Arc::new(OpenAi::llama_cpp_python(u).api_key(SECRET)),
+        |u| Arc::new(Anthropic::new().base_url(u).api_key(SECRET)),
+        |u| Arc::new(Gemini::new().base_url(u).api_key(SECRET)),
+        |u| Arc::new(Mistral::new().base_url(u).api_key(SECRET)),
+        |u| Arc::new(Cohere::new().base_url(u).api_key(SECRET)),
+        |u| Arc::new(Ollama::new().base_url(u).api_key(SECRET)),
+    ];
+    makers.into_iter().map(move |make| make(url))
 }
 
 /// One process-wide subscriber for this test binary, so that every test's logs are
@@ -87,28 +69,18 @@ async fn keys_stay_out_of_debug_errors_logs_and_urls() {
     let sink = logs();
 
     // A server that rejects everything, echoing nothing of the request.
-    let server = MockServer::builder().start().await;
-    Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(401).set_body_string(r#"{"error": {"message": "invalid key"}}"#),
-        )
-        .mount(&server)
-        .await;
+    let rejects =
+        ResponseTemplate::new(401).set_body_string(r#"{"error": {"message": "invalid key"}}"#);
+    let server = mock_server(rejects).await;
 
-    for make in providers(&server.uri()) {
-        let provider = make();
+    for provider in providers(&server.uri()) {
         let debug = format!("{provider:?}");
         assert!(!debug.contains(SECRET), "Debug leaks the key: {debug}");
         let client = Client::from_shared(provider.clone())
             .model("m")
             .transport_retries(RetryPolicy::none());
         assert!(!format!("{client:?}").contains(SECRET));
-        let err = client
-            .create::<UserDetail>()
-            .user("x")
-            .send()
-            .await
-            .unwrap_err();
+        let err = ask::<UserDetail>(&client, "x").await.unwrap_err();
         assert!(
             !err.to_string().contains(SECRET),
             "{} error leaks the key",
@@ -139,14 +111,10 @@ async fn a_connection_error_does_not_show_the_key() {
     let p = OpenAi::new()
         .base_url("http://127.0.0.1:9/v1")
         .api_key(SECRET);
-    let err = Client::new(p)
+    let client = Client::new(p)
         .model("m")
-        .transport_retries(RetryPolicy::none())
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap_err();
+        .transport_retries(RetryPolicy::none());
+    let err = ask::<UserDetail>(&client, "x").await.unwrap_err();
     assert!(matches!(err, instructor::Error::Connect { .. }), "{err:?}");
     // The transport's own error is kept as the source, and it names no secret either.
     let source = std::error::Error::source(err.root()).expect("the transport error is kept");
@@ -156,23 +124,20 @@ async fn a_connection_error_does_not_show_the_key() {
     assert!(!logs.contains(SECRET), "the key is in the logs");
 }
 
-/// A hook that keeps every event it sees, printed.
-fn recorder() -> (
-    Arc<Mutex<Vec<String>>>,
-    impl Fn(&instructor::Event<'_>) + Send + Sync,
-) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let keep = seen.clone();
-    (seen, move |e: &instructor::Event<'_>| {
-        keep.lock().unwrap().push(format!("{e:?}"))
-    })
+/// Streams an extraction to its end: the first error, if any.
+async fn stream_to_the_end(client: &Client) -> Result<(), instructor::Error> {
+    let asked = client.create_partial::<UserDetail>().user("x");
+    let mut stream = asked.send().await?;
+    while let Some(update) = stream.next().await {
+        update?;
+    }
+    Ok(())
 }
 
 /// A server that echoes the key back: in a 401, a 429, a 500, a 200 that is not an answer,
 /// and in-band in a stream. The key is masked everywhere the error goes.
 #[tokio::test]
 async fn a_key_the_server_echoes_is_masked() {
-    use futures::StreamExt;
     let sink = logs();
     let echo = format!(r#"{{"error": {{"message": "invalid key {SECRET}", "code": 500}}}}"#);
     let in_band = [
@@ -187,17 +152,11 @@ async fn a_key_the_server_echoes_is_masked() {
     cases.push((200, format!("not an answer: {SECRET}")));
     cases.extend(in_band.iter().map(|b| (200, b.clone())));
     for (status, body) in cases {
-        let server = MockServer::builder().start().await;
-        Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(status).set_body_raw(body.clone(), "application/json"),
-            )
-            .mount(&server)
-            .await;
-        for make in providers(&server.uri()) {
-            let provider = make();
+        let answer = ResponseTemplate::new(status).set_body_raw(body.clone(), "application/json");
+        let server = mock_server(answer).await;
+        for provider in providers(&server.uri()) {
             let name = provider.name().to_owned();
-            let (seen, hook) = recorder();
+            let (seen, hook) = recorder(|e| Some(format!("{e:?}")));
             let client = Client::from_shared(provider)
                 .model("m")
                 .max_retries(0)
@@ -208,19 +167,8 @@ async fn a_key_the_server_echoes_is_masked() {
                     ..RetryPolicy::default()
                 })
                 .hook(hook);
-            let whole = client.create::<UserDetail>().user("x").send().await;
-            let streamed = async {
-                let mut stream = client
-                    .create_partial::<UserDetail>()
-                    .user("x")
-                    .send()
-                    .await?;
-                while let Some(update) = stream.next().await {
-                    update?;
-                }
-                Ok::<_, instructor::Error>(())
-            }
-            .await;
+            let whole = ask::<UserDetail>(&client, "x").await;
+            let streamed = stream_to_the_end(&client).await;
             for (how, err) in [("send", whole.err()), ("stream", streamed.err())] {
                 let case = format!("{name} {how}, HTTP {status}, {body}");
                 let Some(err) = err else {
@@ -249,8 +197,7 @@ fn debug_hides_credentials_in_the_base_url() {
         format!("https://host.example/v1?key={SECRET}"),
         format!("https://{SECRET}@host.example/v1?alt=sse&token={SECRET}#{SECRET}"),
     ] {
-        for make in providers(&url) {
-            let provider = make();
+        for provider in providers(&url) {
             let debug = format!("{provider:?}");
             assert!(!debug.contains(SECRET), "{}: {debug}", provider.name());
             assert!(debug.contains("host.example/v1"), "{debug}");

@@ -6,10 +6,12 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod family;
+pub mod streams;
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
-use instructor::{Client, Error, Instruct};
+use instructor::{Client, Completion, Error, Event, Instruct, Mode};
 use serde::Deserialize;
 use serde_json::Value;
 use wiremock::matchers::any;
@@ -23,6 +25,9 @@ pub struct UserDetail {
     #[instruct(range(max = 150))]
     pub age: u8,
 }
+
+/// Jason's answer as a model writes it.
+pub const JASON: &str = r#"{"name": "Jason", "age": 30}"#;
 
 pub fn jason() -> UserDetail {
     UserDetail {
@@ -95,6 +100,11 @@ impl Replay {
             .collect()
     }
 
+    /// The body of the `i`th request the server received.
+    pub async fn body(&self, i: usize) -> Value {
+        self.bodies().await.swap_remove(i)
+    }
+
     /// Asserts the bodies we sent equal the fixture's `requests` (or records them).
     pub async fn assert_requests(&self) {
         let sent = self.bodies().await;
@@ -128,6 +138,29 @@ impl Replay {
     }
 }
 
+/// Runs one extraction (as `extract` does) that must give Jason; the replay, for more checks.
+pub async fn extract_jason(name: &str, client: impl FnOnce(String) -> Client) -> Replay {
+    let (user, replay) = extract(name, client).await;
+    assert_eq!(user.unwrap(), jason(), "{name}");
+    replay
+}
+
+/// Runs one extraction (as `extract` does) that must fail; its error.
+pub async fn extract_err(name: &str, client: impl FnOnce(String) -> Client) -> Error {
+    let (result, _) = extract(name, client).await;
+    result.unwrap_err()
+}
+
+/// A server answering every request with `template`.
+pub async fn mock_server(template: ResponseTemplate) -> MockServer {
+    let server = MockServer::builder().start().await;
+    Mock::given(any())
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
 /// Runs one extraction of `UserDetail` and checks the request bodies.
 pub async fn extract(
     name: &str,
@@ -135,11 +168,52 @@ pub async fn extract(
 ) -> (Result<UserDetail, Error>, Replay) {
     let replay = Replay::start(name).await;
     let client = client(replay.url());
-    let result = client
-        .create::<UserDetail>()
-        .user("Jason is 30 years old")
-        .send()
-        .await;
+    let result = ask(&client, "Jason is 30 years old").await;
     replay.assert_requests().await;
     (result, replay)
+}
+
+/// Extracts a `T` from the one user message `text`.
+pub async fn ask<T: Instruct>(client: &Client, text: &str) -> Result<T, Error> {
+    client.create::<T>().user(text).send().await
+}
+
+/// Extracts a `T` from the one user message `text`, in `mode`.
+pub async fn ask_in<T: Instruct>(client: &Client, mode: Mode, text: &str) -> Result<T, Error> {
+    client.create::<T>().mode(mode).user(text).send().await
+}
+
+/// Extracts a `T` from the one user message `text`, with its completion.
+pub async fn ask_completion<T: Instruct>(
+    client: &Client,
+    text: &str,
+) -> Result<(T, Completion), Error> {
+    client.create::<T>().user(text).send_with_completion().await
+}
+
+/// A hook that keeps what `keep` makes of each event it sees (nothing for `None`).
+pub fn recorder<T: Send + 'static>(
+    keep: impl Fn(&Event<'_>) -> Option<T> + Send + Sync + 'static,
+) -> (
+    Arc<Mutex<Vec<T>>>,
+    impl Fn(&Event<'_>) + Send + Sync + 'static,
+) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    (seen, move |e: &Event<'_>| {
+        if let Some(kept) = keep(e) {
+            log.lock().unwrap().push(kept);
+        }
+    })
+}
+
+/// The variant name of an enum value (an event, an error), as `Debug` prints it:
+/// `RequestSent`, `ContentFilter`, ...
+pub fn variant(e: &impl std::fmt::Debug) -> String {
+    let shown = format!("{e:?}");
+    shown
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }

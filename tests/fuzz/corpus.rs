@@ -77,15 +77,13 @@ pub const CORPUS: &[&str] = &[
     "{\"a\":{\"b\":{\"c\":[1,{\"d\":null}]}}}",
 ];
 
+/// The structural characters, first in both the token soup and the mutation dictionary.
+const STRUCTURAL: &[&[u8]] = &[b"{", b"}", b"[", b"]", b",", b":"];
+
 /// Random concatenations of JSON-ish tokens.
 pub fn soup(rng: &mut Rng) -> Vec<u8> {
+    /// After `STRUCTURAL`.
     const TOKENS: &[&[u8]] = &[
-        b"{",
-        b"}",
-        b"[",
-        b"]",
-        b",",
-        b":",
         b"\"",
         b"\\",
         b"\"a\"",
@@ -119,20 +117,15 @@ pub fn soup(rng: &mut Rng) -> Vec<u8> {
     ];
     let mut out = Vec::new();
     for _ in 0..rng.range(1, 40) {
-        out.extend_from_slice(rng.pick(TOKENS));
+        out.extend_from_slice(rng.pick_of(STRUCTURAL, TOKENS));
     }
     out
 }
 
+/// After `STRUCTURAL`.
 const DICT: &[&[u8]] = &[
     b"\"",
     b"\\",
-    b"{",
-    b"}",
-    b"[",
-    b"]",
-    b",",
-    b":",
     b"<think>",
     b"</think>",
     b"```",

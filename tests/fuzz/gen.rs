@@ -227,40 +227,26 @@ impl<'r> Writer<'r> {
         v
     }
 
-    fn object(&mut self, depth: usize, max: usize) -> Value {
+    /// A container at `depth` between `brackets`: mostly fewer than five members, now and
+    /// then six up to `most`, each written by `member`, with the layout's spacing and commas.
+    fn container(
+        &mut self,
+        depth: usize,
+        brackets: (char, char),
+        most: usize,
+        mut member: impl FnMut(&mut Self),
+    ) {
         self.depth = self.depth.max(depth);
         let n = if self.rng.one_in(10) {
-            self.rng.range(6, 30)
+            self.rng.range(6, most)
         } else {
             self.rng.below(5)
         };
-        let mut map = Map::new();
-        let mut keys: Vec<String> = Vec::new();
-        self.out.push('{');
+        self.out.push(brackets.0);
         self.indent += 1;
         for i in 0..n {
             self.newline();
-            let key = if !keys.is_empty() && self.rng.one_in(15) {
-                // A repeated key: the last value wins, in the first one's place.
-                let k = keys[self.rng.below(keys.len())].clone();
-                self.quoted(&k);
-                k
-            } else if self.near && self.rng.one_in(3) {
-                let k = self.rng.pick(WORDS);
-                self.out.push_str(k);
-                k.to_owned()
-            } else {
-                self.string(true)
-            };
-            keys.push(key.clone());
-            self.ws();
-            self.out.push(':');
-            if self.layout == Layout::Pretty {
-                self.out.push(' ');
-            }
-            self.ws();
-            let v = self.value(depth, max);
-            map.insert(key, v);
+            member(self);
             self.ws();
             self.comma(i + 1 == n);
         }
@@ -268,31 +254,41 @@ impl<'r> Writer<'r> {
         if n > 0 {
             self.newline();
         }
-        self.out.push('}');
+        self.out.push(brackets.1);
+    }
+
+    fn object(&mut self, depth: usize, max: usize) -> Value {
+        let mut map = Map::new();
+        let mut keys: Vec<String> = Vec::new();
+        self.container(depth, ('{', '}'), 30, |g| {
+            let key = if !keys.is_empty() && g.rng.one_in(15) {
+                // A repeated key: the last value wins, in the first one's place.
+                let k = keys[g.rng.below(keys.len())].clone();
+                g.quoted(&k);
+                k
+            } else if g.near && g.rng.one_in(3) {
+                let k = g.rng.pick(WORDS);
+                g.out.push_str(k);
+                k.to_owned()
+            } else {
+                g.string(true)
+            };
+            keys.push(key.clone());
+            g.ws();
+            g.out.push(':');
+            if g.layout == Layout::Pretty {
+                g.out.push(' ');
+            }
+            g.ws();
+            let v = g.value(depth, max);
+            map.insert(key, v);
+        });
         Value::Object(map)
     }
 
     fn array(&mut self, depth: usize, max: usize) -> Value {
-        self.depth = self.depth.max(depth);
-        let n = if self.rng.one_in(10) {
-            self.rng.range(6, 40)
-        } else {
-            self.rng.below(5)
-        };
-        let mut items = Vec::with_capacity(n);
-        self.out.push('[');
-        self.indent += 1;
-        for i in 0..n {
-            self.newline();
-            items.push(self.value(depth, max));
-            self.ws();
-            self.comma(i + 1 == n);
-        }
-        self.indent -= 1;
-        if n > 0 {
-            self.newline();
-        }
-        self.out.push(']');
+        let mut items = Vec::new();
+        self.container(depth, ('[', ']'), 40, |g| items.push(g.value(depth, max)));
         Value::Array(items)
     }
 

@@ -40,6 +40,15 @@ impl Rng {
         items[self.below(items.len())]
     }
 
+    /// `pick` from `first` and `then` as one list.
+    pub fn pick_of<T: Copy>(&mut self, first: &[T], then: &[T]) -> T {
+        let i = self.below(first.len() + then.len());
+        first
+            .get(i)
+            .copied()
+            .unwrap_or_else(|| then[i - first.len()])
+    }
+
     /// Small numbers are likelier: 0 half the time, 1 a quarter, and so on, up to `max`.
     pub fn geometric(&mut self, max: usize) -> usize {
         (self.next_u64().trailing_ones() as usize).min(max)

@@ -157,21 +157,25 @@ fn chunks<'a>(body: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     cuts.windows(2).map(|w| &body[w[0]..w[1]]).collect()
 }
 
-/// `events` on the body in random chunks (inside `\r\n` and UTF-8 characters too) gives the
-/// reference's events.
-pub fn check_sse(case: &Case) -> Verdict {
+/// A decoder under test: the body in chunks to its items.
+type Decoder<T> = fn(&[&[u8]]) -> Vec<Result<T, String>>;
+
+/// `decode` on the body in random chunks (inside `\r\n` and UTF-8 characters too) gives the
+/// `reference` decoder's items.
+fn check_chunked<T: PartialEq + std::fmt::Debug>(
+    case: &Case,
+    reference: fn(&[u8], Ends) -> Vec<Item<T>>,
+    decode: Decoder<T>,
+) -> Verdict {
     let body = &case.bytes[..];
-    let want = to_first_error(reference_sse(body, Ends::Spec));
+    let want = to_first_error(reference(body, Ends::Spec));
     let mut rng = Rng::new(hash(body));
     let cuts = cuts(&mut rng, body.len());
     let chunks = chunks(body, &cuts);
-    let got = timed(|| __fuzz::sse(&chunks));
+    let got = timed(|| decode(&chunks));
     let got = to_first_error(got.into_iter().map(kind).collect());
     if got != want {
-        let label = differs(
-            &got,
-            &to_first_error(reference_sse(body, Ends::LastKeepsCr)),
-        );
+        let label = differs(&got, &to_first_error(reference(body, Ends::LastKeepsCr)));
         return Err(format!(
             "{label}: split at {cuts:?}, the decoder gives\n  {got:?}\nthe reference\n  {want:?}"
         ));
@@ -179,25 +183,14 @@ pub fn check_sse(case: &Case) -> Verdict {
     Ok(())
 }
 
+/// `events` on the body in random chunks gives the reference's events.
+pub fn check_sse(case: &Case) -> Verdict {
+    check_chunked(case, reference_sse, __fuzz::sse)
+}
+
 /// `ndjson` on the body in random chunks gives the reference's lines.
 pub fn check_ndjson(case: &Case) -> Verdict {
-    let body = &case.bytes[..];
-    let want = to_first_error(reference_ndjson(body, Ends::Spec));
-    let mut rng = Rng::new(hash(body));
-    let cuts = cuts(&mut rng, body.len());
-    let chunks = chunks(body, &cuts);
-    let got = timed(|| __fuzz::ndjson(&chunks));
-    let got = to_first_error(got.into_iter().map(kind).collect());
-    if got != want {
-        let label = differs(
-            &got,
-            &to_first_error(reference_ndjson(body, Ends::LastKeepsCr)),
-        );
-        return Err(format!(
-            "{label}: split at {cuts:?}, the decoder gives\n  {got:?}\nthe reference\n  {want:?}"
-        ));
-    }
-    Ok(())
+    check_chunked(case, reference_ndjson, __fuzz::ndjson)
 }
 
 const PAYLOADS: &[&str] = &[
