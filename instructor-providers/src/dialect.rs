@@ -32,6 +32,31 @@ fn walk(v: &mut Value, f: &mut Visit<'_>) -> Result<(), String> {
     f(map)
 }
 
+/// A copy of `schema` with `f` applied to every schema object in it, children first.
+fn rewritten(schema: &Value, f: &mut Visit<'_>) -> Result<Value, String> {
+    let mut out = schema.clone();
+    walk(&mut out, f)?;
+    Ok(out)
+}
+
+/// A `$ref` node keeps only its reference (strict mode and Gemini take no siblings); says
+/// whether it was one.
+fn bare_ref(map: &mut Map<String, Value>) -> bool {
+    let Some(r) = map.get("$ref").cloned() else {
+        return false;
+    };
+    map.clear();
+    map.insert("$ref".to_owned(), r);
+    true
+}
+
+/// `oneOf` written as `anyOf`, which the dialects take instead.
+fn one_of_as_any_of(map: &mut Map<String, Value>) {
+    if let Some(branches) = map.remove("oneOf") {
+        map.insert("anyOf".to_owned(), branches);
+    }
+}
+
 fn accepts_null(map: &Map<String, Value>) -> bool {
     match map.get("type") {
         Some(Value::String(t)) if t == "null" => return true,
@@ -55,7 +80,8 @@ fn is_object_schema(map: &Map<String, Value>) -> bool {
         }
 }
 
-const STRICT_FORMATS: &[&str] = &[
+/// The string formats both OpenAI's strict mode and Anthropic's JSON outputs take.
+const FORMATS: &[&str] = &[
     "date-time",
     "time",
     "date",
@@ -80,8 +106,7 @@ const STRICT_FORMATS: &[&str] = &[
 /// assert_eq!(strict["additionalProperties"], false);
 /// ```
 pub fn openai_strict(schema: &Value) -> Result<Value, String> {
-    let mut out = schema.clone();
-    walk(&mut out, &mut |map| {
+    rewritten(schema, &mut |map| {
         if map.is_empty() {
             return Err(
                 "a field of type serde_json::Value (any JSON) cannot be expressed in strict mode"
@@ -93,14 +118,10 @@ pub fn openai_strict(schema: &Value) -> Result<Value, String> {
                 "tuples (prefixItems) cannot be expressed in strict mode; use a struct".to_owned(),
             );
         }
-        if let Some(r) = map.get("$ref").cloned() {
-            map.clear();
-            map.insert("$ref".to_owned(), r);
+        if bare_ref(map) {
             return Ok(());
         }
-        if let Some(branches) = map.remove("oneOf") {
-            map.insert("anyOf".to_owned(), branches);
-        }
+        one_of_as_any_of(map);
         for k in [
             "uniqueItems",
             "minProperties",
@@ -111,7 +132,7 @@ pub fn openai_strict(schema: &Value) -> Result<Value, String> {
             map.remove(k);
         }
         if let Some(Value::String(f)) = map.get("format") {
-            if !STRICT_FORMATS.contains(&f.as_str()) {
+            if !FORMATS.contains(&f.as_str()) {
                 map.remove("format");
             }
         }
@@ -149,8 +170,7 @@ pub fn openai_strict(schema: &Value) -> Result<Value, String> {
                 .or_insert_with(|| Value::Object(Map::new()));
         }
         Ok(())
-    })?;
-    Ok(out)
+    })
 }
 
 /// The schema with every `$ref` replaced by its definition and `$defs` removed, for servers
@@ -249,23 +269,17 @@ const GEMINI_KEYWORDS: &[&str] = &[
 /// assert_eq!(instructor_providers::dialect::gemini(&s).unwrap(), json!({"type": "string", "description": "x"}));
 /// ```
 pub fn gemini(schema: &Value) -> Result<Value, String> {
-    let mut out = schema.clone();
-    walk(&mut out, &mut |map| {
-        if let Some(r) = map.get("$ref").cloned() {
-            map.clear();
-            map.insert("$ref".to_owned(), r);
+    rewritten(schema, &mut |map| {
+        if bare_ref(map) {
             return Ok(());
         }
-        if let Some(branches) = map.remove("oneOf") {
-            map.insert("anyOf".to_owned(), branches);
-        }
+        one_of_as_any_of(map);
         map.retain(|k, _| GEMINI_KEYWORDS.contains(&k.as_str()));
         if matches!(map.get("additionalProperties"), Some(Value::Bool(_))) {
             map.remove("additionalProperties");
         }
         Ok(())
-    })?;
-    Ok(out)
+    })
 }
 
 const ANTHROPIC_HINTS: &[&str] = &[
@@ -281,18 +295,6 @@ const ANTHROPIC_HINTS: &[&str] = &[
     "maxProperties",
     "maxItems",
 ];
-const ANTHROPIC_FORMATS: &[&str] = &[
-    "date-time",
-    "time",
-    "date",
-    "duration",
-    "email",
-    "hostname",
-    "uri",
-    "ipv4",
-    "ipv6",
-    "uuid",
-];
 
 /// Anthropic's JSON-output dialect: objects closed, `oneOf` as `anyOf`, and constraints it
 /// does not enforce moved into the description as hints (the value is still validated
@@ -306,11 +308,8 @@ const ANTHROPIC_FORMATS: &[&str] = &[
 /// assert_eq!(a["additionalProperties"], false);
 /// ```
 pub fn anthropic(schema: &Value) -> Result<Value, String> {
-    let mut out = schema.clone();
-    walk(&mut out, &mut |map| {
-        if let Some(branches) = map.remove("oneOf") {
-            map.insert("anyOf".to_owned(), branches);
-        }
+    rewritten(schema, &mut |map| {
+        one_of_as_any_of(map);
         let mut hints = Vec::new();
         for k in ANTHROPIC_HINTS {
             if let Some(v) = map.remove(*k) {
@@ -324,7 +323,8 @@ pub fn anthropic(schema: &Value) -> Result<Value, String> {
             }
         }
         if let Some(Value::String(f)) = map.get("format") {
-            if !ANTHROPIC_FORMATS.contains(&f.as_str()) {
+            // Anthropic also takes `uri`.
+            if f != "uri" && !FORMATS.contains(&f.as_str()) {
                 hints.push(format!("format: {f}"));
                 map.remove("format");
             }
@@ -354,8 +354,7 @@ pub fn anthropic(schema: &Value) -> Result<Value, String> {
             map.insert("additionalProperties".to_owned(), Value::Bool(false));
         }
         Ok(())
-    })?;
-    Ok(out)
+    })
 }
 
 #[cfg(test)]

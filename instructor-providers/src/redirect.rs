@@ -167,22 +167,15 @@ mod tests {
 
     #[test]
     fn same_origin_is_scheme_host_and_port() {
-        let a = Url::parse("http://127.0.0.1:80/v1").unwrap();
-        assert_eq!(
-            a.origin(),
-            Url::parse("http://127.0.0.1/x").unwrap().origin()
-        );
-        assert_ne!(
-            a.origin(),
-            Url::parse("https://127.0.0.1/v1").unwrap().origin()
-        );
-        assert_ne!(
-            a.origin(),
-            Url::parse("http://127.0.0.1:81/v1").unwrap().origin()
-        );
-        assert_ne!(
-            a.origin(),
-            Url::parse("http://localhost/v1").unwrap().origin()
-        );
+        let origin = |url: &str| Url::parse(url).unwrap().origin();
+        let a = origin("http://127.0.0.1:80/v1");
+        assert_eq!(a, origin("http://127.0.0.1/x"));
+        for other in [
+            "https://127.0.0.1/v1",
+            "http://127.0.0.1:81/v1",
+            "http://localhost/v1",
+        ] {
+            assert_ne!(a, origin(other), "{other}");
+        }
     }
 }

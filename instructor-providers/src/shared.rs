@@ -174,6 +174,15 @@ pub(crate) struct AnsweredFunction {
     pub arguments: Value,
 }
 
+/// The message of an answer in a native chat shape (Cohere, Ollama): its content (text, or
+/// as the API writes it) and its tool calls.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct AnsweredMessage<C = String> {
+    pub content: C,
+    pub tool_calls: Vec<AnsweredCall>,
+}
+
 /// An answer's tool calls → neutral calls.
 pub(crate) fn tool_calls(calls: Vec<AnsweredCall>) -> Vec<ToolCall> {
     calls
@@ -333,22 +342,19 @@ mod tests {
     #[test]
     fn every_providers_finish_words() {
         use FinishReason::*;
-        for (word, calls, expected) in [
-            ("stop", false, Stop),
-            ("stop", true, ToolCalls),
-            ("STOP", true, ToolCalls),
-            ("end_turn", false, Stop),
-            ("COMPLETE", false, Stop),
-            ("length", false, Length),
-            ("MAX_TOKENS", false, Length),
-            ("max_tokens", true, Length),
-            ("tool_use", false, ToolCalls),
-            ("TOOL_CALL", false, ToolCalls),
-            ("SAFETY", false, ContentFilter),
-            ("content_filter", false, ContentFilter),
-            ("refusal", false, Refusal),
+        // The words, whether the answer holds calls, and what they all mean.
+        for (words, calls, expected) in [
+            (&["stop", "end_turn", "COMPLETE"][..], false, Stop),
+            (&["stop", "STOP"], true, ToolCalls),
+            (&["length", "MAX_TOKENS"], false, Length),
+            (&["max_tokens"], true, Length),
+            (&["tool_use", "TOOL_CALL"], false, ToolCalls),
+            (&["SAFETY", "content_filter"], false, ContentFilter),
+            (&["refusal"], false, Refusal),
         ] {
-            assert_eq!(finish_reason(Some(word), calls), expected, "{word}");
+            for word in words {
+                assert_eq!(finish_reason(Some(word), calls), expected, "{word}");
+            }
         }
         assert_eq!(
             finish_reason(Some("pause_turn"), false),

@@ -106,14 +106,20 @@ pub trait Translate: Clone + Send + Sync + 'static {
     /// How a streamed answer is framed.
     const FRAMING: Framing = Framing::Sse;
 
+    /// The path calls go to, under the endpoint's base URL.
+    const PATH: &'static str;
+
     /// The provider `new()` (and `Default`) builds: its translator and endpoint.
     fn standard() -> HttpProvider<Self>;
 
     /// What this provider declares.
     fn declared(&self) -> Declared;
 
-    /// Where a call goes, from the endpoint's base URL.
-    fn url(&self, base: &str, call: &Call<'_>) -> String;
+    /// Where a call goes, from the endpoint's base URL: [`PATH`](Self::PATH) under it,
+    /// unless the call changes it.
+    fn url(&self, base: &str, _call: &Call<'_>) -> String {
+        format!("{base}{}", Self::PATH)
+    }
 
     /// The body of a call (the request's `extra` is merged over it afterwards).
     fn body<'a>(&'a self, call: &Call<'a>) -> Result<Self::Body<'a>, Error>;

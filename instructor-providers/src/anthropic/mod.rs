@@ -8,9 +8,10 @@ mod wire;
 
 use instructor_core::{Error, Mode, Response};
 
+use crate::body::Conversation;
 use crate::events::Mapped;
 use crate::http::{Auth, Reply};
-use crate::shared::{Sampling, SamplingNames};
+use crate::shared::SamplingNames;
 use crate::translate::{Call, Declared, HttpProvider, Translate};
 
 /// The Messages API translator.
@@ -50,6 +51,7 @@ impl Translate for Messages {
     type StreamState = Vec<usize>;
     const AUTH: Auth = Auth::Header("x-api-key");
     const HEADERS: &'static [(&'static str, &'static str)] = &[("anthropic-version", "2023-06-01")];
+    const PATH: &'static str = "/messages";
 
     fn standard() -> HttpProvider<Self> {
         HttpProvider::build(Messages {
@@ -61,21 +63,15 @@ impl Translate for Messages {
         DECLARED
     }
 
-    fn url(&self, base: &str, _call: &Call<'_>) -> String {
-        format!("{base}/messages")
-    }
-
     fn body<'a>(&'a self, call: &Call<'a>) -> Result<wire::MessagesRequest<'a>, Error> {
         let request = call.request;
         let (system, messages) = convert::messages(request)?;
+        let output = schema::members(&request.output, &DECLARED)?;
         Ok(wire::MessagesRequest {
             model: call.model,
             max_tokens: request.max_tokens.unwrap_or(self.default_max_tokens),
             system,
-            messages,
-            sampling: Sampling::new(request, SAMPLING),
-            output: schema::members(&request.output, &DECLARED)?,
-            stream: call.stream.then_some(true),
+            chat: Conversation::new(call, messages, SAMPLING, output),
         })
     }
 

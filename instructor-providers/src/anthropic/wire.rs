@@ -3,23 +3,18 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::fragments::Members;
-use crate::shared::Sampling;
+use crate::body::Conversation;
 
+/// The model, the (required) `max_tokens` and the system prompt, then the conversation;
+/// the mode's members are `tools` and `tool_choice`, or `output_config`.
 #[derive(Serialize)]
 pub struct MessagesRequest<'a> {
     pub(crate) model: &'a str,
     pub(crate) max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) system: Option<String>,
-    pub(crate) messages: Vec<WireMessage<'a>>,
     #[serde(flatten)]
-    pub(crate) sampling: Sampling<'a>,
-    /// `tools` and `tool_choice`, or `output_config`, as the mode asks.
-    #[serde(flatten)]
-    pub(crate) output: Members,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) stream: Option<bool>,
+    pub(crate) chat: Conversation<'a, WireMessage<'a>>,
 }
 
 #[derive(Serialize)]

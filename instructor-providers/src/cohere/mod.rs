@@ -8,9 +8,10 @@ mod wire;
 
 use instructor_core::{Error, Mode, Response};
 
+use crate::body::Conversation;
 use crate::events::Mapped;
 use crate::http::Auth;
-use crate::shared::{Sampling, SamplingNames};
+use crate::shared::SamplingNames;
 use crate::translate::{Call, Declared, HttpProvider, Translate};
 
 /// The v2 Chat translator.
@@ -44,6 +45,7 @@ impl Translate for CohereChat {
     type Body<'a> = wire::ChatRequest<'a>;
     type StreamState = ();
     const AUTH: Auth = Auth::Bearer;
+    const PATH: &'static str = "/chat";
 
     fn standard() -> HttpProvider<Self> {
         HttpProvider::build(CohereChat)
@@ -53,18 +55,12 @@ impl Translate for CohereChat {
         DECLARED
     }
 
-    fn url(&self, base: &str, _call: &Call<'_>) -> String {
-        format!("{base}/chat")
-    }
-
     fn body<'a>(&'a self, call: &Call<'a>) -> Result<wire::ChatRequest<'a>, Error> {
-        let request = call.request;
+        let messages = convert::messages(call.request)?;
+        let output = schema::members(&call.request.output, &DECLARED)?;
         Ok(wire::ChatRequest {
             model: call.model,
-            messages: convert::messages(request)?,
-            sampling: Sampling::new(request, SAMPLING),
-            output: schema::members(&request.output, &DECLARED)?,
-            stream: call.stream.then_some(true),
+            chat: Conversation::new(call, messages, SAMPLING, output),
         })
     }
 

@@ -3,20 +3,16 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::fragments::Members;
-use crate::shared::{AnsweredCall, Sampling, TextToolCall};
+use crate::body::Conversation;
+use crate::shared::{AnsweredMessage, TextToolCall};
 
+/// The model, then the conversation; the mode's members are `response_format`, or `tools`,
+/// `tool_choice` and `strict_tools`.
 #[derive(Serialize)]
 pub struct ChatRequest<'a> {
     pub(crate) model: &'a str,
-    pub(crate) messages: Vec<WireMessage<'a>>,
     #[serde(flatten)]
-    pub(crate) sampling: Sampling<'a>,
-    /// `response_format`, or `tools`, `tool_choice` and `strict_tools`, as the mode asks.
-    #[serde(flatten)]
-    pub(crate) output: Members,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) stream: Option<bool>,
+    pub(crate) chat: Conversation<'a, WireMessage<'a>>,
 }
 
 /// A message: its text (left out for an assistant turn that only called tools).
@@ -35,15 +31,9 @@ pub(crate) struct WireMessage<'a> {
 #[serde(default)]
 pub(crate) struct ChatResponse {
     pub finish_reason: Option<String>,
-    pub message: RespMessage,
+    /// Its content is a list of parts.
+    pub message: AnsweredMessage<Vec<Value>>,
     pub usage: Option<WireUsage>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct RespMessage {
-    pub content: Vec<Value>,
-    pub tool_calls: Vec<AnsweredCall>,
 }
 
 #[derive(Deserialize, Default)]

@@ -102,6 +102,7 @@ fn rule_name(hint: &str) -> String {
     name
 }
 
+/// One expression of `alts`: the only one bare, several grouped as a choice.
 fn alternatives(alts: Vec<String>) -> String {
     if alts.len() == 1 {
         alts.into_iter().next().unwrap_or_default()

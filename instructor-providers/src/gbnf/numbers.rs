@@ -19,7 +19,7 @@ pub(crate) fn int_range(lo: i128, hi: i128) -> String {
     if hi >= 0 {
         alts.extend(positive(lo.max(0), hi));
     }
-    group(alts)
+    super::alternatives(alts)
 }
 
 /// Integers with at most `digits` digits, optionally negative.
@@ -34,14 +34,6 @@ pub(crate) fn int_digits(digits: u32, negative: bool) -> String {
         format!("\"-\"? {body}")
     } else {
         body
-    }
-}
-
-fn group(alts: Vec<String>) -> String {
-    if alts.len() == 1 {
-        alts.into_iter().next().unwrap_or_default()
-    } else {
-        format!("({})", alts.join(" | "))
     }
 }
 

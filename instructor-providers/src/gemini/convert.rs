@@ -17,7 +17,7 @@ fn parts(m: &Message) -> Result<Vec<WirePart<'_>>, Error> {
     for piece in pieces(m, "gemini")? {
         out.push(match piece {
             Piece::Text("") => continue,
-            Piece::Text(t) => WirePart::Text(t),
+            Piece::Text(t) => WirePart::Text(t.into()),
             Piece::ImageData { media_type, data } => WirePart::InlineData {
                 mime_type: media_type,
                 data,
@@ -36,21 +36,21 @@ fn parts(m: &Message) -> Result<Vec<WirePart<'_>>, Error> {
 
 pub(crate) fn contents(
     request: &Request,
-) -> Result<(Option<SystemInstruction>, Vec<Content<'_>>), Error> {
+) -> Result<(Option<Content<'_>>, Vec<Content<'_>>), Error> {
     let mut system = Vec::new();
     let mut out = Vec::new();
     for m in &request.messages {
         match m.role {
-            Role::System => system.push(TextPart { text: m.text() }),
+            Role::System => system.push(WirePart::Text(m.text().into())),
             Role::Assistant => out.push(Content {
-                role: "model",
+                role: Some("model"),
                 parts: parts(m)?,
             }),
             Role::Tool => {
                 let key = if m.is_error { "error" } else { "result" };
                 let name = called_name(&request.messages, m.tool_call_id.as_deref());
                 out.push(Content {
-                    role: "user",
+                    role: Some("user"),
                     parts: vec![WirePart::FunctionResponse {
                         name: name.unwrap_or("tool"),
                         response: json!({ key: m.text() }),
@@ -58,13 +58,16 @@ pub(crate) fn contents(
                 })
             }
             _ => out.push(Content {
-                role: "user",
+                role: Some("user"),
                 parts: parts(m)?,
             }),
         }
     }
     Ok((
-        (!system.is_empty()).then_some(SystemInstruction { parts: system }),
+        (!system.is_empty()).then_some(Content {
+            role: None,
+            parts: system,
+        }),
         out,
     ))
 }

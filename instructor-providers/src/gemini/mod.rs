@@ -46,6 +46,8 @@ impl Translate for GenerateContent {
     /// Tool calls numbered across chunks.
     type StreamState = usize;
     const AUTH: Auth = Auth::Header("x-goog-api-key");
+    /// Followed by the model and its method.
+    const PATH: &'static str = "/models";
 
     fn standard() -> HttpProvider<Self> {
         HttpProvider::build(GenerateContent)
@@ -55,12 +57,13 @@ impl Translate for GenerateContent {
         DECLARED
     }
 
+    /// The model's, under [`PATH`](Self::PATH), with the streaming method when streamed.
     fn url(&self, base: &str, call: &Call<'_>) -> String {
-        let model = call.model;
+        let (path, model) = (Self::PATH, call.model);
         if call.stream {
-            format!("{base}/models/{model}:streamGenerateContent?alt=sse")
+            format!("{base}{path}/{model}:streamGenerateContent?alt=sse")
         } else {
-            format!("{base}/models/{model}:generateContent")
+            format!("{base}{path}/{model}:generateContent")
         }
     }
 

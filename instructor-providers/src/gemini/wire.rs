@@ -1,5 +1,7 @@
 //! Gemini `generateContent` wire types (REST, camelCase; providers.md §4).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -10,27 +12,20 @@ use crate::shared::Sampling;
 #[serde(rename_all = "camelCase")]
 pub struct GenerateRequest<'a> {
     pub(crate) contents: Vec<Content<'a>>,
+    /// Text parts, without a role.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) system_instruction: Option<SystemInstruction>,
+    pub(crate) system_instruction: Option<Content<'a>>,
     pub(crate) generation_config: GenerationConfig<'a>,
     /// `tools` and `toolConfig`, as the mode asks.
     #[serde(flatten)]
     pub(crate) output: Members,
 }
 
-#[derive(Serialize)]
-pub(crate) struct SystemInstruction {
-    pub parts: Vec<TextPart>,
-}
-
-#[derive(Serialize)]
-pub(crate) struct TextPart {
-    pub text: String,
-}
-
+/// A turn's parts, and its role (`user` or `model`; none for the system instruction).
 #[derive(Serialize)]
 pub(crate) struct Content<'a> {
-    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'static str>,
     pub parts: Vec<WirePart<'a>>,
 }
 
@@ -39,7 +34,7 @@ pub(crate) struct Content<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub(crate) enum WirePart<'a> {
-    Text(&'a str),
+    Text(Cow<'a, str>),
     InlineData { mime_type: &'a str, data: &'a str },
     FileData { file_uri: &'a str },
     FunctionCall { name: &'a str, args: Value },

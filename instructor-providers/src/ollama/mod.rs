@@ -63,6 +63,7 @@ impl Translate for OllamaChat {
     /// A key (`OLLAMA_API_KEY`) is only needed for ollama.com.
     const AUTH: Auth = Auth::Bearer;
     const FRAMING: Framing = Framing::Ndjson;
+    const PATH: &'static str = "/api/chat";
 
     fn standard() -> HttpProvider<Self> {
         HttpProvider::build(OllamaChat).base_url(host())
@@ -70,10 +71,6 @@ impl Translate for OllamaChat {
 
     fn declared(&self) -> Declared {
         DECLARED
-    }
-
-    fn url(&self, base: &str, _call: &Call<'_>) -> String {
-        format!("{base}/api/chat")
     }
 
     fn body<'a>(&'a self, call: &Call<'a>) -> Result<wire::ChatRequest<'a>, Error> {

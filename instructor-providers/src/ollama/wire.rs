@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::fragments::Members;
-use crate::shared::{AnsweredCall, Sampling};
+use crate::shared::{AnsweredMessage, Sampling};
 
 #[derive(Serialize)]
 pub struct ChatRequest<'a> {
@@ -46,15 +46,8 @@ pub(crate) struct WireFunction<'a> {
 #[serde(default)]
 pub(crate) struct ChatResponse {
     pub model: Option<String>,
-    pub message: RespMessage,
+    pub message: AnsweredMessage,
     pub done_reason: Option<String>,
     pub prompt_eval_count: u64,
     pub eval_count: u64,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct RespMessage {
-    pub content: String,
-    pub tool_calls: Vec<AnsweredCall>,
 }

@@ -12,9 +12,10 @@ use std::marker::PhantomData;
 use instructor_core::{Error, Mode, Response};
 use schema::{JsonSchemaShape, ToolChoiceShape};
 
+use crate::body::Conversation;
 use crate::events::Mapped;
 use crate::http::{Auth, Reply};
-use crate::shared::{Sampling, SamplingNames};
+use crate::shared::SamplingNames;
 use crate::translate::{Call, Declared, HttpProvider, Translate};
 
 /// Which server a client talks to, and so which shapes it sends.
@@ -188,6 +189,7 @@ impl<A: ChatApi> Translate for Chat<A> {
     type Body<'a> = wire::ChatRequest<'a>;
     type StreamState = ();
     const AUTH: Auth = Auth::Bearer;
+    const PATH: &'static str = "/chat/completions";
 
     fn standard() -> HttpProvider<Self> {
         let p = HttpProvider::from_preset(A::PRESET);
@@ -213,18 +215,13 @@ impl<A: ChatApi> Translate for Chat<A> {
         }
     }
 
-    fn url(&self, base: &str, _call: &Call<'_>) -> String {
-        format!("{base}/chat/completions")
-    }
-
     fn body<'a>(&'a self, call: &Call<'a>) -> Result<wire::ChatRequest<'a>, Error> {
         let (p, request) = (&self.preset, call.request);
+        let messages = convert::messages(request, p.name)?;
+        let output = schema::members(&request.output, p, &self.declared())?;
         Ok(wire::ChatRequest {
             model: call.model,
-            messages: convert::messages(request, p.name)?,
-            sampling: Sampling::new(request, p.sampling),
-            output: schema::members(&request.output, p, &self.declared())?,
-            stream: call.stream.then_some(true),
+            chat: Conversation::new(call, messages, p.sampling, output),
             stream_options: call.stream.then_some(wire::StreamOptions {
                 include_usage: true,
             }),

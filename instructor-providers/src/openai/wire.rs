@@ -8,20 +8,16 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::fragments::Members;
-use crate::shared::{AnsweredCall, Sampling, TextToolCall};
+use crate::body::Conversation;
+use crate::shared::{AnsweredCall, TextToolCall};
 
+/// The model, the conversation, and the stream options when streaming; the mode's members
+/// are `tools`, `tool_choice`, `parallel_tool_calls`, `response_format`, as it asks.
 #[derive(Serialize)]
 pub struct ChatRequest<'a> {
     pub(crate) model: &'a str,
-    pub(crate) messages: Vec<WireMessage<'a>>,
     #[serde(flatten)]
-    pub(crate) sampling: Sampling<'a>,
-    /// `tools`, `tool_choice`, `parallel_tool_calls`, `response_format`, as the mode asks.
-    #[serde(flatten)]
-    pub(crate) output: Members,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) stream: Option<bool>,
+    pub(crate) chat: Conversation<'a, WireMessage<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) stream_options: Option<StreamOptions>,
 }
