@@ -218,13 +218,8 @@ impl Case {
                 items.len()
             }
             Which::Partial => {
-                let mut s = self
-                    .client
-                    .create_partial::<Vec<User>>()
-                    .user("x")
-                    .send()
-                    .await
-                    .unwrap();
+                let call = self.client.create_partial::<Vec<User>>().user("x");
+                let mut s = call.send().await.unwrap();
                 let mut seen = 0;
                 while let Some(u) = s.next().await {
                     match u.unwrap() {
@@ -245,13 +240,8 @@ impl Case {
                 seen
             }
             Which::Iter => {
-                let s = self
-                    .client
-                    .create_iterable::<User>()
-                    .user("x")
-                    .send()
-                    .await
-                    .unwrap();
+                let call = self.client.create_iterable::<User>().user("x");
+                let s = call.send().await.unwrap();
                 let ok = s
                     .filter(|r| futures::future::ready(r.is_ok()))
                     .count()

@@ -29,10 +29,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::family::Family;
+use common::streams::drain;
 use common::{jason, UserDetail};
-use futures::StreamExt;
 use instructor::providers::{Anthropic, Cohere, Gemini, Mistral, Ollama, OpenAi};
-use instructor::stream::Update;
 use instructor::testing::ScriptedProvider;
 use instructor::{Client, Error, Image, Instruct, Message, Mode, Provider, Request, RetryPolicy};
 use serde_json::{json, Value};
@@ -587,20 +586,9 @@ async fn undeclared_modes_fail_typed_before_anything_is_sent() {
 
 /// The partial snapshots' names and the final value of a streamed extraction.
 async fn partials(client: &Client) -> (Vec<Option<String>>, UserDetail, instructor::Usage) {
-    let mut stream = client
-        .create_partial::<UserDetail>()
-        .user("Jason is 30")
-        .send()
-        .await
-        .unwrap();
-    let mut names = Vec::new();
-    while let Some(update) = stream.next().await {
-        match update.unwrap() {
-            Update::Partial(p) => names.push(p.name),
-            Update::Complete { value, usage } => return (names, value, usage),
-        }
-    }
-    panic!("the stream ended without a value")
+    let (partials, end) = drain(client.create_partial::<UserDetail>().user("Jason is 30")).await;
+    let (value, usage) = end.unwrap();
+    (partials.into_iter().map(|p| p.name).collect(), value, usage)
 }
 
 /// Asserts the request asked for a stream, as the family asks for one.

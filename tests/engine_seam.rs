@@ -5,24 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
-use futures::StreamExt;
+use common::streams::{drain, failure};
+use common::{jason, UserDetail};
 use instructor::engine::Step;
 use instructor::testing::ScriptedProvider;
 use instructor::{
-    Client, Error, Event, FinishReason, Image, Instruct, Message, Mode, Part, Response,
-    RetryPolicy, Role, Usage,
+    Client, Error, Event, FinishReason, Image, Message, Mode, Part, Response, RetryPolicy, Role,
+    Usage,
 };
-use serde::Deserialize;
-
-/// A person mentioned in the text.
-#[derive(Instruct, Deserialize, Debug, PartialEq)]
-struct UserDetail {
-    name: String,
-    #[instruct(range(max = 150))]
-    age: u8,
-}
 
 #[test]
 fn a_caller_drives_an_extraction_through_prepare_and_interpret() {
@@ -64,13 +58,7 @@ fn a_caller_drives_an_extraction_through_prepare_and_interpret() {
     assert_eq!(prepared.attempt(), 1);
     match prepared.interpret(answer(r#"{"name": "Jason", "age": 30}"#)) {
         Step::Done { value, completion } => {
-            assert_eq!(
-                value,
-                UserDetail {
-                    name: "Jason".into(),
-                    age: 30
-                }
-            );
+            assert_eq!(value, jason());
             assert_eq!(completion.attempts.len(), 1);
             assert_eq!(completion.usage, Usage::new(10, 5) + Usage::new(10, 5));
         }
@@ -112,12 +100,7 @@ async fn a_transport_error_after_a_reask_keeps_the_attempts() {
             body: "bad key".into(),
         });
     let client = Client::new(p).transport_retries(RetryPolicy::none());
-    let err = client
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap_err();
+    let err = failure(client.create::<UserDetail>().user("x")).await;
     let Error::AfterAttempts {
         error,
         attempts,
@@ -137,18 +120,12 @@ async fn a_transport_error_after_a_reask_keeps_the_attempts() {
         .with_text(r#"{"name": "Jason", "age": 200}"#)
         .with_error(Error::Timeout);
     let client = Client::new(p).transport_retries(RetryPolicy::none());
-    let stream = client
-        .create_partial::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap();
-    let last = stream.fold(None, |_, u| async { Some(u) }).await;
-    let Some(Err(Error::AfterAttempts {
+    let (_, end) = drain(client.create_partial::<UserDetail>().user("x")).await;
+    let Err(Error::AfterAttempts {
         error, attempts, ..
-    })) = last
+    }) = end
     else {
-        panic!("{last:?}")
+        panic!("{end:?}")
     };
     assert!(matches!(*error, Error::Timeout));
     assert_eq!(attempts.len(), 1);
@@ -165,12 +142,7 @@ async fn an_image_the_provider_cannot_take_fails_before_sending() {
     message.content.push(Part::Image(Image::Url(
         "https://example.invalid/a.png".into(),
     )));
-    let err = client
-        .create::<UserDetail>()
-        .message(message)
-        .send()
-        .await
-        .unwrap_err();
+    let err = failure(client.create::<UserDetail>().message(message)).await;
     assert!(
         matches!(&err, Error::Unsupported { what } if what.contains("image")),
         "{err:?}"
@@ -208,15 +180,8 @@ async fn streams_tell_hooks_what_whole_answers_do() {
     let whole = std::mem::take(&mut *seen.lock().unwrap());
 
     let client = Client::new(script()).hook(hook);
-    let mut stream = client
-        .create_partial::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap();
-    while let Some(u) = stream.next().await {
-        u.unwrap();
-    }
+    let (_, end) = drain(client.create_partial::<UserDetail>().user("x")).await;
+    end.unwrap();
     let streamed = seen.lock().unwrap().clone();
     assert_eq!(
         whole,

@@ -5,15 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::Duration;
 
+use common::streams::{all_items, drain, last, start_partial, StreamOnly};
 use futures::StreamExt;
-use instructor::stream::{Limits, Update};
+use instructor::stream::Limits;
 use instructor::testing::ScriptedProvider;
-use instructor::{
-    async_trait, Capabilities, Client, Error, EventStream, Instruct, Mode, Provider, Request,
-    Response, StreamEvent,
-};
+use instructor::{Client, Error, EventStream, Instruct, Mode, StreamEvent};
 use serde::Deserialize;
 
 /// A person mentioned in the text.
@@ -27,49 +27,24 @@ struct UserDetail {
 /// streamed answer in chunks of several sizes.
 async fn every_path(text: &str, repair: bool) -> Vec<(String, Result<UserDetail, String>)> {
     let mut out = Vec::new();
-    for mode in [Mode::Json, Mode::MdJson, Mode::JsonSchema] {
-        let client = Client::new(ScriptedProvider::new().with_text(text))
-            .max_retries(0)
-            .repair(repair);
-        let r = client
-            .create::<UserDetail>()
-            .mode(mode)
-            .user("x")
-            .send()
-            .await;
-        out.push((format!("whole {mode}"), r.map_err(|e| kind(&e))));
+    for mode in [Mode::Json, Mode::MdJson, Mode::JsonSchema, Mode::Tools] {
+        let p = match mode {
+            Mode::Tools => ScriptedProvider::new().with_tool_call("UserDetail", text),
+            _ => ScriptedProvider::new().with_text(text),
+        };
+        let client = Client::new(p).max_retries(0).repair(repair);
+        let r = client.create::<UserDetail>().mode(mode).user("x").send();
+        out.push((format!("whole {mode}"), r.await.map_err(|e| kind(&e))));
     }
-    let client = Client::new(ScriptedProvider::new().with_tool_call("UserDetail", text))
-        .max_retries(0)
-        .repair(repair);
-    let r = client
-        .create::<UserDetail>()
-        .mode(Mode::Tools)
-        .user("x")
-        .send()
-        .await;
-    out.push(("whole tools".into(), r.map_err(|e| kind(&e))));
     for chunk in [1, 3, 16, 4096] {
         let p = ScriptedProvider::new()
             .with_chunk_size(chunk)
             .with_text(text);
         let client = Client::new(p).max_retries(0).repair(repair);
-        let mut stream = client
-            .create_partial::<UserDetail>()
-            .mode(Mode::Json)
-            .user("x")
-            .send()
-            .await
-            .unwrap();
-        let mut last = None;
-        while let Some(u) = stream.next().await {
-            match u {
-                Ok(Update::Complete { value, .. }) => last = Some(Ok(value)),
-                Ok(Update::Partial(_)) => {}
-                Err(e) => last = Some(Err(kind(&e))),
-            }
-        }
-        out.push((format!("stream/{chunk}"), last.expect("a final item")));
+        let call = client.create_partial::<UserDetail>().mode(Mode::Json);
+        let (_, end) = drain(call.user("x")).await;
+        let last = end.map(|(value, _)| value).map_err(|e| kind(&e));
+        out.push((format!("stream/{chunk}"), last));
     }
     out
 }
@@ -152,19 +127,14 @@ async fn a_deep_answer_is_a_limit_error_whatever_the_limit() {
             .with_text(&deep),
     )
     .max_retries(0);
-    let stream = client
-        .create_partial::<UserDetail>()
-        .limits(Limits {
-            max_bytes: usize::MAX,
-            max_depth: usize::MAX,
-        })
-        .user("x")
-        .send()
-        .await
-        .unwrap();
-    let last = stream.fold(None, |_, u| async { Some(u) }).await;
-    let Some(Err(Error::RetriesExhausted { attempts, .. })) = last else {
-        panic!("{last:?}")
+    let unlimited = Limits {
+        max_bytes: usize::MAX,
+        max_depth: usize::MAX,
+    };
+    let call = client.create_partial::<UserDetail>().limits(unlimited);
+    let (_, end) = drain(call.user("x")).await;
+    let Err(Error::RetriesExhausted { attempts, .. }) = end else {
+        panic!("{end:?}")
     };
     assert!(
         matches!(attempts[0].error, Error::LimitExceeded { limit: 128, .. }),
@@ -175,14 +145,7 @@ async fn a_deep_answer_is_a_limit_error_whatever_the_limit() {
 
 async fn items(text: &str, retries: u32) -> Vec<Result<UserDetail, Error>> {
     let client = Client::new(ScriptedProvider::new().with_text(text)).max_retries(retries);
-    client
-        .create_iterable::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap()
-        .collect()
-        .await
+    all_items(client.create_iterable::<UserDetail>().user("x")).await
 }
 
 #[tokio::test]
@@ -228,45 +191,23 @@ async fn iterable_takes_the_only_list_property_and_never_ends_empty() {
             .with_text(r#"{"name": "A", "age": 1}"#)
             .with_text(r#"[{"name": "A", "age": 1}]"#),
     );
-    let got: Vec<_> = client
-        .create_iterable::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let got = all_items(client.create_iterable::<UserDetail>().user("x")).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].as_ref().unwrap().name, "A");
 }
 
-/// A provider whose stream sends what `script` makes: events at chosen times.
-#[derive(Debug)]
-struct Timed {
-    /// (delay before, event); the stream then stays open for ever.
+/// A provider whose stream sends `events`, each (delay before, event), and then `forever`
+/// for ever, or nothing more while it stays open.
+fn timed(
     events: Vec<(Duration, StreamEvent)>,
     forever: Option<(Duration, StreamEvent)>,
-}
-
-#[async_trait]
-impl Provider for Timed {
-    fn name(&self) -> &str {
-        "timed"
-    }
-    fn capabilities(&self) -> Capabilities {
-        let mut c = Capabilities::new(&[Mode::Json]);
-        c.streaming = true;
-        c
-    }
-    async fn send(&self, _: &Request) -> Result<Response, Error> {
-        Err(Error::Config("stream only".into()))
-    }
-    async fn stream(&self, _: &Request) -> Result<EventStream, Error> {
-        let head = futures::stream::iter(self.events.clone()).then(|(d, e)| async move {
+) -> StreamOnly<impl Fn() -> EventStream + Send + Sync> {
+    StreamOnly::new("timed", move || -> EventStream {
+        let head = futures::stream::iter(events.clone()).then(|(d, e)| async move {
             tokio::time::sleep(d).await;
             Ok(e)
         });
-        let tail = match self.forever.clone() {
+        let tail = match forever.clone() {
             Some((d, e)) => futures::stream::repeat(e)
                 .then(move |e| async move {
                     tokio::time::sleep(d).await;
@@ -275,18 +216,13 @@ impl Provider for Timed {
                 .boxed(),
             None => futures::stream::pending().boxed(),
         };
-        Ok(Box::pin(head.chain(tail)))
-    }
+        Box::pin(head.chain(tail))
+    })
 }
 
 async fn until_error(client: &Client) -> (Error, Duration) {
     let started = tokio::time::Instant::now();
-    let mut stream = client
-        .create_partial::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap();
+    let mut stream = start_partial(client.create_partial::<UserDetail>().user("x")).await;
     while let Some(u) = stream.next().await {
         if let Err(e) = u {
             return (e, started.elapsed());
@@ -298,13 +234,13 @@ async fn until_error(client: &Client) -> (Error, Duration) {
 #[tokio::test(start_paused = true)]
 async fn a_stream_of_keepalives_ends_at_the_idle_timeout() {
     // Pings (usage events, empty deltas) every second after a first byte: no answer bytes.
-    let p = Timed {
-        events: vec![(Duration::ZERO, StreamEvent::TextDelta("{\"na".into()))],
-        forever: Some((
+    let p = timed(
+        vec![(Duration::ZERO, StreamEvent::TextDelta("{\"na".into()))],
+        Some((
             Duration::from_secs(1),
             StreamEvent::TextDelta(String::new()),
         )),
-    };
+    );
     let client = Client::new(p).idle_timeout(Duration::from_secs(30));
     let (e, took) = until_error(&client).await;
     assert!(matches!(e, Error::Timeout), "{e:?}");
@@ -317,23 +253,18 @@ async fn a_stream_of_keepalives_ends_at_the_idle_timeout() {
 #[tokio::test(start_paused = true)]
 async fn a_trickling_stream_ends_at_the_total_deadline() {
     // One answer byte every 5 s, for ever: never idle, never done.
-    let p = Timed {
-        events: vec![(
+    let p = timed(
+        vec![(
             Duration::ZERO,
             StreamEvent::TextDelta("{\"name\": \"".into()),
         )],
-        forever: Some((Duration::from_secs(5), StreamEvent::TextDelta("a".into()))),
-    };
+        Some((Duration::from_secs(5), StreamEvent::TextDelta("a".into()))),
+    );
     let client = Client::new(p).idle_timeout(Duration::from_secs(10));
-    let stream = client
-        .create_partial::<UserDetail>()
-        .stream_timeout(Duration::from_secs(60))
-        .user("x")
-        .send()
-        .await
-        .unwrap();
+    let call = client.create_partial::<UserDetail>();
+    let stream = start_partial(call.stream_timeout(Duration::from_secs(60)).user("x")).await;
     let started = tokio::time::Instant::now();
-    let last = stream.fold(None, |_, u| async { Some(u) }).await;
+    let last = last(stream).await;
     assert!(matches!(last, Some(Err(Error::Timeout))), "{last:?}");
     let took = started.elapsed();
     assert!(
@@ -344,42 +275,26 @@ async fn a_trickling_stream_ends_at_the_total_deadline() {
 
 #[tokio::test(start_paused = true)]
 async fn a_stalled_stream_ends_in_about_the_call_timeout_by_default() {
-    let p = Timed {
-        events: vec![(Duration::ZERO, StreamEvent::TextDelta("[".into()))],
-        forever: None,
+    // `[` and then nothing, with the stream left open; the items, and how long they took.
+    let stalled = |settings: fn(Client) -> Client| async move {
+        let p = timed(
+            vec![(Duration::ZERO, StreamEvent::TextDelta("[".into()))],
+            None,
+        );
+        let client = settings(Client::new(p));
+        let started = tokio::time::Instant::now();
+        let got = all_items(client.create_iterable::<UserDetail>().user("x")).await;
+        (got, started.elapsed())
     };
-    let client = Client::new(p).timeout(Duration::from_secs(20));
-    let started = tokio::time::Instant::now();
-    let got: Vec<_> = client
-        .create_iterable::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let (got, took) = stalled(|c| c.timeout(Duration::from_secs(20))).await;
     assert!(matches!(&got[..], [Err(Error::Timeout)]), "{got:?}");
-    let took = started.elapsed();
     assert!(
         took >= Duration::from_secs(20) && took < Duration::from_secs(21),
         "{took:?}"
     );
 
     // With no timeout at all, a stall still ends (after the two-minute idle default).
-    let p = Timed {
-        events: vec![(Duration::ZERO, StreamEvent::TextDelta("[".into()))],
-        forever: None,
-    };
-    let client = Client::new(p);
-    let started = tokio::time::Instant::now();
-    let got: Vec<_> = client
-        .create_iterable::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let (got, took) = stalled(|c| c).await;
     assert!(matches!(&got[..], [Err(Error::Timeout)]), "{got:?}");
-    assert_eq!(started.elapsed().as_secs(), 120);
+    assert_eq!(took.as_secs(), 120);
 }

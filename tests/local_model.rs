@@ -9,8 +9,11 @@
 #![cfg(feature = "local")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::OnceLock;
 
+use common::streams::{all_items, drain, failure};
 use futures::StreamExt;
 use instructor::providers::{LocalModel, LocalOptions};
 use instructor::{Client, Error, Instruct, Mode, Provider};
@@ -233,13 +236,8 @@ async fn streaming_yields_the_same_text() {
 #[tokio::test]
 async fn token_limit_is_incomplete_output() {
     let Some(client) = client() else { return };
-    let err = client
-        .create::<Person>()
-        .user("Jason is 30 and lives in Paris.")
-        .max_tokens(4)
-        .send()
-        .await
-        .unwrap_err();
+    let call = client.create::<Person>().max_tokens(4);
+    let err = failure(call.user("Jason is 30 and lives in Paris.")).await;
     assert!(matches!(err, Error::IncompleteOutput { .. }), "{err:?}");
 }
 
@@ -247,12 +245,7 @@ async fn token_limit_is_incomplete_output() {
 async fn context_overflow_is_typed() {
     let Some(client) = client() else { return };
     let long = "word ".repeat(5000);
-    let err = client
-        .create::<Person>()
-        .user(long)
-        .send()
-        .await
-        .unwrap_err();
+    let err = failure(client.create::<Person>().user(long)).await;
     assert!(
         matches!(
             err,
@@ -280,24 +273,12 @@ fn missing_and_corrupt_model_files_are_typed_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_model_serves_concurrent_tasks() {
     let Some(client) = client() else { return };
-    let a = tokio::spawn({
+    let spawn = |text: &'static str| {
         let c = client.clone();
-        async move {
-            c.create::<Person>()
-                .user("Jason is 30 and lives in Paris.")
-                .send()
-                .await
-        }
-    });
-    let b = tokio::spawn({
-        let c = client.clone();
-        async move {
-            c.create::<Person>()
-                .user("Maria is 45 and lives in Madrid.")
-                .send()
-                .await
-        }
-    });
+        tokio::spawn(async move { c.create::<Person>().user(text).send().await })
+    };
+    let a = spawn("Jason is 30 and lives in Paris.");
+    let b = spawn("Maria is 45 and lives in Madrid.");
     let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
     assert_eq!((a.name.as_str(), b.name.as_str()), ("Jason", "Maria"));
 }
@@ -305,21 +286,10 @@ async fn one_model_serves_concurrent_tasks() {
 #[tokio::test]
 async fn partial_and_iterable_streams_on_the_local_model() {
     let Some(client) = client() else { return };
-    let mut stream = client
-        .create_partial::<Person>()
-        .user("Jason is 30 and lives in Paris.")
-        .send()
-        .await
-        .unwrap();
-    let mut names = Vec::new();
-    let mut last = None;
-    while let Some(update) = stream.next().await {
-        match update.unwrap() {
-            instructor::stream::Update::Partial(p) => names.extend(p.name),
-            instructor::stream::Update::Complete { value, .. } => last = Some(value),
-        }
-    }
-    assert_eq!(last.unwrap().name, "Jason");
+    let call = client.create_partial::<Person>();
+    let (partials, end) = drain(call.user("Jason is 30 and lives in Paris.")).await;
+    let names: Vec<String> = partials.into_iter().filter_map(|p| p.name).collect();
+    assert_eq!(end.unwrap().0.name, "Jason");
     assert!(
         names.len() >= 2 && names.windows(2).all(|w| w[1].starts_with(&w[0])),
         "{names:?}"
@@ -329,14 +299,12 @@ async fn partial_and_iterable_streams_on_the_local_model() {
     struct Fruit {
         name: String,
     }
-    let items: Vec<_> = client
-        .create_iterable::<Fruit>()
-        .user("apples, pears and plums")
-        .send()
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items = all_items(
+        client
+            .create_iterable::<Fruit>()
+            .user("apples, pears and plums"),
+    )
+    .await;
     assert!(
         !items.is_empty() && items.iter().all(Result::is_ok),
         "{items:?}"

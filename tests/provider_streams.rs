@@ -5,41 +5,34 @@
 
 mod common;
 
+use common::streams::{all_items, drain};
 use common::{Replay, UserDetail};
-use futures::StreamExt;
 use instructor::providers::{Anthropic, Cohere, Gemini, Ollama, OpenAi};
-use instructor::stream::Update;
 use instructor::{Client, Error, Mode, RetryPolicy};
 
-/// The partial updates and the final value of a streamed extraction.
+/// The number of partial updates and the final value of a streamed extraction.
 async fn partials(replay: &Replay, client: Client) -> (usize, Result<UserDetail, Error>) {
     let client = client.max_retries(0);
-    let mut stream = client
-        .create_partial::<UserDetail>()
-        .user("Jason is 30")
-        .send()
-        .await
-        .unwrap();
-    let mut n = 0;
+    let (partials, end) = drain(client.create_partial::<UserDetail>().user("Jason is 30")).await;
+    let n = partials.len();
     let mut last_name = String::new();
-    while let Some(update) = stream.next().await {
-        match update {
-            Ok(Update::Partial(p)) => {
-                if let Some(name) = p.name {
-                    assert!(name.starts_with(&last_name), "{last_name:?} -> {name:?}");
-                    last_name = name;
-                }
-                n += 1;
-            }
-            Ok(Update::Complete { value, usage }) => {
-                assert!(usage.total_tokens > 0, "usage arrived in the stream");
-                replay.assert_requests().await;
-                return (n, Ok(value));
-            }
-            Err(e) => return (n, Err(e)),
-        }
+    for name in partials.into_iter().filter_map(|p| p.name) {
+        assert!(name.starts_with(&last_name), "{last_name:?} -> {name:?}");
+        last_name = name;
     }
-    panic!("no final value")
+    let (value, usage) = match end {
+        Ok(done) => done,
+        Err(e) => return (n, Err(e)),
+    };
+    assert!(usage.total_tokens > 0, "usage arrived in the stream");
+    replay.assert_requests().await;
+    (n, Ok(value))
+}
+
+/// A client of the OpenAI provider on the replay server, in `mode`.
+fn openai(replay: &Replay, mode: Mode) -> Client {
+    let provider = OpenAi::new().base_url(replay.url()).api_key("k");
+    Client::new(provider).model("gpt-4o").mode(mode)
 }
 
 fn expected() -> UserDetail {
@@ -52,10 +45,7 @@ fn expected() -> UserDetail {
 #[tokio::test]
 async fn openai_tool_call_deltas() {
     let replay = Replay::start("openai/stream_tools").await;
-    let client = Client::new(OpenAi::new().base_url(replay.url()).api_key("k"))
-        .model("gpt-4o")
-        .mode(Mode::Tools);
-    let (n, value) = partials(&replay, client).await;
+    let (n, value) = partials(&replay, openai(&replay, Mode::Tools)).await;
     assert_eq!(value.unwrap(), expected());
     assert!(n >= 3, "{n} partials");
     let body = &replay.bodies().await[0];
@@ -66,10 +56,7 @@ async fn openai_tool_call_deltas() {
 #[tokio::test]
 async fn openai_content_deltas() {
     let replay = Replay::start("openai/stream_json_schema").await;
-    let client = Client::new(OpenAi::new().base_url(replay.url()).api_key("k"))
-        .model("gpt-4o")
-        .mode(Mode::JsonSchema);
-    let (n, value) = partials(&replay, client).await;
+    let (n, value) = partials(&replay, openai(&replay, Mode::JsonSchema)).await;
     assert_eq!(value.unwrap(), expected());
     assert!(n >= 3);
 }
@@ -77,17 +64,8 @@ async fn openai_content_deltas() {
 #[tokio::test]
 async fn openai_iterable_items() {
     let replay = Replay::start("openai/stream_iterable").await;
-    let client = Client::new(OpenAi::new().base_url(replay.url()).api_key("k"))
-        .model("gpt-4o")
-        .mode(Mode::JsonSchema);
-    let items: Vec<_> = client
-        .create_iterable::<UserDetail>()
-        .user("A, B, C")
-        .send()
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let client = openai(&replay, Mode::JsonSchema);
+    let items = all_items(client.create_iterable::<UserDetail>().user("A, B, C")).await;
     let names: Vec<String> = items.into_iter().map(|i| i.unwrap().name).collect();
     assert_eq!(names, ["A", "B", "C"]);
     replay.assert_requests().await;
@@ -96,10 +74,7 @@ async fn openai_iterable_items() {
 #[tokio::test]
 async fn openai_in_band_error_ends_the_stream() {
     let replay = Replay::start("openai/stream_error").await;
-    let client = Client::new(OpenAi::new().base_url(replay.url()).api_key("k"))
-        .model("gpt-4o")
-        .mode(Mode::Json)
-        .transport_retries(RetryPolicy::none());
+    let client = openai(&replay, Mode::Json).transport_retries(RetryPolicy::none());
     let (_, value) = partials(&replay, client).await;
     assert!(
         matches!(&value, Err(Error::Protocol { raw: Some(raw), .. }) if raw.contains("server_error")),

@@ -3,13 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use common::streams::{all_items, drain, start_partial, StreamOnly};
 use futures::StreamExt;
 use instructor::stream::{Limits, Update};
 use instructor::testing::ScriptedProvider;
-use instructor::{Client, Error, FinishReason, Instruct, Mode, Response, Usage};
+use instructor::{Client, Error, EventStream, FinishReason, Instruct, Mode, Response, Usage};
 use serde::Deserialize;
 
 /// A person.
@@ -38,22 +41,8 @@ async fn collect(
     mode: Mode,
 ) -> (Vec<<User as Instruct>::Partial>, Result<User, Error>) {
     let client = Client::new(p);
-    let mut stream = client
-        .create_partial::<User>()
-        .mode(mode)
-        .user("x")
-        .send()
-        .await
-        .unwrap();
-    let mut partials = Vec::new();
-    while let Some(update) = stream.next().await {
-        match update {
-            Ok(Update::Partial(p)) => partials.push(p),
-            Ok(Update::Complete { value, .. }) => return (partials, Ok(value)),
-            Err(e) => return (partials, Err(e)),
-        }
-    }
-    panic!("the stream ended without a final value")
+    let (partials, end) = drain(client.create_partial::<User>().mode(mode).user("x")).await;
+    (partials, end.map(|(value, _)| value))
 }
 
 #[tokio::test]
@@ -141,19 +130,8 @@ async fn invalid_answers_are_reasked_as_new_streams() {
         .with_response(Response::text(bad).with_usage(Usage::new(10, 20)))
         .with_response(Response::text(ANSWER).with_usage(Usage::new(12, 20)));
     let client = Client::new(p.clone());
-    let mut stream = client
-        .create_partial::<User>()
-        .user("x")
-        .send()
-        .await
-        .unwrap();
-    let mut last = None;
-    while let Some(update) = stream.next().await {
-        last = Some(update.unwrap());
-    }
-    let Some(Update::Complete { value, usage }) = last else {
-        panic!()
-    };
+    let (_, end) = drain(client.create_partial::<User>().user("x")).await;
+    let (value, usage) = end.unwrap();
     assert_eq!(value, expected());
     assert_eq!(
         usage,
@@ -173,19 +151,10 @@ async fn malformed_streams_run_out_of_retries() {
         .with_text("{\"name\": \"A\" \"oops\"}")
         .with_text("{\"name\" 1}");
     let client = Client::new(p).max_retries(1);
-    let mut stream = client
-        .create_partial::<User>()
-        .user("x")
-        .send()
-        .await
-        .unwrap();
-    let mut last = None;
-    while let Some(update) = stream.next().await {
-        last = Some(update);
-    }
+    let (_, end) = drain(client.create_partial::<User>().user("x")).await;
     assert!(
-        matches!(last, Some(Err(Error::RetriesExhausted { ref attempts, .. })) if attempts.len() == 2),
-        "{last:?}"
+        matches!(end, Err(Error::RetriesExhausted { ref attempts, .. }) if attempts.len() == 2),
+        "{end:?}"
     );
 }
 
@@ -201,13 +170,7 @@ async fn iterable_yields_each_item_as_it_closes() {
             .with_chunk_size(size)
             .with_text(answer);
         let client = Client::new(p);
-        let stream = client
-            .create_iterable::<User>()
-            .user("x")
-            .send()
-            .await
-            .unwrap();
-        let items: Vec<Result<User, Error>> = stream.collect().await;
+        let items = all_items(client.create_iterable::<User>().user("x")).await;
         assert_eq!(items.len(), 3, "size {size}");
         assert_eq!(
             items[0].as_ref().unwrap().tags,
@@ -228,14 +191,7 @@ async fn iterable_accepts_a_bare_list_and_reports_truncation() {
         r#"[{"name": "A", "age": 1, "tags": [], "address": {"city": "X"}}, {"name": "B", "ag"#,
     );
     let client = Client::new(p);
-    let items: Vec<_> = client
-        .create_iterable::<User>()
-        .user("x")
-        .send()
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items = all_items(client.create_iterable::<User>().user("x")).await;
     assert_eq!(items.len(), 2);
     assert_eq!(items[0].as_ref().unwrap().name, "A");
     assert!(
@@ -247,21 +203,16 @@ async fn iterable_accepts_a_bare_list_and_reports_truncation() {
 
 #[tokio::test]
 async fn limits_bound_size_and_depth() {
+    let limits = |max_bytes| Limits {
+        max_bytes,
+        max_depth: 16,
+    };
     let p = ScriptedProvider::new().with_text(&"[".repeat(64));
     let client = Client::new(p).max_retries(0);
-    let stream = client
-        .create_partial::<User>()
-        .limits(Limits {
-            max_bytes: 1 << 20,
-            max_depth: 16,
-        })
-        .user("x")
-        .send()
-        .await
-        .unwrap();
-    let last = stream.fold(None, |_, u| async { Some(u) }).await;
-    let Some(Err(Error::RetriesExhausted { attempts, .. })) = last else {
-        panic!("{last:?}")
+    let call = client.create_partial::<User>().limits(limits(1 << 20));
+    let (_, end) = drain(call.user("x")).await;
+    let Err(Error::RetriesExhausted { attempts, .. }) = end else {
+        panic!("{end:?}")
     };
     assert!(matches!(
         attempts[0].error,
@@ -270,18 +221,8 @@ async fn limits_bound_size_and_depth() {
 
     let p = ScriptedProvider::new().with_text(&format!("{{\"name\": \"{}\"}}", "a".repeat(5000)));
     let client = Client::new(p).max_retries(0);
-    let items: Vec<_> = client
-        .create_iterable::<User>()
-        .limits(Limits {
-            max_bytes: 1000,
-            max_depth: 16,
-        })
-        .user("x")
-        .send()
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let call = client.create_iterable::<User>().limits(limits(1000));
+    let items = all_items(call.user("x")).await;
     assert!(
         matches!(
             items.last(),
@@ -293,52 +234,32 @@ async fn limits_bound_size_and_depth() {
 
 #[tokio::test]
 async fn dropping_the_stream_releases_the_provider_stream() {
-    /// A provider whose stream records being dropped.
-    #[derive(Debug)]
-    struct Watched(Arc<AtomicBool>);
+    /// Records being dropped.
     struct Guard(Arc<AtomicBool>);
     impl Drop for Guard {
         fn drop(&mut self) {
             self.0.store(true, Ordering::SeqCst);
         }
     }
-    #[instructor::async_trait]
-    impl instructor::Provider for Watched {
-        fn name(&self) -> &str {
-            "watched"
-        }
-        fn capabilities(&self) -> instructor::Capabilities {
-            let mut c = instructor::Capabilities::new(&[Mode::Json]);
-            c.streaming = true;
-            c
-        }
-        async fn send(&self, _: &instructor::Request) -> Result<Response, Error> {
-            Err(Error::Config("stream only".into()))
-        }
-        async fn stream(&self, _: &instructor::Request) -> Result<instructor::EventStream, Error> {
-            let guard = Guard(self.0.clone());
-            let mut first = true;
-            // `{"name": "` and then letters forever: a string that never ends.
-            let endless = futures::stream::repeat_with(move || {
-                let _ = &guard;
-                let text = if std::mem::take(&mut first) {
-                    "{\"name\": \""
-                } else {
-                    "a"
-                };
-                Ok(instructor::StreamEvent::TextDelta(text.into()))
-            });
-            Ok(Box::pin(endless))
-        }
-    }
     let dropped = Arc::new(AtomicBool::new(false));
-    let client = Client::new(Watched(dropped.clone()));
-    let mut stream = client
-        .create_partial::<User>()
-        .user("x")
-        .send()
-        .await
-        .unwrap();
+    let watched = dropped.clone();
+    // A provider whose stream records being dropped.
+    let client = Client::new(StreamOnly::new("watched", move || -> EventStream {
+        let guard = Guard(watched.clone());
+        let mut first = true;
+        // `{"name": "` and then letters forever: a string that never ends.
+        let endless = futures::stream::repeat_with(move || {
+            let _ = &guard;
+            let text = if std::mem::take(&mut first) {
+                "{\"name\": \""
+            } else {
+                "a"
+            };
+            Ok(instructor::StreamEvent::TextDelta(text.into()))
+        });
+        Box::pin(endless)
+    }));
+    let mut stream = start_partial(client.create_partial::<User>().user("x")).await;
     for _ in 0..3 {
         assert!(matches!(stream.next().await, Some(Ok(Update::Partial(_)))));
     }
@@ -354,12 +275,8 @@ async fn dropping_the_stream_releases_the_provider_stream() {
 async fn providers_without_streaming_say_so() {
     let p = ScriptedProvider::new().with_capabilities(instructor::Capabilities::new(&[Mode::Json]));
     let client = Client::new(p);
-    let err = client
-        .create_partial::<User>()
-        .user("x")
-        .send()
-        .await
-        .err()
-        .unwrap();
+    let Err(err) = client.create_partial::<User>().user("x").send().await else {
+        panic!("the stream started")
+    };
     assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
 }

@@ -5,15 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use std::fmt::Debug;
 use std::sync::Mutex;
 
-use futures::StreamExt;
+use common::streams::{all_items, drain};
 use instructor::engine::Step;
 use instructor::schema::SchemaGenerator;
-use instructor::stream::Update;
 use instructor::testing::ScriptedProvider;
 use instructor::{
-    Client, Error, Instruct, JsonPointer, Message, Mode, Response, Role, ValidationContext,
+    Client, Create, Error, Instruct, JsonPointer, Message, Mode, Response, Role, ValidationContext,
     ValidationError, ValidationErrors,
 };
 use serde::Deserialize;
@@ -78,6 +80,15 @@ fn feedback(p: &ScriptedProvider, request: usize) -> String {
     p.requests()[request].messages.last().unwrap().text()
 }
 
+/// The error of the first attempt of an extraction that must fail, not re-asked.
+async fn first_attempt_error<T: Instruct + Debug>(call: Create<'_, T>) -> Error {
+    let err = call.max_retries(0).send().await.unwrap_err();
+    let Error::RetriesExhausted { mut attempts, .. } = err else {
+        panic!("{err:?}")
+    };
+    attempts.remove(0).error
+}
+
 #[tokio::test]
 async fn context_validators_read_the_value_and_the_messages() {
     let p = ScriptedProvider::new()
@@ -99,18 +110,9 @@ async fn context_validators_read_the_value_and_the_messages() {
 
     // The value is read back under its type; without it the validator says so.
     let p = ScriptedProvider::new().with_text(&quote("We ship on Friday.", "Ann"));
-    let err = Client::new(p)
-        .create::<Quote>()
-        .user(TEXT)
-        .max_retries(0)
-        .send()
-        .await
-        .unwrap_err();
-    let Error::RetriesExhausted { attempts, .. } = err else {
-        panic!("{err:?}")
-    };
-    assert!(attempts[0]
-        .error
+    let client = Client::new(p);
+    let error = first_attempt_error(client.create::<Quote>().user(TEXT)).await;
+    assert!(error
         .to_string()
         .contains("/speaker: no list of speakers was given"));
 }
@@ -212,21 +214,16 @@ async fn an_invented_verbatim_value_is_reasked_at_its_pointer() {
 async fn verbatim_compares_with_user_text_only() {
     for invented in ["Extract the quote.", "Zed spoke first."] {
         let p = ScriptedProvider::new().with_text(&quote(invented, "Ann"));
-        let err = Client::new(p)
+        let client = Client::new(p);
+        let call = client
             .create::<Quote>()
             .system("Extract the quote.")
             .message(Message::assistant("Zed spoke first."))
             .user(TEXT)
-            .context(Speakers::new(&["Ann"]))
-            .max_retries(0)
-            .send()
-            .await
-            .unwrap_err();
-        let Error::RetriesExhausted { attempts, .. } = &err else {
-            panic!("{err:?}")
-        };
-        let Error::Validation { errors, .. } = &attempts[0].error else {
-            panic!("{:?}", attempts[0].error)
+            .context(Speakers::new(&["Ann"]));
+        let error = first_attempt_error(call).await;
+        let Error::Validation { errors, .. } = &error else {
+            panic!("{error:?}")
         };
         assert_eq!(errors.iter().next().unwrap().path, "/text", "{invented}");
     }
@@ -246,18 +243,10 @@ async fn option_and_list_fields_are_checked_element_by_element() {
     let p = ScriptedProvider::new().with_text(
         r#"{"title": null, "lines": ["Bob nodded.", "Bob smiled."], "summary": "A launch."}"#,
     );
-    let err = Client::new(p)
-        .create::<Notes>()
-        .user(TEXT)
-        .max_retries(0)
-        .send()
-        .await
-        .unwrap_err();
-    let Error::RetriesExhausted { attempts, .. } = err else {
-        panic!("{err:?}")
-    };
-    let Error::Validation { errors, .. } = &attempts[0].error else {
-        panic!("{:?}", attempts[0].error)
+    let client = Client::new(p);
+    let error = first_attempt_error(client.create::<Notes>().user(TEXT)).await;
+    let Error::Validation { errors, .. } = &error else {
+        panic!("{error:?}")
     };
     let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(paths, ["/lines/1"]);
@@ -309,20 +298,9 @@ async fn partial_streams_validate_the_final_value_with_the_context() {
         .with_text(&quote("We ship on Monday.", "Ann"))
         .with_text(&quote("We ship on Friday.", "Ann"));
     let client = Client::new(p.clone());
-    let mut stream = client
-        .create_partial::<Quote>()
-        .user(TEXT)
-        .context(Speakers::new(&["Ann"]))
-        .send()
-        .await
-        .unwrap();
-    let mut last = None;
-    while let Some(update) = stream.next().await {
-        if let Update::Complete { value, .. } = update.unwrap() {
-            last = Some(value);
-        }
-    }
-    assert_eq!(last.unwrap().text, "We ship on Friday.");
+    let call = client.create_partial::<Quote>().user(TEXT);
+    let (_, end) = drain(call.context(Speakers::new(&["Ann"]))).await;
+    assert_eq!(end.unwrap().0.text, "We ship on Friday.");
     assert_eq!(p.requests().len(), 2);
     let f = feedback(&p, 1);
     assert!(f.contains("- /text: `text` must be copied verbatim"), "{f}");
@@ -339,15 +317,9 @@ async fn iterable_items_are_validated_with_the_context() {
     let p = ScriptedProvider::new()
         .with_chunk_size(5)
         .with_text(&answer);
-    let items: Vec<Result<Quote, Error>> = Client::new(p)
-        .create_iterable::<Quote>()
-        .user(TEXT)
-        .context(Speakers::new(&["Ann", "Bob"]))
-        .send()
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let client = Client::new(p);
+    let call = client.create_iterable::<Quote>().user(TEXT);
+    let items = all_items(call.context(Speakers::new(&["Ann", "Bob"]))).await;
     assert_eq!(items.len(), 3);
     assert_eq!(items[0].as_ref().unwrap().text, "We ship on Friday.");
     let Err(Error::Validation { errors, .. }) = &items[1] else {
@@ -443,15 +415,8 @@ async fn hand_written_impls_that_only_implement_validate_at_still_validate() {
     assert!(feedback(&p, 3).contains("- /value: must be even, got 7"));
 
     // And as list items, and through `validate`, `validate_with` and `validate_in`.
-    let p = ScriptedProvider::new().with_text("[2, 3]");
-    let items: Vec<_> = Client::new(p)
-        .create_iterable::<Even>()
-        .user("x")
-        .send()
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let client = Client::new(ScriptedProvider::new().with_text("[2, 3]"));
+    let items = all_items(client.create_iterable::<Even>().user("x")).await;
     assert_eq!(items[0].as_ref().unwrap(), &Even(2));
     assert!(matches!(&items[1], Err(Error::Validation { errors, .. })
         if errors.iter().next().unwrap().path == "/1"));
