@@ -134,6 +134,12 @@ async fn step<T: Instruct>(
         if s.done {
             return None;
         }
+        if !s.run.is_open() {
+            if let Err(e) = s.run.ensure_open().await {
+                s.done = true;
+                return Some((Err(e), s));
+            }
+        }
         let next = match s.run.next_ready() {
             Some(next) => next,
             None => s.run.next().await,
