@@ -12,43 +12,12 @@
 use std::time::Instant;
 
 use instructor::providers::{LocalModel, LocalOptions};
-use instructor::{Client, Instruct, Mode};
-use serde::Deserialize;
+use instructor::{Client, Mode};
 
-/// A person mentioned in the text.
-#[derive(Instruct, Deserialize, Debug, PartialEq)]
-struct Person {
-    /// First name as written.
-    name: String,
-    /// Age in years.
-    #[instruct(range(max = 150))]
-    age: u8,
-    /// The city they live in.
-    city: String,
-}
+#[path = "../tests/common/people.rs"]
+mod people;
+use people::{Person, CASES};
 
-const CASES: &[(&str, &str, u8, &str)] = &[
-    (
-        "Jason is 30 years old and lives in Paris.",
-        "Jason",
-        30,
-        "Paris",
-    ),
-    ("Maria, 45, comes from Madrid.", "Maria", 45, "Madrid"),
-    ("Tom lives in London. He is 22.", "Tom", 22, "London"),
-    (
-        "Aiko is a 28 year old engineer from Tokyo.",
-        "Aiko",
-        28,
-        "Tokyo",
-    ),
-    (
-        "In Berlin lives Hans, who is 61 years old.",
-        "Hans",
-        61,
-        "Berlin",
-    ),
-];
 const ROUNDS: usize = 3;
 
 struct Row {

@@ -10,6 +10,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "common/people.rs"]
+mod people;
 
 use std::sync::OnceLock;
 
@@ -17,6 +19,7 @@ use common::streams::{all_items, drain, failure};
 use futures::StreamExt;
 use instructor::providers::{LocalModel, LocalOptions};
 use instructor::{Client, Error, Instruct, Mode, Provider};
+use people::{Person, CASES};
 use serde::Deserialize;
 
 fn model_path() -> Option<String> {
@@ -58,45 +61,11 @@ fn client() -> Option<Client> {
     Some(Client::new(model()?.clone()).max_tokens(128))
 }
 
-/// A person mentioned in the text.
-#[derive(Instruct, Deserialize, Debug, PartialEq)]
-struct Person {
-    /// First name as written.
-    name: String,
-    /// Age in years.
-    #[instruct(range(max = 150))]
-    age: u8,
-    /// The city they live in.
-    city: String,
-}
-
 #[tokio::test]
 async fn extracts_name_age_and_city() {
     let Some(client) = client() else { return };
-    let cases = [
-        (
-            "Jason is 30 years old and lives in Paris.",
-            "Jason",
-            30,
-            "Paris",
-        ),
-        ("Maria, 45, comes from Madrid.", "Maria", 45, "Madrid"),
-        ("Tom lives in London. He is 22.", "Tom", 22, "London"),
-        (
-            "Aiko is a 28 year old engineer from Tokyo.",
-            "Aiko",
-            28,
-            "Tokyo",
-        ),
-        (
-            "In Berlin lives Hans, who is 61 years old.",
-            "Hans",
-            61,
-            "Berlin",
-        ),
-    ];
     let mut right = 0;
-    for (text, name, age, city) in cases {
+    for &(text, name, age, city) in CASES {
         let p = client.create::<Person>().user(text).send().await.unwrap();
         let ok = p.name == name && p.age == age && p.city == city;
         eprintln!("{text} -> {p:?} {}", if ok { "ok" } else { "WRONG" });
