@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cache::{Cache, CacheConfig};
 use crate::drive::Ctx;
 use crate::engine::Prepared;
 use crate::settings::{Call, Settings};
@@ -139,6 +140,23 @@ impl Client {
     /// ```
     pub fn repair(self, on: bool) -> Self {
         self.with(|s| s.repair = on)
+    }
+
+    /// Caches answers that pass in `store`: a later identical call (same provider and
+    /// endpoint, model, mode, type schema, messages and sampling) returns the stored answer,
+    /// validated again, with no provider call and no tokens; identical calls at the same
+    /// time make one provider call. See the [`cache`](crate::cache) module.
+    ///
+    /// ```
+    /// # #[cfg(feature = "memory-cache")] {
+    /// use instructor_core::{cache::MemoryCache, Client, testing::ScriptedProvider};
+    /// let client = Client::new(ScriptedProvider::new()).cache(MemoryCache::new(1000, 64 << 20));
+    /// # let _ = client;
+    /// # }
+    /// ```
+    pub fn cache(self, store: impl Cache) -> Self {
+        let config = CacheConfig::new(Arc::new(store));
+        self.with(|s| s.cache = Some(config))
     }
 
     /// Adds a hook told about every step of every extraction.

@@ -16,4 +16,7 @@ pub struct Completion {
     pub repairs: Vec<Repair>,
     /// The mode used.
     pub mode: Mode,
+    /// Whether the answer came from the client's [cache](crate::cache) (no provider call,
+    /// no tokens).
+    pub cached: bool,
 }

@@ -6,6 +6,8 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use crate::cache::CacheUse;
+use crate::drive::cached::CacheSlot;
 use crate::engine::Prepared;
 use crate::settings::{Call, Settings};
 use crate::{Client, Completion, Error, Instruct, Message};
@@ -110,6 +112,31 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
         self.messages.push(Message::user(input));
         self.messages.push(Message::assistant(answer));
         self
+    }
+
+    /// Neither reads nor stores this call's answer in the client's [cache](crate::cache).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create::<String>().no_cache();
+    /// # let _ = call;
+    /// ```
+    pub fn no_cache(self) -> Self {
+        self.with(|s| s.cache_use = CacheUse::Bypass)
+    }
+
+    /// Asks the provider even if the client's [cache](crate::cache) holds this call's
+    /// answer, and stores the new answer in its place.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let call = client.create::<String>().refresh_cache();
+    /// # let _ = call;
+    /// ```
+    pub fn refresh_cache(self) -> Self {
+        self.with(|s| s.cache_use = CacheUse::Refresh)
     }
 
     crate::settings::shared_setters!();
@@ -242,7 +269,14 @@ impl<'c, T: Instruct> Create<'c, T, One> {
         self,
     ) -> impl Future<Output = Result<(T, Completion), Error>> + Send + 'c {
         let client = self.client;
-        let prepared = self.prepare();
-        async move { crate::drive::once::run(client.ctx(), prepared?).await }
+        let planned = self.into_call().and_then(|(client, call, messages)| {
+            let prepared = client.prepare::<T>(&call, messages)?;
+            let cache = CacheSlot::for_call(&call, client.provider(), &prepared);
+            Ok((prepared, cache))
+        });
+        async move {
+            let (prepared, cache) = planned?;
+            crate::drive::once::run(client.ctx(), prepared, cache).await
+        }
     }
 }

@@ -64,6 +64,23 @@ pub enum Event<'a> {
         /// The attempt about to start.
         attempt: u32,
     },
+    /// The answer was found in the client's cache: no provider call is made.
+    CacheHit {
+        /// The entry's key.
+        key: &'a crate::cache::CacheKey,
+    },
+    /// The answer that passed was stored in the client's cache.
+    CacheStored {
+        /// The entry's key.
+        key: &'a crate::cache::CacheKey,
+    },
+    /// The cache failed (or held a corrupt entry); the call went on without it.
+    CacheError {
+        /// The entry's key.
+        key: &'a crate::cache::CacheKey,
+        /// What failed.
+        error: &'a crate::cache::CacheError,
+    },
 }
 
 /// Something told about every step of an extraction. Closures taking `&Event` are hooks.

@@ -238,6 +238,8 @@ pub(crate) struct Fragments {
     pub json_prompt: OnceLock<String>,
     pub md_json_prompt: OnceLock<String>,
     pub parallel: OnceLock<Result<ParallelTools, String>>,
+    /// The schema's hash, for cache keys.
+    pub fingerprint: OnceLock<[u8; 32]>,
 }
 
 /// The tools of a parallel extraction of a list type, and how calls map to elements.

@@ -7,6 +7,7 @@
 
 // The data layer: requests, responses, modes, errors, settings, the types' schemas and
 // validators, the JSON machinery.
+pub mod cache;
 mod completion;
 mod error;
 mod hooks;

@@ -358,6 +358,12 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// Sends one request and returns the whole answer.
     async fn send(&self, request: &Request) -> Result<Response, Error>;
 
+    /// Who answers, for cache keys: the name, plus for a server its endpoint (without
+    /// credentials), so two servers never share cached answers. The default is the name.
+    fn cache_identity(&self) -> String {
+        self.name().to_owned()
+    }
+
     /// The body this provider would send for `request`, as JSON, for callers that send it
     /// through their own transport, queue or batch API. Providers without a request body
     /// (an in-process model) keep the default, [`Error::Unsupported`].

@@ -5,6 +5,7 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cache::{CacheConfig, CacheUse};
 use crate::json::Limits;
 use crate::{Error, Mode};
 
@@ -151,6 +152,20 @@ macro_rules! shared_setters {
         pub fn extra(self, extra: serde_json::Value) -> Self {
             self.with(|s| s.set_extra(extra))
         }
+
+        /// How long answers stored in the client's [cache](crate::cache) live (else the
+        /// backend's own policy); a call's replaces the client's.
+        ///
+        /// ```
+        /// # use std::time::Duration;
+        /// # use instructor_core::{Client, testing::ScriptedProvider};
+        /// let client = Client::new(ScriptedProvider::new()).cache_ttl(Duration::from_secs(3600));
+        /// let call = client.create::<String>().cache_ttl(Duration::from_secs(60));
+        /// # let _ = call;
+        /// ```
+        pub fn cache_ttl(self, ttl: std::time::Duration) -> Self {
+            self.with(|s| s.cache_ttl = Some(ttl))
+        }
     };
 }
 pub(crate) use shared_setters;
@@ -170,6 +185,9 @@ pub(crate) struct Settings {
     pub idle_timeout: Option<Duration>,
     pub transport: RetryPolicy,
     pub repair: bool,
+    pub cache: Option<CacheConfig>,
+    pub cache_ttl: Option<Duration>,
+    pub cache_use: CacheUse,
 }
 
 impl Settings {
@@ -195,6 +213,9 @@ impl Default for Settings {
             idle_timeout: None,
             transport: RetryPolicy::default(),
             repair: true,
+            cache: None,
+            cache_ttl: None,
+            cache_use: CacheUse::Use,
         }
     }
 }

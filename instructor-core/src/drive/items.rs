@@ -98,6 +98,8 @@ struct State<'c, T> {
     shape: Shape,
     yielded: usize,
     done: bool,
+    /// Whether an item failed: such an answer is not cached.
+    item_failed: bool,
 }
 
 impl<T: Instruct> State<'_, T> {
@@ -132,6 +134,7 @@ impl<T: Instruct> State<'_, T> {
                         }
                     })
                 });
+            self.item_failed |= item.is_err();
             self.queue.push_back(item);
         }
         fed?;
@@ -171,9 +174,13 @@ impl<T: Instruct> State<'_, T> {
         }
         let response = self.run.end_attempt();
         let usage = self.run.prepared.usage() + response.usage;
-        if let Err(e) = check_finish(&response, usage) {
-            let e = self.run.stop(e);
-            self.queue.push_back(Err(e));
+        match check_finish(&response, usage) {
+            Err(e) => {
+                let e = self.run.stop(e);
+                self.queue.push_back(Err(e));
+            }
+            Ok(()) if !self.item_failed => self.run.store_cached(&response),
+            Ok(()) => {}
         }
     }
 }
@@ -229,6 +236,7 @@ pub(crate) async fn run<'c, T: Instruct + Send>(
         shape: Shape::default(),
         yielded: 0,
         done: false,
+        item_failed: false,
     });
     Ok(Box::pin(futures::stream::unfold(state, |s| {
         let span = s.run.span.clone();

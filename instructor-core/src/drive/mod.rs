@@ -4,6 +4,7 @@
 //! sharing [`streamed`]). This layer imports the engine and the data layer, never the
 //! client or the builder.
 
+pub(crate) mod cached;
 pub(crate) mod items;
 pub(crate) mod once;
 pub(crate) mod partial;

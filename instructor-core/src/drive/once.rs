@@ -3,14 +3,16 @@
 
 use tracing::Instrument;
 
+use super::cached::CacheSlot;
 use super::{retry, Ctx};
 use crate::engine::{Prepared, Step};
 use crate::{Completion, Error, Event, Instruct};
 
-/// Runs one extraction of `T` to its end.
+/// Runs one extraction of `T` to its end, first looking it up in `cache` if there is one.
 pub(crate) async fn run<T: Instruct>(
     ctx: Ctx<'_>,
     mut prepared: Prepared<T>,
+    mut cache: Option<CacheSlot>,
 ) -> Result<(T, Completion), Error> {
     let span = tracing::info_span!(
         "instructor.extract",
@@ -22,12 +24,20 @@ pub(crate) async fn run<T: Instruct>(
     async move {
         loop {
             let attempt = prepared.attempt();
-            let sent = retry::send(ctx, &prepared)
-                .instrument(tracing::debug_span!("instructor.attempt", attempt))
-                .await;
-            let (response, latency) = match sent {
-                Ok(r) => r,
-                Err(e) => return Err(prepared.fail(e)),
+            let hit = match &mut cache {
+                Some(slot) if attempt == 0 => slot.lookup(prepared.hooks()).await,
+                _ => None,
+            };
+            let cached = hit.is_some();
+            let (response, latency) = match hit {
+                Some(response) => (response, std::time::Duration::ZERO),
+                None => match retry::send(ctx, &prepared)
+                    .instrument(tracing::debug_span!("instructor.attempt", attempt))
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(e) => return Err(prepared.fail(e)),
+                },
             };
             for h in prepared.hooks() {
                 h.on_event(&Event::ResponseReceived {
@@ -37,7 +47,16 @@ pub(crate) async fn run<T: Instruct>(
                 });
             }
             match prepared.interpret(response) {
-                Step::Done { value, completion } => return Ok((value, completion)),
+                Step::Done {
+                    value,
+                    mut completion,
+                } => {
+                    completion.cached = cached;
+                    if let (Some(slot), false) = (cache.take(), cached) {
+                        slot.store(&completion.response, prepared.shared_hooks());
+                    }
+                    return Ok((value, completion));
+                }
                 Step::Reask(_) => {}
                 Step::Failed(e) => return Err(e),
             }

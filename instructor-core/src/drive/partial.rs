@@ -116,10 +116,13 @@ impl<T: Instruct> State<'_, T> {
         }
         let response = run.end_attempt();
         match run.prepared.interpret(response) {
-            Step::Done { value, completion } => Some(Ok(Update::Complete {
-                value,
-                usage: completion.usage,
-            })),
+            Step::Done { value, completion } => {
+                run.store_cached(&completion.response);
+                Some(Ok(Update::Complete {
+                    value,
+                    usage: completion.usage,
+                }))
+            }
             Step::Reask(_) => None,
             Step::Failed(e) => Some(Err(e)),
         }

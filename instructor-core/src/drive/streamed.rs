@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
+use super::cached::{self, CacheSlot};
 use super::{retry, Ctx};
 use crate::engine::{check_finish, spec, Prepared};
 use crate::json::{JsonStream, Limits, OnComplete};
@@ -30,6 +31,10 @@ pub(crate) struct Run<'c, T> {
     pub raw: String,
     tool: Option<(String, String)>,
     finish: Option<FinishReason>,
+    /// The call's place in the client's cache, until its answer is stored.
+    cache: Option<CacheSlot>,
+    /// Whether this attempt replays a cached answer.
+    cached: bool,
     usage: Usage,
     limits: Limits,
     stream_timeout: Duration,
@@ -67,6 +72,7 @@ impl<'c, T: Instruct> Run<'c, T> {
             provider = ctx.provider.name(),
             streamed = true,
         );
+        let cache = CacheSlot::for_call(call, ctx.provider, &prepared);
         let now = Instant::now();
         let mut run = Self {
             ctx,
@@ -77,6 +83,8 @@ impl<'c, T: Instruct> Run<'c, T> {
             raw: String::new(),
             tool: None,
             finish: None,
+            cache,
+            cached: false,
             usage: Usage::default(),
             limits: call.limits,
             stream_timeout: call.stream_timeout,
@@ -108,9 +116,17 @@ impl<'c, T: Instruct> Run<'c, T> {
 
     /// Opens the current attempt's stream.
     async fn open(&mut self) -> Result<(), Error> {
-        let events = retry::open(self.ctx, &self.prepared)
-            .await
-            .map_err(|e| self.prepared.fail(e))?;
+        let hit = match &mut self.cache {
+            Some(slot) if self.prepared.attempt() == 0 => slot.lookup(self.prepared.hooks()).await,
+            _ => None,
+        };
+        self.cached = hit.is_some();
+        let events = match hit {
+            Some(response) => cached::replay(response),
+            None => retry::open(self.ctx, &self.prepared)
+                .await
+                .map_err(|e| self.prepared.fail(e))?,
+        };
         self.events = Some(events);
         self.parser = JsonStream::without_values(self.limits);
         self.opened = Instant::now();
@@ -267,6 +283,13 @@ impl<'c, T: Instruct> Run<'c, T> {
     pub fn feed(&mut self, data: &str, on_complete: &mut OnComplete<'_>) -> Result<(), Error> {
         self.raw.push_str(data);
         self.parser.feed(data.as_bytes(), on_complete)
+    }
+
+    /// Stores the answer that passed in the client's cache (unless it came from there).
+    pub fn store_cached(&mut self, response: &Response) {
+        if let (Some(slot), false) = (self.cache.take(), self.cached) {
+            slot.store(response, self.prepared.shared_hooks());
+        }
     }
 
     /// A failure that ends the extraction: the stream is closed and earlier attempts kept.

@@ -169,6 +169,10 @@ impl<T: Instruct> Prepared<T> {
         &self.hooks
     }
 
+    pub(crate) fn shared_hooks(&self) -> Arc<[Arc<dyn Hook>]> {
+        Arc::clone(&self.hooks)
+    }
+
     /// What this call's validators read: the first request's messages (re-asks only append
     /// to them) and the caller's value.
     pub(crate) fn validation_context(&self) -> ValidationContext<'_> {
@@ -208,6 +212,7 @@ impl<T: Instruct> Prepared<T> {
                     attempts: std::mem::take(&mut self.attempts),
                     repairs,
                     mode: self.mode(),
+                    cached: false,
                 };
                 Step::Done { value, completion }
             }
