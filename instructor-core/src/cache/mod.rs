@@ -23,11 +23,15 @@
 //! store. Errors of a backend never fail an extraction: they are logged, told to the hooks
 //! as [`Event::CacheError`](crate::Event::CacheError), and the call goes to the provider.
 
+#[cfg(feature = "disk-cache")]
+mod disk;
 mod entry;
 mod flight;
 mod key;
 #[cfg(feature = "memory-cache")]
 mod memory;
+#[cfg(feature = "redis-cache")]
+mod redis;
 
 use std::fmt;
 use std::sync::Arc;
@@ -36,8 +40,12 @@ use std::time::Duration;
 pub(crate) use entry::{decode, encode};
 pub(crate) use flight::{Flight, Flights};
 pub(crate) use key::key;
+#[cfg(feature = "disk-cache")]
+pub use disk::DiskCache;
 #[cfg(feature = "memory-cache")]
 pub use memory::MemoryCache;
+#[cfg(feature = "redis-cache")]
+pub use self::redis::RedisCache;
 
 /// A store for cached answers: bytes under a key, with an optional time to live.
 ///

@@ -1,0 +1,1 @@
+//! The Redis cache (to be written).
