@@ -320,6 +320,15 @@ impl<T: Translate> Provider for HttpProvider<T> {
         self.endpoint.name
     }
 
+    /// The name and the endpoint, without credentials (userinfo and query values masked).
+    fn cache_identity(&self) -> String {
+        format!(
+            "{} {}",
+            self.endpoint.name,
+            crate::scrub::redact_url(&self.endpoint.base_url)
+        )
+    }
+
     fn capabilities(&self) -> Capabilities {
         self.translator.declared().capabilities()
     }

@@ -41,6 +41,14 @@ impl Flights {
         }
     }
 
+    /// Whether a call holds or awaits this key's turn.
+    pub fn busy(&self, key: &CacheKey) -> bool {
+        self.gates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(key)
+    }
+
     /// How many keys have a call in flight (for tests).
     #[cfg(test)]
     fn len(&self) -> usize {

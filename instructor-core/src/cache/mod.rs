@@ -37,15 +37,15 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "redis-cache")]
+pub use self::redis::RedisCache;
+#[cfg(feature = "disk-cache")]
+pub use disk::DiskCache;
 pub(crate) use entry::{decode, encode};
 pub(crate) use flight::{Flight, Flights};
 pub(crate) use key::key;
-#[cfg(feature = "disk-cache")]
-pub use disk::DiskCache;
 #[cfg(feature = "memory-cache")]
 pub use memory::MemoryCache;
-#[cfg(feature = "redis-cache")]
-pub use self::redis::RedisCache;
 
 /// A store for cached answers: bytes under a key, with an optional time to live.
 ///

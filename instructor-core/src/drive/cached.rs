@@ -46,10 +46,11 @@ impl CacheSlot {
         })
     }
 
-    /// The stored answer, if any. On a miss, waits for this key's turn (a call with the
-    /// same key in flight finishes first) and looks again.
+    /// The stored answer, if any. On a miss, or while a call with the same key is in flight
+    /// (its answer may be on its way to the store), waits for this key's turn and looks
+    /// again.
     pub async fn lookup(&mut self, hooks: &[Arc<dyn Hook>]) -> Option<Response> {
-        if self.read {
+        if self.read && !self.flights.busy(&self.key) {
             if let Some(hit) = self.get(hooks).await {
                 return Some(hit);
             }

@@ -230,6 +230,12 @@ impl Provider for LocalModel {
         "local"
     }
 
+    /// The model file (its path and size) and the prompt format it is driven with.
+    fn cache_identity(&self) -> String {
+        let size = std::fs::metadata(&self.shared.path).map_or(0, |m| m.len());
+        format!("local {} {size} {:?}", self.shared.path, self.shared.format)
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities::new(&[Mode::Grammar, Mode::JsonSchema, Mode::Json, Mode::MdJson])
             .with_default_mode(Mode::Grammar)
