@@ -14,6 +14,7 @@ mod hooks;
 mod instruct;
 #[doc(hidden)]
 pub mod json;
+mod maybe;
 mod message;
 mod mode;
 mod partial;
@@ -44,6 +45,7 @@ pub use error::{Attempt, Error, Result};
 pub use hooks::{Event, Hook};
 pub use instruct::{Extractor, Instruct};
 pub use json::repair::Repair;
+pub use maybe::Maybe;
 pub use message::{Image, Message, Part, Role};
 pub use mode::Mode;
 pub use settings::RetryPolicy;
