@@ -117,7 +117,10 @@ impl<'c, T: Instruct> Run<'c, T> {
     /// Opens the current attempt's stream.
     async fn open(&mut self) -> Result<(), Error> {
         let hit = match &mut self.cache {
-            Some(slot) if self.prepared.attempt() == 0 => slot.lookup(self.prepared.hooks()).await,
+            // Boxed: the lookup's state would otherwise sit in every driver step's future.
+            Some(slot) if self.prepared.attempt() == 0 => {
+                Box::pin(slot.lookup(self.prepared.hooks())).await
+            }
             _ => None,
         };
         self.cached = hit.is_some();
