@@ -24,6 +24,7 @@ mod cohere;
 pub mod dialect;
 mod endpoint;
 mod events;
+mod fleet;
 mod fragments;
 mod from_provider;
 pub mod gbnf;
@@ -48,6 +49,7 @@ pub mod __fuzz;
 
 pub use anthropic::Anthropic;
 pub use cohere::Cohere;
+pub use fleet::{Fallback, MemberStatus, Pool, Strategy};
 pub use from_provider::from_provider;
 pub use gemini::Gemini;
 pub use http::HttpOptions;
