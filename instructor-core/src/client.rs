@@ -212,6 +212,60 @@ impl Client {
         Create::new(self)
     }
 
+    /// Starts a bulk extraction of `T`, one per `(key, text)` input: each text is the user
+    /// message of its own call. Inputs are read lazily, as slots free up; configure the
+    /// returned [`Bulk`](crate::bulk::Bulk) (concurrency, order, journal, progress) and
+    /// [`run`](crate::bulk::Bulk::run) it. Keys name items in the results and the journal;
+    /// make them unique. See [`crate::bulk`].
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use instructor_core::{Client, testing::ScriptedProvider};
+    /// # async fn demo() -> Result<(), instructor_core::Error> {
+    /// let client = Client::new(ScriptedProvider::new().with_text("3").with_text("5"));
+    /// let inputs = vec![("a", "Three"), ("b", "Five")];
+    /// let mut results = client.extract_many::<u32>(inputs).concurrency(4).run()?;
+    /// while let Some((key, n)) = results.next().await {
+    ///     println!("{key}: {}", n?);
+    /// }
+    /// assert_eq!(results.totals().succeeded, 2);
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn extract_many<'c, T: Instruct + Send>(
+        &'c self,
+        inputs: impl IntoIterator<Item = (impl Into<String>, impl Into<String>), IntoIter: Send + 'c>,
+    ) -> crate::bulk::Bulk<'c, T> {
+        let inputs = inputs.into_iter();
+        let total = exact_len(inputs.size_hint());
+        let inputs = futures::stream::iter(inputs.map(|(key, text)| (key.into(), text.into())));
+        crate::bulk::Bulk::new(self, Box::pin(inputs), total)
+    }
+
+    /// [`extract_many`](Self::extract_many) over a stream of `(key, text)` inputs (lines of
+    /// a file read asynchronously, rows of a query), polled only as slots free up.
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use instructor_core::{Client, testing::ScriptedProvider};
+    /// # async fn demo() -> Result<(), instructor_core::Error> {
+    /// let client = Client::new(ScriptedProvider::new().with_text("3"));
+    /// let inputs = futures::stream::iter([("a".to_string(), "Three".to_string())]);
+    /// let totals = client.extract_many_stream::<u32>(inputs).run()?.drain().await;
+    /// assert_eq!(totals.succeeded, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn extract_many_stream<'c, T: Instruct + Send>(
+        &'c self,
+        inputs: impl futures::Stream<Item = (impl Into<String>, impl Into<String>)> + Send + 'c,
+    ) -> crate::bulk::Bulk<'c, T> {
+        use futures::StreamExt;
+        let total = exact_len(inputs.size_hint());
+        let inputs = inputs.map(|(key, text)| (key.into(), text.into()));
+        crate::bulk::Bulk::new(self, Box::pin(inputs), total)
+    }
+
     /// The provider.
     ///
     /// ```
@@ -259,6 +313,11 @@ impl Client {
             self.hooks.clone(),
         )
     }
+}
+
+/// A length from a size hint, when it is exact.
+fn exact_len((low, high): (usize, Option<usize>)) -> Option<u64> {
+    (high == Some(low)).then_some(low as u64)
 }
 
 impl Extractor for Client {

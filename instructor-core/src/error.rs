@@ -216,6 +216,19 @@ pub enum Error {
         what: String,
     },
 
+    /// A bulk run's journal could not be opened, read or written, or a file that is not a
+    /// journal was given as one (it is then left untouched).
+    #[error("bulk journal {path}: {message}")]
+    Journal {
+        /// The journal's path.
+        path: String,
+        /// What failed.
+        message: String,
+        /// The file system's or decoder's error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
     /// A configuration problem (a missing environment variable, an unknown provider, ...).
     #[error("configuration error: {0}")]
     Config(String),

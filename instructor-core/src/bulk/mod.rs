@@ -1,0 +1,491 @@
+//! Bulk extraction: one type extracted from many inputs, with bounded concurrency, a
+//! journal to resume from, progress as data and totals at the end.
+//!
+//! [`Client::extract_many`] (over an iterator) and [`Client::extract_many_stream`] (over a
+//! stream) take `(key, text)` pairs and return a [`Bulk`] builder; [`Bulk::run`] returns a
+//! [`BulkStream`] of `(key, Result<T, Error>)` as items finish.
+//!
+//! - **Bounded.** At most [`concurrency`](Bulk::concurrency) items (16 by default) run at
+//!   once, and inputs are read only as slots free up, so memory is bounded by the
+//!   concurrency, not by the number of inputs. In [`ordered`](Bulk::ordered) mode items
+//!   come out in input order; a finished item waits for the ones before it, and those
+//!   waiting count against the same limit.
+//! - **Journal.** With [`journal`](Bulk::journal), each finished item is appended to a file
+//!   as one JSON line, in one write, flushed to the operating system before the item is
+//!   yielded: a process killed (even with `SIGKILL`) loses only the items in flight. The
+//!   file is synced to disk every [`sync_every`](Bulk::sync_every) items (by default only
+//!   when the run ends or the stream is dropped): a power loss, unlike a kill, can lose the
+//!   items since the last sync. Running again with the same journal skips every key it
+//!   holds (failed ones too, unless [`retry_failed`](Bulk::retry_failed)): skipped items are
+//!   not yielded again, only counted in [`Totals::skipped`]. A torn last line, left by a
+//!   kill in mid-write, is cut away on resume (that item runs again). The keys read back
+//!   are held in memory for the run.
+//!
+//! Each journal line is one object:
+//!
+//! ```text
+//! {"key":"doc-17","ok":{"name":"Jason","age":30},"error":null,
+//!  "usage":{"input_tokens":10,"output_tokens":5,"total_tokens":15,"requests":1},"attempts":1}
+//! {"key":"doc-18","ok":null,"error":{"kind":"Timeout","message":"the request timed out"},
+//!  "usage":{...},"attempts":1}
+//! ```
+//!
+//! `ok` is the JSON of the answer that passed validation, as the model wrote it (tool call
+//! arguments, or the value found, and repaired if need be, in the text); `kind` is
+//! [`error_kind`]; `attempts` counts the answers asked for (re-asks included, transport
+//! retries not).
+//!
+//! ```
+//! use futures::StreamExt;
+//! use instructor_core::{Client, testing::ScriptedProvider};
+//!
+//! # async fn demo() -> Result<(), instructor_core::Error> {
+//! let provider = ScriptedProvider::new().with_text(r#""RED""#).with_text(r#""GREEN""#);
+//! let client = Client::new(provider);
+//! let inputs = [("a", "Shout: red"), ("b", "Shout: green")];
+//! let mut results = client
+//!     .extract_many::<String>(inputs)
+//!     .concurrency(8)
+//!     .ordered(true)
+//!     .with(|call| call.system("Answer in capitals."))
+//!     .run()?;
+//! while let Some((key, result)) = results.next().await {
+//!     println!("{key}: {:?}", result?);
+//! }
+//! assert_eq!(results.totals().succeeded, 2);
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+//! ```
+
+mod journal;
+mod outcome;
+mod progress;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+
+use crate::{Client, Completion, Create, Error, Instruct};
+use journal::{Entry, ErrorEntry, Journal};
+pub use outcome::error_kind;
+use progress::Tally;
+pub use progress::{Progress, Totals};
+
+/// How many items run at once unless [`Bulk::concurrency`] says otherwise.
+///
+/// ```
+/// assert_eq!(instructor_core::bulk::DEFAULT_CONCURRENCY, 16);
+/// ```
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+type Build<'c, T> = Arc<dyn for<'a> Fn(Create<'a, T>) -> Create<'a, T> + Send + Sync + 'c>;
+type Notify<'c> = Arc<dyn Fn(&Progress) + Send + Sync + 'c>;
+
+/// A bulk extraction of `T`, to configure and then [`run`](Self::run); from
+/// [`Client::extract_many`] or [`Client::extract_many_stream`]. See the
+/// [module](crate::bulk).
+///
+/// ```
+/// # use instructor_core::{Client, testing::ScriptedProvider};
+/// # let client = Client::new(ScriptedProvider::new());
+/// let bulk = client
+///     .extract_many::<Vec<String>>((0..1000).map(|i| (format!("doc-{i}"), format!("Tags of doc {i}"))))
+///     .concurrency(4)
+///     .journal(std::env::temp_dir().join("tags.jsonl"));
+/// # let _ = bulk;
+/// ```
+#[must_use = "a bulk extraction does nothing until `.run()` is called and its stream polled"]
+pub struct Bulk<'c, T> {
+    client: &'c Client,
+    inputs: BoxStream<'c, (String, String)>,
+    total: Option<u64>,
+    concurrency: usize,
+    ordered: bool,
+    journal: Option<PathBuf>,
+    sync_every: u32,
+    retry_failed: bool,
+    build: Option<Build<'c, T>>,
+    on_progress: Option<Notify<'c>>,
+}
+
+impl<T> std::fmt::Debug for Bulk<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bulk")
+            .field("total", &self.total)
+            .field("concurrency", &self.concurrency)
+            .field("ordered", &self.ordered)
+            .field("journal", &self.journal)
+            .field("sync_every", &self.sync_every)
+            .field("retry_failed", &self.retry_failed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'c, T: Instruct + Send> Bulk<'c, T> {
+    pub(crate) fn new(
+        client: &'c Client,
+        inputs: BoxStream<'c, (String, String)>,
+        total: Option<u64>,
+    ) -> Self {
+        Self {
+            client,
+            inputs,
+            total,
+            concurrency: DEFAULT_CONCURRENCY,
+            ordered: false,
+            journal: None,
+            sync_every: 0,
+            retry_failed: false,
+            build: None,
+            on_progress: None,
+        }
+    }
+
+    /// How many items run at once (16 by default; 0 counts as 1).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client.extract_many::<String>([("a", "text")]).concurrency(32);
+    /// # let _ = bulk;
+    /// ```
+    pub fn concurrency(mut self, limit: usize) -> Self {
+        self.concurrency = limit.max(1);
+        self
+    }
+
+    /// Yields items in input order instead of as they finish (off by default). Memory
+    /// stays bounded: an item waiting for earlier ones holds one of the
+    /// [`concurrency`](Self::concurrency) slots, so one slow item can hold the run up.
+    /// The journal is written as items finish either way.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client.extract_many::<String>([("a", "text")]).ordered(true);
+    /// # let _ = bulk;
+    /// ```
+    pub fn ordered(mut self, on: bool) -> Self {
+        self.ordered = on;
+        self
+    }
+
+    /// Journals each finished item to the JSON-lines file at `path` (created if missing),
+    /// and skips the keys it already holds; see the [module](crate::bulk) for the format
+    /// and what survives a crash.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client.extract_many::<String>([("a", "text")]).journal("run.jsonl");
+    /// # let _ = bulk;
+    /// ```
+    pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
+        self.journal = Some(path.into());
+        self
+    }
+
+    /// Syncs the journal to disk every `items` items (0, the default: only when the run
+    /// ends or its stream is dropped). Every line is written to the operating system as
+    /// its item finishes regardless, which is all that surviving a killed process needs;
+    /// syncing guards against a power loss, at the cost of a disk flush each time.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client.extract_many::<String>([("a", "text")]).journal("run.jsonl").sync_every(100);
+    /// # let _ = bulk;
+    /// ```
+    pub fn sync_every(mut self, items: u32) -> Self {
+        self.sync_every = items;
+        self
+    }
+
+    /// On resume, runs again the keys whose journal entry is a failure (off by default:
+    /// every key in the journal is skipped). The new entry is appended; the last entry for
+    /// a key is the one that counts.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client.extract_many::<String>([("a", "text")]).journal("run.jsonl").retry_failed(true);
+    /// # let _ = bulk;
+    /// ```
+    pub fn retry_failed(mut self, on: bool) -> Self {
+        self.retry_failed = on;
+        self
+    }
+
+    /// How many inputs there are, for [`Progress::total`] and its ETA, when the inputs do
+    /// not say (a stream, an iterator of unknown length).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let inputs = futures::stream::iter([("a", "text")]);
+    /// let bulk = client.extract_many_stream::<String>(inputs).total(1);
+    /// # let _ = bulk;
+    /// ```
+    pub fn total(mut self, inputs: u64) -> Self {
+        self.total = Some(inputs);
+        self
+    }
+
+    /// Shapes each item's call: `build` gets the call before the input's text is added
+    /// (as the last user message), and may add a system prompt, examples, a mode, retries.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, Mode, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client
+    ///     .extract_many::<String>([("a", "text")])
+    ///     .with(|call| call.system("Summarise in five words.").mode(Mode::Json).max_retries(1));
+    /// # let _ = bulk;
+    /// ```
+    pub fn with(
+        mut self,
+        build: impl for<'a> Fn(Create<'a, T>) -> Create<'a, T> + Send + Sync + 'c,
+    ) -> Self {
+        self.build = Some(Arc::new(build));
+        self
+    }
+
+    /// Calls `f` with where the run stands each time an item finishes (on the task polling
+    /// the stream; keep it quick).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client
+    ///     .extract_many::<String>([("a", "text")])
+    ///     .on_progress(|p| eprintln!("{} done, {} failed", p.done, p.failed));
+    /// # let _ = bulk;
+    /// ```
+    pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'c) -> Self {
+        self.on_progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Opens the journal, if there is one (reading back its keys and cutting a torn last
+    /// line), and returns the stream of results. Nothing runs until the stream is polled.
+    ///
+    /// Fails with [`Error::Journal`] if the journal cannot be opened or read, or holds a
+    /// line that is not a journal entry (then the file is left untouched).
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let results = client.extract_many::<String>([("a", "text")]).run()?;
+    /// # let _ = results;
+    /// # Ok::<(), instructor_core::Error>(())
+    /// ```
+    pub fn run(self) -> Result<BulkStream<'c, T>, Error> {
+        let (journal, skip) = match &self.journal {
+            Some(path) => {
+                let (journal, seen) = Journal::open(path, self.sync_every)?;
+                let retry = self.retry_failed;
+                let skip: HashSet<String> = seen
+                    .into_iter()
+                    .filter(|(_, ok)| *ok || !retry)
+                    .map(|(key, _)| key)
+                    .collect();
+                (Some(Arc::new(journal)), skip)
+            }
+            None => (None, HashSet::new()),
+        };
+        let tally = Arc::new(Tally::new(self.total));
+        let client = self.client;
+        let build = self.build;
+        let notify = self.on_progress;
+        let counted = Arc::clone(&tally);
+        let todo = self.inputs.filter(move |(key, _)| {
+            let keep = !skip.contains(key);
+            if !keep {
+                counted.skip();
+            }
+            futures::future::ready(keep)
+        });
+        let shared = (journal.clone(), Arc::clone(&tally));
+        let calls = todo.map(move |(key, text)| {
+            let call = client.create::<T>();
+            let call = match &build {
+                Some(build) => build(call),
+                None => call,
+            };
+            let sent = call.user(text).send_with_completion();
+            let (journal, tally) = shared.clone();
+            let notify = notify.clone();
+            async move {
+                tally.start();
+                let result = sent.await;
+                finish(key, result, journal.as_deref(), &tally, notify.as_deref())
+            }
+        });
+        let items = if self.ordered {
+            calls.buffered(self.concurrency).boxed()
+        } else {
+            calls.buffer_unordered(self.concurrency).boxed()
+        };
+        Ok(BulkStream {
+            items,
+            tally,
+            journal,
+            ended: false,
+        })
+    }
+}
+
+/// Journals and counts one finished item.
+fn finish<T>(
+    key: String,
+    result: Result<(T, Completion), Error>,
+    journal: Option<&Journal>,
+    tally: &Tally,
+    notify: Option<&(dyn Fn(&Progress) + Send + Sync + '_)>,
+) -> (String, Result<T, Error>) {
+    let (usage, attempts) = match &result {
+        Ok((_, c)) => (c.usage, c.attempts.len() + 1),
+        Err(e) => (outcome::error_usage(e), outcome::error_attempts(e)),
+    };
+    let mut result = result.map(|(value, completion)| (value, Some(completion)));
+    if let Some(journal) = journal {
+        let answer = match &result {
+            Ok((_, Some(c))) => Some(outcome::answer_json(&c.response)),
+            _ => None,
+        };
+        let error = result.as_ref().err().map(|e| ErrorEntry {
+            kind: error_kind(e),
+            message: e.to_string(),
+        });
+        let entry = Entry {
+            key: &key,
+            ok: answer.as_ref(),
+            error,
+            usage: usage.into(),
+            attempts,
+        };
+        if let Err(e) = journal.append(&entry) {
+            // Not recorded, so not finished: the caller is told, and a resume runs it again.
+            result = Err(e);
+        }
+    }
+    let result = result.map(|(value, _)| value);
+    let progress = tally.finish(usage, result.as_ref().err().map(error_kind));
+    if let Some(notify) = notify {
+        notify(&progress);
+    }
+    (key, result)
+}
+
+/// The results of a [`Bulk`] run: `(key, Result<T, Error>)` for each input not skipped, as
+/// items finish (or in input order, if [`ordered`](Bulk::ordered)). Dropping it stops the
+/// run: items in flight are abandoned (and not journaled), finished ones are all in the
+/// journal.
+///
+/// ```
+/// # async fn demo() -> Result<(), instructor_core::Error> {
+/// use futures::StreamExt;
+/// use instructor_core::{Client, testing::ScriptedProvider};
+/// let client = Client::new(ScriptedProvider::new().with_text("1").with_text("2"));
+/// let mut results = client.extract_many::<u32>([("a", "one"), ("b", "two")]).run()?;
+/// let mut sum = 0;
+/// while let Some((_key, n)) = results.next().await {
+///     sum += n?;
+/// }
+/// assert_eq!(sum, 3);
+/// assert_eq!(results.totals().usage.requests, 2);
+/// # Ok(()) }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+/// ```
+#[must_use = "a bulk run does nothing unless its stream is polled"]
+pub struct BulkStream<'c, T> {
+    items: BoxStream<'c, (String, Result<T, Error>)>,
+    tally: Arc<Tally>,
+    journal: Option<Arc<Journal>>,
+    ended: bool,
+}
+
+impl<T> std::fmt::Debug for BulkStream<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkStream")
+            .field("progress", &self.tally.progress())
+            .field("journal", &self.journal)
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> BulkStream<'_, T> {
+    /// What the run did so far; once the stream has ended, its totals.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), instructor_core::Error> {
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let results = client.extract_many::<u32>(Vec::<(String, String)>::new()).run()?;
+    /// let totals = results.drain().await;
+    /// assert_eq!(totals.succeeded + totals.failed, 0);
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn totals(&self) -> Totals {
+        self.tally.totals()
+    }
+
+    /// Where the run stands now.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let results = client.extract_many::<u32>([("a", "one")]).run()?;
+    /// assert_eq!(results.progress().done, 0);
+    /// # Ok::<(), instructor_core::Error>(())
+    /// ```
+    pub fn progress(&self) -> Progress {
+        self.tally.progress()
+    }
+
+    /// Runs to the end, dropping the results (for a run whose journal is the output), and
+    /// returns the totals.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), instructor_core::Error> {
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new().with_text("7"));
+    /// let totals = client.extract_many::<u32>([("a", "seven")]).run()?.drain().await;
+    /// assert_eq!(totals.succeeded, 1);
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub async fn drain(mut self) -> Totals {
+        while self.next().await.is_some() {}
+        self.totals()
+    }
+}
+
+impl<T> Stream for BulkStream<'_, T> {
+    type Item = (String, Result<T, Error>);
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = self.items.poll_next_unpin(cx);
+        if let Poll::Ready(None) = polled {
+            if !self.ended {
+                self.ended = true;
+                self.tally.end();
+                if let Some(journal) = &self.journal {
+                    journal.sync();
+                }
+            }
+        }
+        polled
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
+    }
+}

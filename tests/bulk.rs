@@ -1,0 +1,477 @@
+//! Bulk extraction: bounded concurrency, order, typed failures, totals, progress and the
+//! journal (resume, torn lines, a killed process).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::UserDetail;
+use futures::StreamExt;
+use instructor::bulk::Progress;
+use instructor::provider::{async_trait, Capabilities, Provider, Request, Response};
+use instructor::{Client, Error, Mode, Role, Usage};
+use serde_json::Value;
+
+/// Answers from the request's first user message: `n=7` gives `{"name": "u7", "age": 7}`
+/// (after a pause, which shrinks as `n` grows if `reverse`); `http` an HTTP 400. Counts calls
+/// and the most calls at once.
+#[derive(Debug, Default)]
+struct Echo {
+    pause_ms: u64,
+    /// Pause longer for small `n` (so later inputs finish first).
+    reverse: bool,
+    calls: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl Echo {
+    fn new(pause_ms: u64) -> Arc<Self> {
+        Arc::new(Self {
+            pause_ms,
+            ..Self::default()
+        })
+    }
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Provider for Echo {
+    fn name(&self) -> &str {
+        "echo"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mut c = Capabilities::new(Mode::ALL);
+        c.default_mode = Mode::Json;
+        c
+    }
+
+    async fn send(&self, request: &Request) -> Result<Response, Error> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let text = request
+            .messages
+            .iter()
+            .find(|m| m.role == Role::User)
+            .map(|m| m.text())
+            .unwrap_or_default();
+        let n: u64 = text
+            .strip_prefix("n=")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let pause = if self.reverse {
+            self.pause_ms * 40u64.saturating_sub(n)
+        } else {
+            self.pause_ms
+        };
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if text == "http" {
+            return Err(Error::Http {
+                status: 400,
+                body: "bad request".into(),
+            });
+        }
+        Ok(Response::text(format!(r#"{{"name": "u{n}", "age": {n}}}"#))
+            .with_usage(Usage::new(10, 5)))
+    }
+}
+
+fn client(echo: &Arc<Echo>) -> Client {
+    Client::from_shared(echo.clone())
+}
+
+/// Input `k{i}` asks for `n={i % 100}`.
+fn inputs(range: std::ops::Range<u32>) -> Vec<(String, String)> {
+    range
+        .map(|i| (format!("k{i}"), format!("n={}", i % 100)))
+        .collect()
+}
+
+/// What the answer to input `k{n}` gives.
+fn user(n: u32) -> UserDetail {
+    UserDetail {
+        name: format!("u{}", n % 100),
+        age: (n % 100) as u8,
+    }
+}
+
+fn temp_journal(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "instructor-bulk-{name}-{}-{:x}.jsonl",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// Every line of the journal, parsed (each must be a whole entry).
+fn journal_lines(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "journal ends mid-line"
+    );
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect()
+}
+
+fn keys(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| l["key"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn hundred_inputs_run_eight_at_a_time_each_with_its_own_value() {
+    let echo = Echo::new(3);
+    let client = client(&echo);
+    let results: Vec<_> = client
+        .extract_many::<UserDetail>(inputs(0..100))
+        .concurrency(8)
+        .run()
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(results.len(), 100);
+    let by_key: HashMap<_, _> = results.into_iter().collect();
+    for i in 0..100 {
+        assert_eq!(by_key[&format!("k{i}")].as_ref().unwrap(), &user(i));
+    }
+    assert_eq!(echo.calls(), 100);
+    assert_eq!(echo.max_in_flight.load(Ordering::SeqCst), 8);
+}
+
+#[tokio::test]
+async fn ordered_mode_yields_input_order_even_when_later_inputs_finish_first() {
+    let echo = Arc::new(Echo {
+        pause_ms: 1,
+        reverse: true,
+        ..Echo::default()
+    });
+    let client = client(&echo);
+    let order = |ordered: bool| {
+        let client = client.clone();
+        async move {
+            client
+                .extract_many::<UserDetail>(inputs(0..30))
+                .concurrency(6)
+                .ordered(ordered)
+                .run()
+                .unwrap()
+                .map(|(key, r)| {
+                    r.unwrap();
+                    key
+                })
+                .collect::<Vec<_>>()
+                .await
+        }
+    };
+    let expected: Vec<String> = (0..30).map(|i| format!("k{i}")).collect();
+    assert_eq!(order(true).await, expected);
+    assert_ne!(order(false).await, expected, "completion order differs");
+    assert!(echo.max_in_flight.load(Ordering::SeqCst) <= 6);
+}
+
+#[tokio::test]
+async fn a_failing_item_yields_its_typed_error_and_totals_count_it() {
+    let echo = Echo::new(0);
+    let client = client(&echo);
+    let mut all = inputs(0..10);
+    all.push(("bad-age".into(), "n=200".into()));
+    all.push(("bad-http".into(), "http".into()));
+    let mut results = client
+        .extract_many::<UserDetail>(all)
+        .with(|call| call.system("Extract the user.").max_retries(1))
+        .run()
+        .unwrap();
+    let mut by_key = HashMap::new();
+    while let Some((key, result)) = results.next().await {
+        by_key.insert(key, result);
+    }
+    assert_eq!(by_key.len(), 12);
+    for i in 0..10 {
+        assert_eq!(by_key[&format!("k{i}")].as_ref().unwrap(), &user(i));
+    }
+    assert!(matches!(
+        by_key["bad-age"],
+        Err(Error::RetriesExhausted { ref attempts, .. }) if attempts.len() == 2
+    ));
+    assert!(matches!(
+        by_key["bad-http"],
+        Err(Error::Http { status: 400, .. })
+    ));
+    let totals = results.totals();
+    assert_eq!(
+        (totals.succeeded, totals.failed, totals.skipped),
+        (10, 2, 0)
+    );
+    assert_eq!(totals.failures.get("RetriesExhausted"), Some(&1));
+    assert_eq!(totals.failures.get("Http"), Some(&1));
+    // Ten answers, two attempts at the bad age; the HTTP failure used no tokens.
+    assert_eq!(totals.usage.total_tokens, 12 * 15);
+    assert_eq!(totals.usage.requests, 12);
+    assert_eq!(echo.calls(), 13);
+}
+
+#[tokio::test]
+async fn progress_is_reported_as_each_item_finishes() {
+    let echo = Echo::new(1);
+    let client = client(&echo);
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let log = seen.clone();
+    let totals = client
+        .extract_many::<UserDetail>(inputs(0..25))
+        .concurrency(5)
+        .on_progress(move |p| log.lock().unwrap().push(p.clone()))
+        .run()
+        .unwrap()
+        .drain()
+        .await;
+    let seen = seen.lock().unwrap();
+    let done: Vec<u64> = seen.iter().map(|p| p.done).collect();
+    assert_eq!(done, (1..=25).collect::<Vec<_>>());
+    assert!(seen.iter().all(|p| p.total == Some(25) && p.in_flight <= 5));
+    let last = seen.last().unwrap();
+    assert_eq!(last.remaining(), Some(0));
+    assert_eq!(last.eta(), Some(Duration::ZERO));
+    assert_eq!(last.usage.total_tokens, 25 * 15);
+    assert!(seen[10].eta().is_some() && seen[10].rate() > 0.0);
+    assert_eq!(totals.succeeded, 25);
+}
+
+#[tokio::test]
+async fn a_journal_records_every_item_and_a_rerun_skips_them_all() {
+    let path = temp_journal("rerun");
+    let echo = Echo::new(0);
+    let client = client(&echo);
+    let mut all = inputs(0..49);
+    all.push(("bad".into(), "http".into()));
+    let totals = client
+        .extract_many::<UserDetail>(all.clone())
+        .concurrency(8)
+        .journal(&path)
+        .run()
+        .unwrap()
+        .drain()
+        .await;
+    assert_eq!((totals.succeeded, totals.failed), (49, 1));
+    let lines = journal_lines(&path);
+    assert_eq!(lines.len(), 50);
+    let k7 = lines.iter().find(|l| l["key"] == "k7").unwrap();
+    assert_eq!(k7["ok"], serde_json::json!({"name": "u7", "age": 7}));
+    assert_eq!(k7["error"], Value::Null);
+    assert_eq!(k7["attempts"], 1);
+    assert_eq!(k7["usage"]["total_tokens"], 15);
+    let bad = lines.iter().find(|l| l["key"] == "bad").unwrap();
+    assert_eq!(bad["ok"], Value::Null);
+    assert_eq!(bad["error"]["kind"], "Http");
+    assert!(bad["error"]["message"].as_str().unwrap().contains("400"));
+
+    // Again: everything is in the journal, failures included.
+    let mut again = client
+        .extract_many::<UserDetail>(all.clone())
+        .journal(&path)
+        .run()
+        .unwrap();
+    assert!(again.next().await.is_none());
+    assert_eq!(again.totals().skipped, 50);
+    assert_eq!(echo.calls(), 50);
+
+    // With `retry_failed`, only the failure runs again (and fails again).
+    let totals = client
+        .extract_many::<UserDetail>(all)
+        .journal(&path)
+        .retry_failed(true)
+        .run()
+        .unwrap()
+        .drain()
+        .await;
+    assert_eq!((totals.skipped, totals.failed), (49, 1));
+    assert_eq!(echo.calls(), 51);
+    assert_eq!(journal_lines(&path).len(), 51);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn a_torn_last_line_is_ignored_and_its_item_runs_again() {
+    let path = temp_journal("torn");
+    let echo = Echo::new(0);
+    let client = client(&echo);
+    let run = |n| {
+        client
+            .extract_many::<UserDetail>(inputs(0..n))
+            .journal(&path)
+            .run()
+            .unwrap()
+            .drain()
+    };
+    run(6).await;
+    // Cut the last line in half, as a kill mid-write would.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last_start = text.trim_end().rfind('\n').unwrap() + 1;
+    let torn_key = keys(&journal_lines(&path))[5].clone();
+    let cut = last_start + (text.len() - last_start) / 2;
+    std::fs::write(&path, &text[..cut]).unwrap();
+
+    let totals = run(6).await;
+    assert_eq!((totals.skipped, totals.succeeded), (5, 1));
+    assert_eq!(echo.calls(), 7);
+    let lines = journal_lines(&path);
+    assert_eq!(lines.len(), 6);
+    assert_eq!(keys(&lines)[5], torn_key);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn a_run_stopped_early_resumes_where_it_left_off() {
+    let path = temp_journal("partial");
+    let echo = Echo::new(2);
+    let client = client(&echo);
+    let mut results = client
+        .extract_many::<UserDetail>(inputs(0..40))
+        .concurrency(4)
+        .journal(&path)
+        .run()
+        .unwrap();
+    for _ in 0..10 {
+        results.next().await.unwrap().1.unwrap();
+    }
+    drop(results);
+    let first = journal_lines(&path).len();
+    assert_eq!(
+        first, 10,
+        "each yielded item is journaled, nothing else finished"
+    );
+
+    let mut rest = Vec::new();
+    let mut results = client
+        .extract_many::<UserDetail>(inputs(0..40))
+        .concurrency(4)
+        .journal(&path)
+        .run()
+        .unwrap();
+    while let Some((key, r)) = results.next().await {
+        r.unwrap();
+        rest.push(key);
+    }
+    assert_eq!(rest.len(), 30);
+    assert_eq!(results.totals().skipped, 10);
+    let all = keys(&journal_lines(&path));
+    assert_eq!(all.len(), 40);
+    assert_eq!(all.iter().collect::<HashSet<_>>().len(), 40);
+    let _ = std::fs::remove_file(&path);
+}
+
+const CHILD_ENV: &str = "INSTRUCTOR_BULK_CHILD_JOURNAL";
+
+/// Run by `a_killed_process_loses_only_what_was_in_flight` in a child process: a slow run
+/// of 200 inputs, journaled, that the parent kills part way.
+#[tokio::test]
+async fn bulk_child_writer() {
+    let Ok(path) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let echo = Echo::new(10);
+    client(&echo)
+        .extract_many::<UserDetail>(inputs(0..200))
+        .concurrency(4)
+        .journal(path)
+        .run()
+        .unwrap()
+        .drain()
+        .await;
+}
+
+#[tokio::test]
+async fn a_killed_process_loses_only_what_was_in_flight() {
+    let path = temp_journal("killed");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "bulk_child_writer", "--nocapture"])
+        .env(CHILD_ENV, &path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let lines = std::fs::read_to_string(&path)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if lines >= 20 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child wrote nothing"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the child ended early");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+
+    let before = std::fs::read_to_string(&path).unwrap();
+    let whole = before.matches('\n').count();
+    assert!((20..200).contains(&whole), "{whole} lines");
+
+    let echo = Echo::new(0);
+    let totals = client(&echo)
+        .extract_many::<UserDetail>(inputs(0..200))
+        .concurrency(16)
+        .journal(&path)
+        .run()
+        .unwrap()
+        .drain()
+        .await;
+    assert_eq!(totals.skipped as usize, whole);
+    assert_eq!(echo.calls(), 200 - whole);
+    let lines = journal_lines(&path);
+    let all = keys(&lines);
+    assert_eq!(all.len(), 200);
+    assert_eq!(all.iter().collect::<HashSet<_>>().len(), 200);
+    for line in &lines {
+        let n: u32 = line["key"].as_str().unwrap()[1..].parse().unwrap();
+        assert_eq!(line["ok"]["age"], n % 100);
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn inputs_may_be_a_stream_and_are_read_only_as_slots_free() {
+    let echo = Echo::new(1);
+    let client = client(&echo);
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = pulled.clone();
+    let source = futures::stream::iter(0..1_000_000u32).map(move |i| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        (format!("k{i}"), format!("n={}", i % 100))
+    });
+    let mut results = client
+        .extract_many_stream::<UserDetail>(source)
+        .concurrency(4)
+        .run()
+        .unwrap();
+    for _ in 0..20 {
+        results.next().await.unwrap().1.unwrap();
+    }
+    // A million inputs, but only those started were read.
+    assert!(pulled.load(Ordering::SeqCst) <= 20 + 4);
+    assert_eq!(results.progress().total, Some(1_000_000));
+}
