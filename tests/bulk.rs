@@ -475,3 +475,122 @@ async fn inputs_may_be_a_stream_and_are_read_only_as_slots_free() {
     assert!(pulled.load(Ordering::SeqCst) <= 20 + 4);
     assert_eq!(results.progress().total, Some(1_000_000));
 }
+
+/// Like [`Echo`], answering at once, but every third call among the first `refusing` is a
+/// 429 asking for `retry_after` (each input refused at most once, so none runs out of
+/// retries). Records when each input was first sent and when each refusal was given.
+#[derive(Debug)]
+struct Throttled {
+    refusing: usize,
+    retry_after: Duration,
+    calls: AtomicUsize,
+    log: Mutex<ThrottleLog>,
+}
+
+#[derive(Debug, Default)]
+struct ThrottleLog {
+    refused: HashSet<String>,
+    refusals: Vec<std::time::Instant>,
+    first_sent: HashMap<String, std::time::Instant>,
+}
+
+#[async_trait]
+impl Provider for Throttled {
+    fn name(&self) -> &str {
+        "throttled"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mut c = Capabilities::new(Mode::ALL);
+        c.default_mode = Mode::Json;
+        c
+    }
+
+    async fn send(&self, request: &Request) -> Result<Response, Error> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        let text = request
+            .messages
+            .iter()
+            .find(|m| m.role == Role::User)
+            .map(|m| m.text())
+            .unwrap_or_default();
+        let now = std::time::Instant::now();
+        {
+            let mut log = self.log.lock().unwrap();
+            log.first_sent.entry(text.clone()).or_insert(now);
+            if call < self.refusing && call % 3 == 2 && log.refused.insert(text.clone()) {
+                log.refusals.push(now);
+                return Err(Error::RateLimited {
+                    retry_after: Some(self.retry_after),
+                    body: "slow down".into(),
+                });
+            }
+        }
+        let n: u64 = text
+            .strip_prefix("n=")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        Ok(Response::text(format!(r#"{{"name": "u{n}", "age": {n}}}"#))
+            .with_usage(Usage::new(10, 5)))
+    }
+}
+
+#[tokio::test]
+async fn push_back_lowers_the_limit_for_every_worker_and_it_recovers() {
+    let throttled = Arc::new(Throttled {
+        refusing: 30,
+        retry_after: Duration::from_millis(50),
+        calls: AtomicUsize::new(0),
+        log: Mutex::default(),
+    });
+    let client = Client::from_shared(throttled.clone());
+    let limits = Arc::new(Mutex::new(Vec::new()));
+    let seen = limits.clone();
+    // Inputs `n=0..n=99` are distinct texts, so "first sent" is per input.
+    let all: Vec<(String, String)> = (0..100)
+        .map(|i| (format!("k{i}"), format!("n={i}")))
+        .collect();
+    let mut results = client
+        .extract_many::<UserDetail>(all)
+        .concurrency(8)
+        .on_progress(move |p: &Progress| seen.lock().unwrap().push(p.limit))
+        .run()
+        .unwrap();
+    assert_eq!(results.progress().limit, 8);
+    let mut got = HashMap::new();
+    while let Some((key, result)) = results.next().await {
+        assert!(
+            got.insert(key, result.unwrap()).is_none(),
+            "a key came twice"
+        );
+    }
+    // Nothing lost: every key once, each with its own value.
+    assert_eq!(got.len(), 100);
+    for i in 0..100 {
+        assert_eq!(got[&format!("k{i}")], user(i));
+    }
+    let totals = results.totals();
+    assert_eq!((totals.succeeded, totals.failed), (100, 0));
+    let log = throttled.log.lock().unwrap();
+    assert_eq!(log.refusals.len(), 10);
+    // The limit fell, then grew back once the refusals stopped.
+    let limits = limits.lock().unwrap();
+    let lowest = *limits.iter().min().unwrap();
+    assert!(lowest < 8, "the limit never fell: {limits:?}");
+    let at = limits.iter().position(|l| *l == lowest).unwrap();
+    assert!(
+        limits[at..].iter().any(|l| *l > lowest),
+        "never recovered: {limits:?}"
+    );
+    assert_eq!(*limits.last().unwrap(), 8, "{limits:?}");
+    // Every worker waited out the Retry-After: no input was first sent within it.
+    for refused in &log.refusals {
+        for (text, sent) in &log.first_sent {
+            let after = sent.saturating_duration_since(*refused);
+            assert!(
+                *sent <= *refused || after >= Duration::from_millis(45),
+                "{text} started {after:?} after a 429"
+            );
+        }
+    }
+}

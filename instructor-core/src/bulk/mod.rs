@@ -10,6 +10,11 @@
 //!   concurrency, not by the number of inputs. In [`ordered`](Bulk::ordered) mode items
 //!   come out in input order; a finished item waits for the ones before it, and those
 //!   waiting count against the same limit.
+//! - **Adaptive.** When the server pushes back (429, 503, 529, on any try of any item) the
+//!   limit halves (down to 1) and every worker waits out the `Retry-After` before starting
+//!   another item; after as many successes in a row as the limit, it grows by one, back up
+//!   to the configured concurrency. [`Progress::limit`] shows it;
+//!   [`adaptive(false)`](Bulk::adaptive) keeps it fixed.
 //! - **Journal.** With [`journal`](Bulk::journal), each finished item is appended to a file
 //!   as one JSON line, in one write, flushed to the operating system before the item is
 //!   yielded: a process killed (even with `SIGKILL`) loses only the items in flight. The
@@ -58,6 +63,7 @@
 //! ```
 
 mod journal;
+mod limit;
 mod outcome;
 mod progress;
 
@@ -70,8 +76,9 @@ use std::task::{Context, Poll};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 
-use crate::{Client, Completion, Create, Error, Instruct};
+use crate::{Client, Completion, Create, Error, Event, Instruct};
 use journal::{Entry, ErrorEntry, Journal};
+use limit::{is_push_back, Limiter};
 pub use outcome::error_kind;
 use progress::Tally;
 pub use progress::{Progress, Totals};
@@ -105,6 +112,7 @@ pub struct Bulk<'c, T> {
     inputs: BoxStream<'c, (String, String)>,
     total: Option<u64>,
     concurrency: usize,
+    adaptive: bool,
     ordered: bool,
     journal: Option<PathBuf>,
     sync_every: u32,
@@ -118,6 +126,7 @@ impl<T> std::fmt::Debug for Bulk<'_, T> {
         f.debug_struct("Bulk")
             .field("total", &self.total)
             .field("concurrency", &self.concurrency)
+            .field("adaptive", &self.adaptive)
             .field("ordered", &self.ordered)
             .field("journal", &self.journal)
             .field("sync_every", &self.sync_every)
@@ -137,6 +146,7 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
             inputs,
             total,
             concurrency: DEFAULT_CONCURRENCY,
+            adaptive: true,
             ordered: false,
             journal: None,
             sync_every: 0,
@@ -156,6 +166,23 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
     /// ```
     pub fn concurrency(mut self, limit: usize) -> Self {
         self.concurrency = limit.max(1);
+        self
+    }
+
+    /// Whether the limit adapts to the server (on by default): halved, with every worker
+    /// waiting out the `Retry-After`, when a try meets a 429, 503 or 529, and grown back by
+    /// one after as many successes in a row as the limit. Off, the
+    /// [`concurrency`](Self::concurrency) is a fixed limit and each item's transport
+    /// retries wait on their own.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client.extract_many::<String>([("a", "text")]).concurrency(64).adaptive(false);
+    /// # let _ = bulk;
+    /// ```
+    pub fn adaptive(mut self, on: bool) -> Self {
+        self.adaptive = on;
         self
     }
 
@@ -298,8 +325,21 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
             }
             None => (None, HashSet::new()),
         };
-        let tally = Arc::new(Tally::new(self.total));
-        let client = self.client;
+        let limiter = Arc::new(Limiter::new(self.concurrency, self.adaptive));
+        let tally = Arc::new(Tally::new(self.total, Arc::clone(&limiter)));
+        let client = Arc::new(if self.adaptive {
+            // Told of every transport retry of this run's items, whichever worker meets it.
+            let told = Arc::clone(&limiter);
+            self.client.clone().hook(move |event: &Event<'_>| {
+                if let Event::TransportRetry { error, delay, .. } = event {
+                    if is_push_back(error) {
+                        told.push_back(Some(*delay));
+                    }
+                }
+            })
+        } else {
+            self.client.clone()
+        });
         let build = self.build;
         let notify = self.on_progress;
         let counted = Arc::clone(&tally);
@@ -312,17 +352,19 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
         });
         let shared = (journal.clone(), Arc::clone(&tally));
         let calls = todo.map(move |(key, text)| {
-            let call = client.create::<T>();
-            let call = match &build {
-                Some(build) => build(call),
-                None => call,
-            };
-            let sent = call.user(text).send_with_completion();
+            let (client, build) = (Arc::clone(&client), build.clone());
             let (journal, tally) = shared.clone();
-            let notify = notify.clone();
+            let (limiter, notify) = (Arc::clone(&limiter), notify.clone());
             async move {
+                let slot = limiter.acquire().await;
+                let call = client.create::<T>();
+                let call = match &build {
+                    Some(build) => build(call),
+                    None => call,
+                };
                 tally.start();
-                let result = sent.await;
+                let result = call.user(text).send_with_completion().await;
+                limiter.finished(slot, &result);
                 finish(key, result, journal.as_deref(), &tally, notify.as_deref())
             }
         });

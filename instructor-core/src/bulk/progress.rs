@@ -1,9 +1,10 @@
 //! A bulk run's counts: [`Progress`] while it runs, [`Totals`] at the end.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::limit::Limiter;
 use crate::Usage;
 
 /// Where a bulk run stands, given to the [`on_progress`](super::Bulk::on_progress) callback
@@ -40,6 +41,9 @@ pub struct Progress {
     pub usage: Usage,
     /// Time since the run started.
     pub elapsed: Duration,
+    /// How many items may run at once now: the [`concurrency`](super::Bulk::concurrency),
+    /// lower while the server pushes back (see [`adaptive`](super::Bulk::adaptive)).
+    pub limit: usize,
 }
 
 impl Progress {
@@ -135,6 +139,7 @@ pub struct Totals {
 pub(crate) struct Tally {
     started: Instant,
     total: Option<u64>,
+    limiter: Arc<Limiter>,
     counts: Mutex<Counts>,
 }
 
@@ -150,10 +155,11 @@ struct Counts {
 }
 
 impl Tally {
-    pub(crate) fn new(total: Option<u64>) -> Self {
+    pub(crate) fn new(total: Option<u64>, limiter: Arc<Limiter>) -> Self {
         Self {
             started: Instant::now(),
             total,
+            limiter,
             counts: Mutex::new(Counts::default()),
         }
     }
@@ -217,6 +223,7 @@ impl Tally {
             total: self.total,
             usage: c.usage,
             elapsed: c.ended.unwrap_or_else(|| self.started.elapsed()),
+            limit: self.limiter.limit(),
         }
     }
 }
