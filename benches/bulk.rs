@@ -7,12 +7,15 @@
 //! 1,000 only).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
-// The counting allocator and the CPU clock below call the system; measuring is the only
-// reason for unsafe code in the project.
+// The counting allocator and the CPU clock (support/measure.rs) call the system; measuring
+// is the only reason for unsafe code in the project.
 #![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+#[path = "support/measure.rs"]
+mod measure;
+use measure::cpu_ms;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,71 +25,6 @@ use instructor::{
     RetryPolicy, Usage,
 };
 use serde::Deserialize;
-
-/// Counts live and peak heap bytes while `COUNTING` is on.
-struct Counting;
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if COUNTING.load(Ordering::Relaxed) {
-            let size = l.size() as isize;
-            PEAK.fetch_max(
-                LIVE.fetch_add(size, Ordering::Relaxed) + size,
-                Ordering::Relaxed,
-            );
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) };
-        if COUNTING.load(Ordering::Relaxed) {
-            LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new_size: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, l, new_size) };
-        if !q.is_null() && COUNTING.load(Ordering::Relaxed) {
-            let grown = new_size as isize - l.size() as isize;
-            PEAK.fetch_max(
-                LIVE.fetch_add(grown, Ordering::Relaxed) + grown,
-                Ordering::Relaxed,
-            );
-        }
-        q
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
-
-/// This thread's CPU time in ms (wall time where the clock is not available).
-#[cfg(target_os = "linux")]
-fn cpu_ms() -> f64 {
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut t = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: `t` is a valid timespec for the call to write.
-    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    assert_eq!(rc, 0);
-    t.sec as f64 * 1e3 + t.nsec as f64 / 1e6
-}
-
-#[cfg(not(target_os = "linux"))]
-fn cpu_ms() -> f64 {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
-}
 
 #[derive(Instruct, Deserialize, Debug)]
 #[allow(dead_code)]
@@ -185,12 +123,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Peak heap above the start, in KB, while `run` runs.
 async fn peak_kb<F: std::future::Future<Output = usize>>(run: F) -> f64 {
-    LIVE.store(0, Ordering::SeqCst);
-    PEAK.store(0, Ordering::SeqCst);
-    COUNTING.store(true, Ordering::SeqCst);
-    run.await;
-    COUNTING.store(false, Ordering::SeqCst);
-    PEAK.load(Ordering::SeqCst) as f64 / 1024.0
+    measure::peak_bytes(run).await.1 as f64 / 1024.0
 }
 
 #[tokio::main(flavor = "current_thread")]
