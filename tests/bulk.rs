@@ -50,9 +50,7 @@ impl Provider for Echo {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let mut c = Capabilities::new(Mode::ALL);
-        c.default_mode = Mode::Json;
-        c
+        Capabilities::new(Mode::ALL).with_default_mode(Mode::Json)
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {
@@ -501,9 +499,7 @@ impl Provider for Throttled {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let mut c = Capabilities::new(Mode::ALL);
-        c.default_mode = Mode::Json;
-        c
+        Capabilities::new(Mode::ALL).with_default_mode(Mode::Json)
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {

@@ -155,7 +155,7 @@ impl Client {
     /// # }
     /// ```
     pub fn cache(self, store: impl Cache) -> Self {
-        let config = CacheConfig::new(Arc::new(store));
+        let config = CacheConfig::new(Arc::new(store), &*self.provider);
         self.with(|s| s.cache = Some(config))
     }
 

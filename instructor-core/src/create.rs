@@ -271,7 +271,7 @@ impl<'c, T: Instruct> Create<'c, T, One> {
         let client = self.client;
         let planned = self.into_call().and_then(|(client, call, messages)| {
             let prepared = client.prepare::<T>(&call, messages)?;
-            let cache = CacheSlot::for_call(&call, client.provider(), &prepared);
+            let cache = CacheSlot::for_call(&call, &prepared);
             Ok((prepared, cache))
         });
         async move {

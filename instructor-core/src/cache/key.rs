@@ -6,7 +6,7 @@ use std::io::Write;
 use sha2::{Digest, Sha256};
 
 use super::CacheKey;
-use crate::{Provider, Request, TypeSchema};
+use crate::{Request, TypeSchema};
 
 /// Bumped when what goes into a key (or an entry's format) changes, so old entries are
 /// never read.
@@ -48,11 +48,12 @@ pub(crate) fn schema_fingerprint(schema: &TypeSchema) -> &[u8; 32] {
     })
 }
 
-/// The key of the first request of an extraction on `provider`.
-pub(crate) fn key(provider: &dyn Provider, request: &Request) -> CacheKey {
+/// The key of the first request of an extraction on the provider with `identity`
+/// ([`Provider::cache_identity`](crate::Provider::cache_identity)).
+pub(crate) fn key(identity: &str, request: &Request) -> CacheKey {
     let mut h = Sha256::new();
     h.update(VERSION);
-    field(&mut h, "provider", &provider.cache_identity());
+    field(&mut h, "provider", &identity);
     field(&mut h, "model", &request.model);
     field(&mut h, "mode", &request.output.mode);
     h.update(b"schema=");

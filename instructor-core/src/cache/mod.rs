@@ -172,19 +172,22 @@ impl CacheError {
     }
 }
 
-/// A client's cache: the store, and the calls in flight per key (identical calls at once
-/// make one provider call).
+/// A client's cache: the store, the calls in flight per key (identical calls at once make
+/// one provider call), and the provider's cache identity, asked once (a local model's reads
+/// its file's metadata).
 #[derive(Clone, Debug)]
 pub(crate) struct CacheConfig {
     pub store: Arc<dyn Cache>,
     pub flights: Arc<Flights>,
+    pub identity: Arc<str>,
 }
 
 impl CacheConfig {
-    pub fn new(store: Arc<dyn Cache>) -> Self {
+    pub fn new(store: Arc<dyn Cache>, provider: &dyn crate::Provider) -> Self {
         Self {
             store,
             flights: Arc::default(),
+            identity: provider.cache_identity().into(),
         }
     }
 }

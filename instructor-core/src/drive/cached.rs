@@ -11,7 +11,7 @@ use futures::StreamExt;
 use crate::cache::{self, Cache, CacheError, CacheKey, CacheUse, Flight, Flights};
 use crate::engine::Prepared;
 use crate::settings::Call;
-use crate::{Event, EventStream, Hook, Instruct, Provider, Response, StreamEvent};
+use crate::{Event, EventStream, Hook, Instruct, Response, StreamEvent};
 
 /// One call's place in the client's cache.
 pub(crate) struct CacheSlot {
@@ -26,11 +26,7 @@ pub(crate) struct CacheSlot {
 
 impl CacheSlot {
     /// The slot for a call whose client has a cache, unless the call bypasses it.
-    pub fn for_call<T: Instruct>(
-        call: &Call,
-        provider: &dyn Provider,
-        prepared: &Prepared<T>,
-    ) -> Option<Self> {
+    pub fn for_call<T: Instruct>(call: &Call, prepared: &Prepared<T>) -> Option<Self> {
         let s = &call.settings;
         let config = s.cache.as_ref()?;
         if s.cache_use == CacheUse::Bypass {
@@ -39,7 +35,7 @@ impl CacheSlot {
         Some(Self {
             store: Arc::clone(&config.store),
             flights: Arc::clone(&config.flights),
-            key: cache::key(provider, prepared.request()),
+            key: cache::key(&config.identity, prepared.request()),
             ttl: s.cache_ttl,
             read: s.cache_use == CacheUse::Use,
             flight: None,

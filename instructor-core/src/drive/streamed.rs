@@ -72,7 +72,7 @@ impl<'c, T: Instruct> Run<'c, T> {
             provider = ctx.provider.name(),
             streamed = true,
         );
-        let cache = CacheSlot::for_call(call, ctx.provider, &prepared);
+        let cache = CacheSlot::for_call(call, &prepared);
         let now = Instant::now();
         let mut run = Self {
             ctx,
