@@ -242,6 +242,29 @@ impl Client {
         crate::bulk::Bulk::new(self, Box::pin(inputs), total)
     }
 
+    /// Starts a provider batch of extractions of `T`, one per `(key, text)` input (the text
+    /// becomes the user message): [`submit`](crate::batch::Batch::submit) sends them as one
+    /// batch, at the provider's batch price, and returns a [`BatchJob`](crate::batch::BatchJob)
+    /// to poll and read. See [`crate::batch`]. A provider without a batch API (the default)
+    /// is [`Error::Unsupported`] at submission.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let batch = client.batch::<Vec<String>>([("doc-1", "red and green"), ("doc-2", "blue")]);
+    /// # let _ = batch;
+    /// ```
+    pub fn batch<T: Instruct>(
+        &self,
+        inputs: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) -> crate::batch::Batch<'_, T> {
+        let inputs = inputs
+            .into_iter()
+            .map(|(key, text)| (key.into(), text.into()))
+            .collect();
+        crate::batch::Batch::new(self, inputs)
+    }
+
     /// [`extract_many`](Self::extract_many) over a stream of `(key, text)` inputs (lines of
     /// a file read asynchronously, rows of a query), polled only as slots free up.
     ///

@@ -229,6 +229,16 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
+    /// A provider batch, or one item of it, gave no answer: the batch failed validation,
+    /// expired or was cancelled, the item errored, or the results hold no line for it.
+    #[error("batch {outcome}: {message}")]
+    Batch {
+        /// What happened.
+        outcome: crate::batch::BatchOutcome,
+        /// The provider's words, or ours.
+        message: String,
+    },
+
     /// A configuration problem (a missing environment variable, an unknown provider, ...).
     #[error("configuration error: {0}")]
     Config(String),

@@ -30,6 +30,7 @@ mod drive;
 pub mod engine;
 
 // What users call.
+pub mod batch;
 pub mod bulk;
 mod client;
 mod create;

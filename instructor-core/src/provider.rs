@@ -374,6 +374,12 @@ pub trait Provider: Send + Sync + fmt::Debug {
         })
     }
 
+    /// The provider's batch API ([`Client::batch`](crate::Client::batch)), for providers
+    /// that have one; the default is none.
+    fn batch_api(&self) -> Option<&dyn crate::batch::BatchApi> {
+        None
+    }
+
     /// Sends one request and returns the answer as a stream of events.
     async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
         let _ = request;

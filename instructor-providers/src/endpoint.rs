@@ -109,7 +109,7 @@ pub enum Framing {
 
 impl Endpoint {
     /// The secrets this endpoint's errors must not show.
-    fn scrub(&self) -> Scrub {
+    pub(crate) fn scrub(&self) -> Scrub {
         Scrub::new(self.key.as_ref(), &self.headers, &self.base_url)
     }
 

@@ -100,6 +100,16 @@ impl Http {
         }
     }
 
+    /// The client, or why it could not be built.
+    pub(crate) fn client(&self) -> Result<&reqwest::Client, Error> {
+        self.client.as_ref().map_err(|e| Error::Config(e.clone()))
+    }
+
+    /// The limits and timeouts.
+    pub(crate) fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
     /// POSTs a JSON body and reads the whole reply (bounded).
     pub(crate) async fn post_json(
         &self,
@@ -191,7 +201,10 @@ impl Http {
     }
 }
 
-async fn read_bounded(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, Error> {
+pub(crate) async fn read_bounded(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, Error> {
     let mut body = Vec::with_capacity(
         response
             .content_length()

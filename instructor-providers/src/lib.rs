@@ -19,6 +19,7 @@
 //! API keys are held in [`ApiKey`], which never prints.
 
 mod anthropic;
+mod batch;
 mod body;
 mod cohere;
 pub mod dialect;

@@ -106,6 +106,9 @@ pub trait Translate: Clone + Send + Sync + 'static {
     /// How a streamed answer is framed.
     const FRAMING: Framing = Framing::Sse;
 
+    /// The batch API this provider's server has, if any.
+    const BATCH: Option<crate::batch::BatchWire> = None;
+
     /// The path calls go to, under the endpoint's base URL.
     const PATH: &'static str;
 
@@ -157,7 +160,7 @@ pub trait Translate: Clone + Send + Sync + 'static {
 #[derive(Clone)]
 pub struct HttpProvider<T> {
     pub(crate) translator: T,
-    endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
 }
 
 impl<T> fmt::Debug for HttpProvider<T> {
@@ -288,6 +291,13 @@ impl<T: Translate> HttpProvider<T> {
         crate::body::serialize(&body, call.request)
     }
 
+    /// The model and body of `request` as an online call would send them (whole, not
+    /// streamed): one line of a batch.
+    pub(crate) fn batch_body(&self, request: &Request) -> Result<(String, Vec<u8>), Error> {
+        let call = self.call(request, false)?;
+        Ok((call.model.to_owned(), self.body(&call)?))
+    }
+
     /// Everything one call sends: url, headers (the key, the translator's own) and body.
     fn outgoing(&self, request: &Request, stream: bool) -> Result<Outgoing, Error> {
         let key = self.endpoint.ready()?;
@@ -338,6 +348,10 @@ impl<T: Translate> Provider for HttpProvider<T> {
         self.endpoint
             .exchange(&call.url, &call.headers, call.body, T::response, T::error)
             .await
+    }
+
+    fn batch_api(&self) -> Option<&dyn instructor_core::batch::BatchApi> {
+        T::BATCH.map(|_| self as &dyn instructor_core::batch::BatchApi)
     }
 
     fn wire_body(&self, request: &Request) -> Result<serde_json::Value, Error> {

@@ -40,6 +40,7 @@ pub fn error_kind(error: &Error) -> &'static str {
         Error::Unsupported { .. } => "Unsupported",
         Error::Config(_) => "Config",
         Error::Journal { .. } => "Journal",
+        Error::Batch { .. } => "Batch",
     }
 }
 

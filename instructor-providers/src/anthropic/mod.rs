@@ -52,6 +52,7 @@ impl Translate for Messages {
     const AUTH: Auth = Auth::Header("x-api-key");
     const HEADERS: &'static [(&'static str, &'static str)] = &[("anthropic-version", "2023-06-01")];
     const PATH: &'static str = "/messages";
+    const BATCH: Option<crate::batch::BatchWire> = Some(crate::batch::BatchWire::Anthropic);
 
     fn standard() -> HttpProvider<Self> {
         HttpProvider::build(Messages {

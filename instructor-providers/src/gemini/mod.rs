@@ -48,6 +48,7 @@ impl Translate for GenerateContent {
     const AUTH: Auth = Auth::Header("x-goog-api-key");
     /// Followed by the model and its method.
     const PATH: &'static str = "/models";
+    const BATCH: Option<crate::batch::BatchWire> = Some(crate::batch::BatchWire::Gemini);
 
     fn standard() -> HttpProvider<Self> {
         HttpProvider::build(GenerateContent)

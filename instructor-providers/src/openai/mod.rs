@@ -168,6 +168,8 @@ const XAI: Preset = preset("xai", "https://api.x.ai/v1", Some("XAI_API_KEY"));
 pub trait ChatApi: Clone + Send + Sync + 'static {
     /// The preset of `new()`.
     const PRESET: Preset;
+    /// Its batch API, if it has OpenAI's.
+    const BATCH: Option<crate::batch::BatchWire> = None;
 }
 
 /// OpenAI's own API (and, through the other presets, every compatible server).
@@ -176,6 +178,7 @@ pub enum OpenAiApi {}
 
 impl ChatApi for OpenAiApi {
     const PRESET: Preset = OPENAI;
+    const BATCH: Option<crate::batch::BatchWire> = Some(crate::batch::BatchWire::OpenAi);
 }
 
 /// The Chat Completions translator, for a preset of API `A`.
@@ -190,6 +193,7 @@ impl<A: ChatApi> Translate for Chat<A> {
     type StreamState = ();
     const AUTH: Auth = Auth::Bearer;
     const PATH: &'static str = "/chat/completions";
+    const BATCH: Option<crate::batch::BatchWire> = A::BATCH;
 
     fn standard() -> HttpProvider<Self> {
         let p = HttpProvider::from_preset(A::PRESET);
