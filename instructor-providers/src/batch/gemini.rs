@@ -100,15 +100,11 @@ struct Output {
     responses_file: Option<String>,
 }
 
-/// The inlined responses: an object holding the list (as documented), or the list.
+/// The inlined responses: an object holding the list, as documented.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Inlined {
-    Wrapped {
-        #[serde(rename = "inlinedResponses", default)]
-        inlined_responses: Vec<InlinedResponse>,
-    },
-    List(Vec<InlinedResponse>),
+struct Inlined {
+    #[serde(rename = "inlinedResponses", default)]
+    inlined_responses: Vec<InlinedResponse>,
 }
 
 #[derive(Deserialize)]
@@ -230,11 +226,10 @@ pub(super) async fn results<T: Translate>(wire: &Wire, id: &str) -> Result<Batch
             what: "Gemini batch results in a file (batches are submitted inline)".to_owned(),
         });
     }
-    let list = match output.inlined_responses {
-        Some(Inlined::Wrapped { inlined_responses }) => inlined_responses,
-        Some(Inlined::List(list)) => list,
-        None => Vec::new(),
-    };
+    let list = output
+        .inlined_responses
+        .map(|i| i.inlined_responses)
+        .unwrap_or_default();
     let items: Vec<Result<BatchItem, Error>> = list.into_iter().map(item::<T>).collect();
     Ok(Box::pin(futures::stream::iter(items)))
 }
