@@ -15,6 +15,11 @@
 //!   another item; after as many successes in a row as the limit, it grows by one, back up
 //!   to the configured concurrency. [`Progress::limit`] shows it;
 //!   [`adaptive(false)`](Bulk::adaptive) keeps it fixed.
+//! - **Budgets.** [`requests_per_minute`](Bulk::requests_per_minute) and
+//!   [`tokens_per_minute`](Bulk::tokens_per_minute) spread the run's items evenly over each
+//!   minute (at most a second's worth at once), on top of the concurrency limit: an item
+//!   first takes a slot, then waits for its share of each budget. An item reserves an
+//!   estimate of its tokens and settles it with what it really used when it finishes.
 //! - **Journal.** With [`journal`](Bulk::journal), each finished item is appended to a file
 //!   as one JSON line, in one write, flushed to the operating system before the item is
 //!   yielded: a process killed (even with `SIGKILL`) loses only the items in flight. The
@@ -62,10 +67,13 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
 //! ```
 
+mod budget;
 mod journal;
 mod limit;
 mod outcome;
 mod progress;
+#[cfg(feature = "progress-bar")]
+mod progress_bar;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -77,11 +85,14 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 
 use crate::{Client, Completion, Create, Error, Event, Instruct};
+use budget::{Budget, Ticket};
 use journal::{Entry, ErrorEntry, Journal};
 use limit::{is_push_back, Limiter};
 pub use outcome::error_kind;
 use progress::Tally;
 pub use progress::{Progress, Totals};
+#[cfg(feature = "progress-bar")]
+pub use progress_bar::ProgressBar;
 
 /// How many items run at once unless [`Bulk::concurrency`] says otherwise.
 ///
@@ -117,8 +128,12 @@ pub struct Bulk<'c, T> {
     journal: Option<PathBuf>,
     sync_every: u32,
     retry_failed: bool,
+    requests_per_minute: Option<u32>,
+    tokens_per_minute: Option<u64>,
     build: Option<Build<'c, T>>,
     on_progress: Option<Notify<'c>>,
+    #[cfg(feature = "progress-bar")]
+    bar: Option<ProgressBar>,
 }
 
 impl<T> std::fmt::Debug for Bulk<'_, T> {
@@ -131,6 +146,8 @@ impl<T> std::fmt::Debug for Bulk<'_, T> {
             .field("journal", &self.journal)
             .field("sync_every", &self.sync_every)
             .field("retry_failed", &self.retry_failed)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .field("tokens_per_minute", &self.tokens_per_minute)
             .finish_non_exhaustive()
     }
 }
@@ -151,8 +168,12 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
             journal: None,
             sync_every: 0,
             retry_failed: false,
+            requests_per_minute: None,
+            tokens_per_minute: None,
             build: None,
             on_progress: None,
+            #[cfg(feature = "progress-bar")]
+            bar: None,
         }
     }
 
@@ -263,6 +284,82 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
         self
     }
 
+    /// Starts at most `n` items a minute (0 counts as 1), spread evenly over the minute: a
+    /// second's worth may start at once, then one every `60 / n` seconds. Shared by every
+    /// worker of the run, on top of the [`concurrency`](Self::concurrency) limit (an item
+    /// takes a slot, then waits for its turn). An item's re-asks and transport retries
+    /// are not held back, but are charged when it finishes: the items after it wait for
+    /// them.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// // A free tier's 30 requests a minute: one item every two seconds.
+    /// let bulk = client.extract_many::<String>([("a", "text")]).requests_per_minute(30);
+    /// # let _ = bulk;
+    /// ```
+    pub fn requests_per_minute(mut self, n: u32) -> Self {
+        self.requests_per_minute = Some(n.max(1));
+        self
+    }
+
+    /// Uses at most about `n` tokens a minute (0 counts as 1), spread evenly over the
+    /// minute, shared by every worker of the run. Before an item starts, it reserves an
+    /// estimate of its tokens: its request's size in bytes (the input's text, plus the
+    /// system prompt, examples and schema every item sends) over 4, plus the call's
+    /// `max_tokens` (set with [`with`](Self::with) or on the client) or, without one, the
+    /// mean answer of the items finished so far. When the item finishes, the reservation
+    /// is settled with the tokens it really used, every try summed: an item that used more
+    /// delays the next ones, one that used less lets them start sooner.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client
+    ///     .extract_many::<String>([("a", "text")])
+    ///     .with(|call| call.max_tokens(256))
+    ///     .tokens_per_minute(200_000);
+    /// # let _ = bulk;
+    /// ```
+    pub fn tokens_per_minute(mut self, n: u64) -> Self {
+        self.tokens_per_minute = Some(n.max(1));
+        self
+    }
+
+    /// Shows the run on a terminal progress bar on standard error (hidden when it is not
+    /// a terminal): done out of the total, failed, in flight, tokens, rate and ETA; see
+    /// [`ProgressBar`]. Works beside [`on_progress`](Self::on_progress). Needs the
+    /// `progress-bar` feature.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client.extract_many::<String>([("a", "text")]).progress_bar();
+    /// # let _ = bulk;
+    /// ```
+    #[cfg(feature = "progress-bar")]
+    pub fn progress_bar(self) -> Self {
+        self.progress_bar_with(ProgressBar::new(None))
+    }
+
+    /// Shows the run on `bar`: one made from your own `indicatif` bar (styled, in a
+    /// `MultiProgress`, drawn elsewhere). Its length is set to the run's total if it has
+    /// none. Needs the `progress-bar` feature.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// use instructor_core::bulk::ProgressBar;
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bar = ProgressBar::from_indicatif(indicatif::ProgressBar::hidden());
+    /// let bulk = client.extract_many::<String>([("a", "text")]).progress_bar_with(bar);
+    /// # let _ = bulk;
+    /// ```
+    #[cfg(feature = "progress-bar")]
+    pub fn progress_bar_with(mut self, bar: ProgressBar) -> Self {
+        self.bar = Some(bar);
+        self
+    }
+
     /// Shapes each item's call: `build` gets the call before the input's text is added
     /// (as the last user message), and may add a system prompt, examples, a mode, retries.
     ///
@@ -340,8 +437,11 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
         } else {
             self.client.clone()
         });
+        let budget = self.budget().map(Arc::new);
+        let notify = self.notify();
         let build = self.build;
-        let notify = self.on_progress;
+        #[cfg(feature = "progress-bar")]
+        let bar = self.bar;
         let counted = Arc::clone(&tally);
         let todo = self.inputs.filter(move |(key, _)| {
             let keep = !skip.contains(key);
@@ -355,8 +455,13 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
             let (client, build) = (Arc::clone(&client), build.clone());
             let (journal, tally) = shared.clone();
             let (limiter, notify) = (Arc::clone(&limiter), notify.clone());
+            let budget = budget.clone();
             async move {
                 let slot = limiter.acquire().await;
+                let ticket = match &budget {
+                    Some(budget) => Some(budget.take(text.len()).await),
+                    None => None,
+                };
                 let call = client.create::<T>();
                 let call = match &build {
                     Some(build) => build(call),
@@ -365,7 +470,14 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
                 tally.start();
                 let result = call.user(text).send_with_completion().await;
                 limiter.finished(slot, &result);
-                finish(key, result, journal.as_deref(), &tally, notify.as_deref())
+                let budget = budget.as_deref().zip(ticket);
+                let done = Done {
+                    journal: journal.as_deref(),
+                    tally: &tally,
+                    notify: notify.as_deref(),
+                    budget,
+                };
+                done.finish(key, result)
             }
         });
         let items = if self.ordered {
@@ -377,51 +489,124 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
             items,
             tally,
             journal,
+            #[cfg(feature = "progress-bar")]
+            bar,
             ended: false,
         })
     }
+
+    /// The run's budgets, if it has any. For the token estimate, the call is planned once
+    /// with an empty input: what it sends besides the input, and its `max_tokens`.
+    fn budget(&self) -> Option<Budget> {
+        if self.requests_per_minute.is_none() && self.tokens_per_minute.is_none() {
+            return None;
+        }
+        let (overhead, max_tokens) = match self.tokens_per_minute {
+            Some(_) => {
+                let call = self.client.create::<T>();
+                let call = match &self.build {
+                    Some(build) => build(call),
+                    None => call,
+                };
+                match call.user(String::new()).prepare() {
+                    Ok(planned) => {
+                        let request = planned.request();
+                        let bytes = serde_json::to_vec(request).map_or(0, |b| b.len());
+                        (bytes, request.max_tokens)
+                    }
+                    // Every item fails the same way; the budget hardly matters.
+                    Err(_) => (0, self.client.settings().max_tokens),
+                }
+            }
+            None => (0, None),
+        };
+        Some(Budget::new(
+            self.requests_per_minute,
+            self.tokens_per_minute,
+            overhead,
+            max_tokens,
+        ))
+    }
+
+    /// The callback told of each finished item: the caller's, and the progress bar's.
+    #[cfg(feature = "progress-bar")]
+    fn notify(&self) -> Option<Notify<'c>> {
+        let Some(bar) = self.bar.clone() else {
+            return self.on_progress.clone();
+        };
+        if let Some(total) = self.total {
+            bar.set_total_if_unknown(total);
+        }
+        let theirs = self.on_progress.clone();
+        Some(Arc::new(move |p: &Progress| {
+            bar.update(p);
+            if let Some(theirs) = &theirs {
+                theirs(p);
+            }
+        }))
+    }
+
+    /// The callback told of each finished item.
+    #[cfg(not(feature = "progress-bar"))]
+    fn notify(&self) -> Option<Notify<'c>> {
+        self.on_progress.clone()
+    }
 }
 
-/// Journals and counts one finished item.
-fn finish<T>(
-    key: String,
-    result: Result<(T, Completion), Error>,
-    journal: Option<&Journal>,
-    tally: &Tally,
-    notify: Option<&(dyn Fn(&Progress) + Send + Sync + '_)>,
-) -> (String, Result<T, Error>) {
-    let (usage, attempts) = match &result {
-        Ok((_, c)) => (c.usage, c.attempts.len() + 1),
-        Err(e) => (outcome::error_usage(e), outcome::error_attempts(e)),
-    };
-    let mut result = result.map(|(value, completion)| (value, Some(completion)));
-    if let Some(journal) = journal {
-        let answer = match &result {
-            Ok((_, Some(c))) => Some(outcome::answer_json(&c.response)),
-            _ => None,
+/// Where a finished item is recorded.
+struct Done<'a> {
+    journal: Option<&'a Journal>,
+    tally: &'a Tally,
+    notify: Option<&'a (dyn Fn(&Progress) + Send + Sync + 'a)>,
+    budget: Option<(&'a Budget, Ticket)>,
+}
+
+impl Done<'_> {
+    /// Settles, journals and counts one finished item.
+    fn finish<T>(
+        self,
+        key: String,
+        result: Result<(T, Completion), Error>,
+    ) -> (String, Result<T, Error>) {
+        let (usage, attempts) = match &result {
+            Ok((_, c)) => (c.usage, c.attempts.len() + 1),
+            Err(e) => (outcome::error_usage(e), outcome::error_attempts(e)),
         };
-        let error = result.as_ref().err().map(|e| ErrorEntry {
-            kind: error_kind(e),
-            message: e.to_string(),
-        });
-        let entry = Entry {
-            key: &key,
-            ok: answer.as_ref(),
-            error,
-            usage: usage.into(),
-            attempts,
-        };
-        if let Err(e) = journal.append(&entry) {
-            // Not recorded, so not finished: the caller is told, and a resume runs it again.
-            result = Err(e);
+        if let Some((budget, ticket)) = self.budget {
+            let sent = u32::try_from(attempts).unwrap_or(u32::MAX);
+            budget.settle(ticket, usage, usage.requests.max(sent));
         }
+        let mut result = result.map(|(value, completion)| (value, Some(completion)));
+        if let Some(journal) = self.journal {
+            let answer = match &result {
+                Ok((_, Some(c))) => Some(outcome::answer_json(&c.response)),
+                _ => None,
+            };
+            let error = result.as_ref().err().map(|e| ErrorEntry {
+                kind: error_kind(e),
+                message: e.to_string(),
+            });
+            let entry = Entry {
+                key: &key,
+                ok: answer.as_ref(),
+                error,
+                usage: usage.into(),
+                attempts,
+            };
+            if let Err(e) = journal.append(&entry) {
+                // Not recorded, so not finished: the caller is told, and a resume runs it again.
+                result = Err(e);
+            }
+        }
+        let result = result.map(|(value, _)| value);
+        let progress = self
+            .tally
+            .finish(usage, result.as_ref().err().map(error_kind));
+        if let Some(notify) = self.notify {
+            notify(&progress);
+        }
+        (key, result)
     }
-    let result = result.map(|(value, _)| value);
-    let progress = tally.finish(usage, result.as_ref().err().map(error_kind));
-    if let Some(notify) = notify {
-        notify(&progress);
-    }
-    (key, result)
 }
 
 /// The results of a [`Bulk`] run: `(key, Result<T, Error>)` for each input not skipped, as
@@ -449,6 +634,8 @@ pub struct BulkStream<'c, T> {
     items: BoxStream<'c, (String, Result<T, Error>)>,
     tally: Arc<Tally>,
     journal: Option<Arc<Journal>>,
+    #[cfg(feature = "progress-bar")]
+    bar: Option<ProgressBar>,
     ended: bool,
 }
 
@@ -521,6 +708,10 @@ impl<T> Stream for BulkStream<'_, T> {
                 self.tally.end();
                 if let Some(journal) = &self.journal {
                     journal.sync();
+                }
+                #[cfg(feature = "progress-bar")]
+                if let Some(bar) = &self.bar {
+                    bar.finish(&self.tally.totals());
                 }
             }
         }
