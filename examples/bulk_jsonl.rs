@@ -40,11 +40,17 @@ use tokio::io::AsyncBufReadExt;
 #[derive(Instruct, Deserialize, Debug, PartialEq)]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
+    /// Charges, invoices, refunds, plans.
     Billing,
+    /// Deliveries, parcels, damaged goods.
     Shipping,
+    /// Something in the product does not work.
     Bug,
+    /// Logging in, passwords, access.
     Account,
+    /// A question, not a problem.
     Question,
+    /// Anything else.
     Other,
 }
 
@@ -53,6 +59,7 @@ pub enum Category {
 pub struct Ticket {
     /// The customer's name, if the message gives it.
     pub customer: Option<String>,
+    /// What the ticket is about.
     pub category: Category,
     /// How urgent: 1 (whenever) to 5 (right now).
     #[instruct(range(min = 1, max = 5))]
