@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::Usage;
+use super::Bulk;
+use crate::{Instruct, Usage};
 
 /// How much of a budget may go at once: one second's worth (and always at least one item).
 pub(crate) const BURST: Duration = Duration::from_secs(1);
@@ -169,6 +170,83 @@ impl Budget {
             let more = span(per * f64::from(requests.saturating_sub(1)));
             s.requests = Some(at.checked_add(more).unwrap_or(at));
         }
+    }
+}
+
+impl<T: Instruct + Send> Bulk<'_, T> {
+    /// Starts at most `n` items a minute (0 counts as 1), spread evenly over the minute: a
+    /// second's worth may start at once, then one every `60 / n` seconds. Shared by every
+    /// worker of the run, on top of the [`concurrency`](Self::concurrency) limit (an item
+    /// takes a slot, then waits for its turn). An item's re-asks and transport retries
+    /// are not held back, but are charged when it finishes: the items after it wait for
+    /// them.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// // A free tier's 30 requests a minute: one item every two seconds.
+    /// let bulk = client.extract_many::<String>([("a", "text")]).requests_per_minute(30);
+    /// # let _ = bulk;
+    /// ```
+    pub fn requests_per_minute(mut self, n: u32) -> Self {
+        self.requests_per_minute = Some(n.max(1));
+        self
+    }
+
+    /// Uses at most about `n` tokens a minute (0 counts as 1), spread evenly over the
+    /// minute, shared by every worker of the run. Before an item starts, it reserves an
+    /// estimate of its tokens: its request's size in bytes (the input's text, plus the
+    /// system prompt, examples and schema every item sends) over 4, plus the call's
+    /// `max_tokens` (set with [`with`](Self::with) or on the client) or, without one, the
+    /// mean answer of the items finished so far. When the item finishes, the reservation
+    /// is settled with the tokens it really used, every try summed: an item that used more
+    /// delays the next ones, one that used less lets them start sooner.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client
+    ///     .extract_many::<String>([("a", "text")])
+    ///     .with(|call| call.max_tokens(256))
+    ///     .tokens_per_minute(200_000);
+    /// # let _ = bulk;
+    /// ```
+    pub fn tokens_per_minute(mut self, n: u64) -> Self {
+        self.tokens_per_minute = Some(n.max(1));
+        self
+    }
+
+    /// The run's budgets, if it has any. For the token estimate, the call is planned once
+    /// with an empty input: what it sends besides the input, and its `max_tokens`.
+    pub(super) fn budget(&self) -> Option<Budget> {
+        if self.requests_per_minute.is_none() && self.tokens_per_minute.is_none() {
+            return None;
+        }
+        let (overhead, max_tokens) = match self.tokens_per_minute {
+            Some(_) => {
+                let call = self.client.create::<T>();
+                let call = match &self.build {
+                    Some(build) => build(call),
+                    None => call,
+                };
+                match call.user(String::new()).prepare() {
+                    Ok(planned) => {
+                        let request = planned.request();
+                        let bytes = serde_json::to_vec(request).map_or(0, |b| b.len());
+                        (bytes, request.max_tokens)
+                    }
+                    // Every item fails the same way; the budget hardly matters.
+                    Err(_) => (0, self.client.settings().max_tokens),
+                }
+            }
+            None => (0, None),
+        };
+        Some(Budget::new(
+            self.requests_per_minute,
+            self.tokens_per_minute,
+            overhead,
+            max_tokens,
+        ))
     }
 }
 

@@ -20,6 +20,9 @@
 //!   minute (at most a second's worth at once), on top of the concurrency limit: an item
 //!   first takes a slot, then waits for its share of each budget. An item reserves an
 //!   estimate of its tokens and settles it with what it really used when it finishes.
+//! - **Progress.** [`on_progress`](Bulk::on_progress) gets a [`Progress`] (done, failed, in
+//!   flight, tokens, rate, ETA) as each item finishes; with the `progress-bar` feature,
+//!   `progress_bar()` draws it on the terminal (the `indicatif` crate).
 //! - **Journal.** With [`journal`](Bulk::journal), each finished item is appended to a file
 //!   as one JSON line, in one write, flushed to the operating system before the item is
 //!   yielded: a process killed (even with `SIGKILL`) loses only the items in flight. The
@@ -74,25 +77,25 @@ mod outcome;
 mod progress;
 #[cfg(feature = "progress-bar")]
 mod progress_bar;
+mod stream;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use futures::stream::BoxStream;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 
-use crate::{Client, Completion, Create, Error, Event, Instruct};
-use budget::{Budget, Ticket};
-use journal::{Entry, ErrorEntry, Journal};
+use crate::{Client, Create, Error, Event, Instruct};
+use journal::Journal;
 use limit::{is_push_back, Limiter};
 pub use outcome::error_kind;
+use outcome::Done;
 use progress::Tally;
 pub use progress::{Progress, Totals};
 #[cfg(feature = "progress-bar")]
 pub use progress_bar::ProgressBar;
+pub use stream::BulkStream;
 
 /// How many items run at once unless [`Bulk::concurrency`] says otherwise.
 ///
@@ -284,82 +287,6 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
         self
     }
 
-    /// Starts at most `n` items a minute (0 counts as 1), spread evenly over the minute: a
-    /// second's worth may start at once, then one every `60 / n` seconds. Shared by every
-    /// worker of the run, on top of the [`concurrency`](Self::concurrency) limit (an item
-    /// takes a slot, then waits for its turn). An item's re-asks and transport retries
-    /// are not held back, but are charged when it finishes: the items after it wait for
-    /// them.
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// // A free tier's 30 requests a minute: one item every two seconds.
-    /// let bulk = client.extract_many::<String>([("a", "text")]).requests_per_minute(30);
-    /// # let _ = bulk;
-    /// ```
-    pub fn requests_per_minute(mut self, n: u32) -> Self {
-        self.requests_per_minute = Some(n.max(1));
-        self
-    }
-
-    /// Uses at most about `n` tokens a minute (0 counts as 1), spread evenly over the
-    /// minute, shared by every worker of the run. Before an item starts, it reserves an
-    /// estimate of its tokens: its request's size in bytes (the input's text, plus the
-    /// system prompt, examples and schema every item sends) over 4, plus the call's
-    /// `max_tokens` (set with [`with`](Self::with) or on the client) or, without one, the
-    /// mean answer of the items finished so far. When the item finishes, the reservation
-    /// is settled with the tokens it really used, every try summed: an item that used more
-    /// delays the next ones, one that used less lets them start sooner.
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let bulk = client
-    ///     .extract_many::<String>([("a", "text")])
-    ///     .with(|call| call.max_tokens(256))
-    ///     .tokens_per_minute(200_000);
-    /// # let _ = bulk;
-    /// ```
-    pub fn tokens_per_minute(mut self, n: u64) -> Self {
-        self.tokens_per_minute = Some(n.max(1));
-        self
-    }
-
-    /// Shows the run on a terminal progress bar on standard error (hidden when it is not
-    /// a terminal): done out of the total, failed, in flight, tokens, rate and ETA; see
-    /// [`ProgressBar`]. Works beside [`on_progress`](Self::on_progress). Needs the
-    /// `progress-bar` feature.
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let bulk = client.extract_many::<String>([("a", "text")]).progress_bar();
-    /// # let _ = bulk;
-    /// ```
-    #[cfg(feature = "progress-bar")]
-    pub fn progress_bar(self) -> Self {
-        self.progress_bar_with(ProgressBar::new(None))
-    }
-
-    /// Shows the run on `bar`: one made from your own `indicatif` bar (styled, in a
-    /// `MultiProgress`, drawn elsewhere). Its length is set to the run's total if it has
-    /// none. Needs the `progress-bar` feature.
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// use instructor_core::bulk::ProgressBar;
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let bar = ProgressBar::from_indicatif(indicatif::ProgressBar::hidden());
-    /// let bulk = client.extract_many::<String>([("a", "text")]).progress_bar_with(bar);
-    /// # let _ = bulk;
-    /// ```
-    #[cfg(feature = "progress-bar")]
-    pub fn progress_bar_with(mut self, bar: ProgressBar) -> Self {
-        self.bar = Some(bar);
-        self
-    }
-
     /// Shapes each item's call: `build` gets the call before the input's text is added
     /// (as the last user message), and may add a system prompt, examples, a mode, retries.
     ///
@@ -495,230 +422,9 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
         })
     }
 
-    /// The run's budgets, if it has any. For the token estimate, the call is planned once
-    /// with an empty input: what it sends besides the input, and its `max_tokens`.
-    fn budget(&self) -> Option<Budget> {
-        if self.requests_per_minute.is_none() && self.tokens_per_minute.is_none() {
-            return None;
-        }
-        let (overhead, max_tokens) = match self.tokens_per_minute {
-            Some(_) => {
-                let call = self.client.create::<T>();
-                let call = match &self.build {
-                    Some(build) => build(call),
-                    None => call,
-                };
-                match call.user(String::new()).prepare() {
-                    Ok(planned) => {
-                        let request = planned.request();
-                        let bytes = serde_json::to_vec(request).map_or(0, |b| b.len());
-                        (bytes, request.max_tokens)
-                    }
-                    // Every item fails the same way; the budget hardly matters.
-                    Err(_) => (0, self.client.settings().max_tokens),
-                }
-            }
-            None => (0, None),
-        };
-        Some(Budget::new(
-            self.requests_per_minute,
-            self.tokens_per_minute,
-            overhead,
-            max_tokens,
-        ))
-    }
-
-    /// The callback told of each finished item: the caller's, and the progress bar's.
-    #[cfg(feature = "progress-bar")]
-    fn notify(&self) -> Option<Notify<'c>> {
-        let Some(bar) = self.bar.clone() else {
-            return self.on_progress.clone();
-        };
-        if let Some(total) = self.total {
-            bar.set_total_if_unknown(total);
-        }
-        let theirs = self.on_progress.clone();
-        Some(Arc::new(move |p: &Progress| {
-            bar.update(p);
-            if let Some(theirs) = &theirs {
-                theirs(p);
-            }
-        }))
-    }
-
     /// The callback told of each finished item.
     #[cfg(not(feature = "progress-bar"))]
     fn notify(&self) -> Option<Notify<'c>> {
         self.on_progress.clone()
-    }
-}
-
-/// Where a finished item is recorded.
-struct Done<'a> {
-    journal: Option<&'a Journal>,
-    tally: &'a Tally,
-    notify: Option<&'a (dyn Fn(&Progress) + Send + Sync + 'a)>,
-    budget: Option<(&'a Budget, Ticket)>,
-}
-
-impl Done<'_> {
-    /// Settles, journals and counts one finished item.
-    fn finish<T>(
-        self,
-        key: String,
-        result: Result<(T, Completion), Error>,
-    ) -> (String, Result<T, Error>) {
-        let (usage, attempts) = match &result {
-            Ok((_, c)) => (c.usage, c.attempts.len() + 1),
-            Err(e) => (outcome::error_usage(e), outcome::error_attempts(e)),
-        };
-        if let Some((budget, ticket)) = self.budget {
-            let sent = u32::try_from(attempts).unwrap_or(u32::MAX);
-            budget.settle(ticket, usage, usage.requests.max(sent));
-        }
-        let mut result = result.map(|(value, completion)| (value, Some(completion)));
-        if let Some(journal) = self.journal {
-            let answer = match &result {
-                Ok((_, Some(c))) => Some(outcome::answer_json(&c.response)),
-                _ => None,
-            };
-            let error = result.as_ref().err().map(|e| ErrorEntry {
-                kind: error_kind(e),
-                message: e.to_string(),
-            });
-            let entry = Entry {
-                key: &key,
-                ok: answer.as_ref(),
-                error,
-                usage: usage.into(),
-                attempts,
-            };
-            if let Err(e) = journal.append(&entry) {
-                // Not recorded, so not finished: the caller is told, and a resume runs it again.
-                result = Err(e);
-            }
-        }
-        let result = result.map(|(value, _)| value);
-        let progress = self
-            .tally
-            .finish(usage, result.as_ref().err().map(error_kind));
-        if let Some(notify) = self.notify {
-            notify(&progress);
-        }
-        (key, result)
-    }
-}
-
-/// The results of a [`Bulk`] run: `(key, Result<T, Error>)` for each input not skipped, as
-/// items finish (or in input order, if [`ordered`](Bulk::ordered)). Dropping it stops the
-/// run: items in flight are abandoned (and not journaled), finished ones are all in the
-/// journal.
-///
-/// ```
-/// # async fn demo() -> Result<(), instructor_core::Error> {
-/// use futures::StreamExt;
-/// use instructor_core::{Client, testing::ScriptedProvider};
-/// let client = Client::new(ScriptedProvider::new().with_text("1").with_text("2"));
-/// let mut results = client.extract_many::<u32>([("a", "one"), ("b", "two")]).run()?;
-/// let mut sum = 0;
-/// while let Some((_key, n)) = results.next().await {
-///     sum += n?;
-/// }
-/// assert_eq!(sum, 3);
-/// assert_eq!(results.totals().usage.requests, 2);
-/// # Ok(()) }
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
-/// ```
-#[must_use = "a bulk run does nothing unless its stream is polled"]
-pub struct BulkStream<'c, T> {
-    items: BoxStream<'c, (String, Result<T, Error>)>,
-    tally: Arc<Tally>,
-    journal: Option<Arc<Journal>>,
-    #[cfg(feature = "progress-bar")]
-    bar: Option<ProgressBar>,
-    ended: bool,
-}
-
-impl<T> std::fmt::Debug for BulkStream<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BulkStream")
-            .field("progress", &self.tally.progress())
-            .field("journal", &self.journal)
-            .field("ended", &self.ended)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> BulkStream<'_, T> {
-    /// What the run did so far; once the stream has ended, its totals.
-    ///
-    /// ```
-    /// # async fn demo() -> Result<(), instructor_core::Error> {
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let results = client.extract_many::<u32>(Vec::<(String, String)>::new()).run()?;
-    /// let totals = results.drain().await;
-    /// assert_eq!(totals.succeeded + totals.failed, 0);
-    /// # Ok(()) }
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
-    /// ```
-    pub fn totals(&self) -> Totals {
-        self.tally.totals()
-    }
-
-    /// Where the run stands now.
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let results = client.extract_many::<u32>([("a", "one")]).run()?;
-    /// assert_eq!(results.progress().done, 0);
-    /// # Ok::<(), instructor_core::Error>(())
-    /// ```
-    pub fn progress(&self) -> Progress {
-        self.tally.progress()
-    }
-
-    /// Runs to the end, dropping the results (for a run whose journal is the output), and
-    /// returns the totals.
-    ///
-    /// ```
-    /// # async fn demo() -> Result<(), instructor_core::Error> {
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new().with_text("7"));
-    /// let totals = client.extract_many::<u32>([("a", "seven")]).run()?.drain().await;
-    /// assert_eq!(totals.succeeded, 1);
-    /// # Ok(()) }
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
-    /// ```
-    pub async fn drain(mut self) -> Totals {
-        while self.next().await.is_some() {}
-        self.totals()
-    }
-}
-
-impl<T> Stream for BulkStream<'_, T> {
-    type Item = (String, Result<T, Error>);
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let polled = self.items.poll_next_unpin(cx);
-        if let Poll::Ready(None) = polled {
-            if !self.ended {
-                self.ended = true;
-                self.tally.end();
-                if let Some(journal) = &self.journal {
-                    journal.sync();
-                }
-                #[cfg(feature = "progress-bar")]
-                if let Some(bar) = &self.bar {
-                    bar.finish(&self.tally.totals());
-                }
-            }
-        }
-        polled
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.items.size_hint()
     }
 }

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use indicatif::{HumanCount, HumanDuration, ProgressStyle};
 
-use super::{Progress, Totals};
+use std::sync::Arc;
+
+use super::{Bulk, Notify, Progress, Totals};
+use crate::Instruct;
 
 /// The bar's layout when the number of inputs is known.
 const BAR: &str = "{spinner} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} {msg}";
@@ -162,6 +165,57 @@ impl ProgressBar {
             HumanDuration(totals.elapsed)
         ));
         self.bar.finish_with_message(text);
+    }
+}
+
+impl<'c, T: Instruct + Send> Bulk<'c, T> {
+    /// Shows the run on a terminal progress bar on standard error (hidden when it is not
+    /// a terminal): done out of the total, failed, in flight, tokens, rate and ETA; see
+    /// [`ProgressBar`]. Works beside [`on_progress`](Self::on_progress). Needs the
+    /// `progress-bar` feature.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bulk = client.extract_many::<String>([("a", "text")]).progress_bar();
+    /// # let _ = bulk;
+    /// ```
+    pub fn progress_bar(self) -> Self {
+        self.progress_bar_with(ProgressBar::new(None))
+    }
+
+    /// Shows the run on `bar`: one made from your own `indicatif` bar (styled, in a
+    /// `MultiProgress`, drawn elsewhere). Its length is set to the run's total if it has
+    /// none. Needs the `progress-bar` feature.
+    ///
+    /// ```
+    /// # use instructor_core::{Client, testing::ScriptedProvider};
+    /// use instructor_core::bulk::ProgressBar;
+    /// # let client = Client::new(ScriptedProvider::new());
+    /// let bar = ProgressBar::from_indicatif(indicatif::ProgressBar::hidden());
+    /// let bulk = client.extract_many::<String>([("a", "text")]).progress_bar_with(bar);
+    /// # let _ = bulk;
+    /// ```
+    pub fn progress_bar_with(mut self, bar: ProgressBar) -> Self {
+        self.bar = Some(bar);
+        self
+    }
+
+    /// The callback told of each finished item: the caller's, and the progress bar's.
+    pub(super) fn notify(&self) -> Option<Notify<'c>> {
+        let Some(bar) = self.bar.clone() else {
+            return self.on_progress.clone();
+        };
+        if let Some(total) = self.total {
+            bar.set_total_if_unknown(total);
+        }
+        let theirs = self.on_progress.clone();
+        Some(Arc::new(move |p: &Progress| {
+            bar.update(p);
+            if let Some(theirs) = &theirs {
+                theirs(p);
+            }
+        }))
     }
 }
 
