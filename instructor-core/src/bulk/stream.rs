@@ -14,10 +14,10 @@ use super::ProgressBar;
 use super::{Progress, Totals};
 use crate::Error;
 
-/// The results of a [`Bulk`] run: `(key, Result<T, Error>)` for each input not skipped, as
-/// items finish (or in input order, if [`ordered`](Bulk::ordered)). Dropping it stops the
-/// run: items in flight are abandoned (and not journaled), finished ones are all in the
-/// journal.
+/// The results of a [`Bulk`](super::Bulk) run: `(key, Result<T, Error>)` for each input
+/// not skipped, as items finish (or in input order, if
+/// [`ordered`](super::Bulk::ordered)). Dropping it stops the run: items in flight are
+/// abandoned (and not journaled), finished ones are all in the journal.
 ///
 /// ```
 /// # async fn demo() -> Result<(), instructor_core::Error> {
