@@ -15,6 +15,14 @@
 //!   another item; after as many successes in a row as the limit, it grows by one, back up
 //!   to the configured concurrency. [`Progress::limit`] shows it;
 //!   [`adaptive(false)`](Bulk::adaptive) keeps it fixed.
+//! - **Budgets.** [`requests_per_minute`](Bulk::requests_per_minute) and
+//!   [`tokens_per_minute`](Bulk::tokens_per_minute) spread the run's items evenly over each
+//!   minute (at most a second's worth at once), on top of the concurrency limit: an item
+//!   first takes a slot, then waits for its share of each budget. An item reserves an
+//!   estimate of its tokens and settles it with what it really used when it finishes.
+//! - **Progress.** [`on_progress`](Bulk::on_progress) gets a [`Progress`] (done, failed, in
+//!   flight, tokens, rate, ETA) as each item finishes; with the `progress-bar` feature,
+//!   `progress_bar()` draws it on the terminal (the `indicatif` crate).
 //! - **Journal.** With [`journal`](Bulk::journal), each finished item is appended to a file
 //!   as one JSON line, in one write, flushed to the operating system before the item is
 //!   yielded: a process killed (even with `SIGKILL`) loses only the items in flight. The
@@ -62,26 +70,32 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
 //! ```
 
+mod budget;
 mod journal;
 mod limit;
 mod outcome;
 mod progress;
+#[cfg(feature = "progress-bar")]
+mod progress_bar;
+mod stream;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use futures::stream::BoxStream;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 
-use crate::{Client, Completion, Create, Error, Event, Instruct};
-use journal::{Entry, ErrorEntry, Journal};
+use crate::{Client, Create, Error, Event, Instruct};
+use journal::Journal;
 use limit::{is_push_back, Limiter};
 pub use outcome::error_kind;
+use outcome::Done;
 use progress::Tally;
 pub use progress::{Progress, Totals};
+#[cfg(feature = "progress-bar")]
+pub use progress_bar::ProgressBar;
+pub use stream::BulkStream;
 
 /// How many items run at once unless [`Bulk::concurrency`] says otherwise.
 ///
@@ -117,8 +131,12 @@ pub struct Bulk<'c, T> {
     journal: Option<PathBuf>,
     sync_every: u32,
     retry_failed: bool,
+    requests_per_minute: Option<u32>,
+    tokens_per_minute: Option<u64>,
     build: Option<Build<'c, T>>,
     on_progress: Option<Notify<'c>>,
+    #[cfg(feature = "progress-bar")]
+    bar: Option<ProgressBar>,
 }
 
 impl<T> std::fmt::Debug for Bulk<'_, T> {
@@ -131,6 +149,8 @@ impl<T> std::fmt::Debug for Bulk<'_, T> {
             .field("journal", &self.journal)
             .field("sync_every", &self.sync_every)
             .field("retry_failed", &self.retry_failed)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .field("tokens_per_minute", &self.tokens_per_minute)
             .finish_non_exhaustive()
     }
 }
@@ -151,8 +171,12 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
             journal: None,
             sync_every: 0,
             retry_failed: false,
+            requests_per_minute: None,
+            tokens_per_minute: None,
             build: None,
             on_progress: None,
+            #[cfg(feature = "progress-bar")]
+            bar: None,
         }
     }
 
@@ -340,8 +364,11 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
         } else {
             self.client.clone()
         });
+        let budget = self.budget().map(Arc::new);
+        let notify = self.notify();
         let build = self.build;
-        let notify = self.on_progress;
+        #[cfg(feature = "progress-bar")]
+        let bar = self.bar;
         let counted = Arc::clone(&tally);
         let todo = self.inputs.filter(move |(key, _)| {
             let keep = !skip.contains(key);
@@ -355,8 +382,13 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
             let (client, build) = (Arc::clone(&client), build.clone());
             let (journal, tally) = shared.clone();
             let (limiter, notify) = (Arc::clone(&limiter), notify.clone());
+            let budget = budget.clone();
             async move {
                 let slot = limiter.acquire().await;
+                let ticket = match &budget {
+                    Some(budget) => Some(budget.take(text.len()).await),
+                    None => None,
+                };
                 let call = client.create::<T>();
                 let call = match &build {
                     Some(build) => build(call),
@@ -365,7 +397,14 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
                 tally.start();
                 let result = call.user(text).send_with_completion().await;
                 limiter.finished(slot, &result);
-                finish(key, result, journal.as_deref(), &tally, notify.as_deref())
+                let budget = budget.as_deref().zip(ticket);
+                let done = Done {
+                    journal: journal.as_deref(),
+                    tally: &tally,
+                    notify: notify.as_deref(),
+                    budget,
+                };
+                done.finish(key, result)
             }
         });
         let items = if self.ordered {
@@ -377,157 +416,15 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
             items,
             tally,
             journal,
+            #[cfg(feature = "progress-bar")]
+            bar,
             ended: false,
         })
     }
-}
 
-/// Journals and counts one finished item.
-fn finish<T>(
-    key: String,
-    result: Result<(T, Completion), Error>,
-    journal: Option<&Journal>,
-    tally: &Tally,
-    notify: Option<&(dyn Fn(&Progress) + Send + Sync + '_)>,
-) -> (String, Result<T, Error>) {
-    let (usage, attempts) = match &result {
-        Ok((_, c)) => (c.usage, c.attempts.len() + 1),
-        Err(e) => (outcome::error_usage(e), outcome::error_attempts(e)),
-    };
-    let mut result = result.map(|(value, completion)| (value, Some(completion)));
-    if let Some(journal) = journal {
-        let answer = match &result {
-            Ok((_, Some(c))) => Some(outcome::answer_json(&c.response)),
-            _ => None,
-        };
-        let error = result.as_ref().err().map(|e| ErrorEntry {
-            kind: error_kind(e),
-            message: e.to_string(),
-        });
-        let entry = Entry {
-            key: &key,
-            ok: answer.as_ref(),
-            error,
-            usage: usage.into(),
-            attempts,
-        };
-        if let Err(e) = journal.append(&entry) {
-            // Not recorded, so not finished: the caller is told, and a resume runs it again.
-            result = Err(e);
-        }
-    }
-    let result = result.map(|(value, _)| value);
-    let progress = tally.finish(usage, result.as_ref().err().map(error_kind));
-    if let Some(notify) = notify {
-        notify(&progress);
-    }
-    (key, result)
-}
-
-/// The results of a [`Bulk`] run: `(key, Result<T, Error>)` for each input not skipped, as
-/// items finish (or in input order, if [`ordered`](Bulk::ordered)). Dropping it stops the
-/// run: items in flight are abandoned (and not journaled), finished ones are all in the
-/// journal.
-///
-/// ```
-/// # async fn demo() -> Result<(), instructor_core::Error> {
-/// use futures::StreamExt;
-/// use instructor_core::{Client, testing::ScriptedProvider};
-/// let client = Client::new(ScriptedProvider::new().with_text("1").with_text("2"));
-/// let mut results = client.extract_many::<u32>([("a", "one"), ("b", "two")]).run()?;
-/// let mut sum = 0;
-/// while let Some((_key, n)) = results.next().await {
-///     sum += n?;
-/// }
-/// assert_eq!(sum, 3);
-/// assert_eq!(results.totals().usage.requests, 2);
-/// # Ok(()) }
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
-/// ```
-#[must_use = "a bulk run does nothing unless its stream is polled"]
-pub struct BulkStream<'c, T> {
-    items: BoxStream<'c, (String, Result<T, Error>)>,
-    tally: Arc<Tally>,
-    journal: Option<Arc<Journal>>,
-    ended: bool,
-}
-
-impl<T> std::fmt::Debug for BulkStream<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BulkStream")
-            .field("progress", &self.tally.progress())
-            .field("journal", &self.journal)
-            .field("ended", &self.ended)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> BulkStream<'_, T> {
-    /// What the run did so far; once the stream has ended, its totals.
-    ///
-    /// ```
-    /// # async fn demo() -> Result<(), instructor_core::Error> {
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let results = client.extract_many::<u32>(Vec::<(String, String)>::new()).run()?;
-    /// let totals = results.drain().await;
-    /// assert_eq!(totals.succeeded + totals.failed, 0);
-    /// # Ok(()) }
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
-    /// ```
-    pub fn totals(&self) -> Totals {
-        self.tally.totals()
-    }
-
-    /// Where the run stands now.
-    ///
-    /// ```
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new());
-    /// let results = client.extract_many::<u32>([("a", "one")]).run()?;
-    /// assert_eq!(results.progress().done, 0);
-    /// # Ok::<(), instructor_core::Error>(())
-    /// ```
-    pub fn progress(&self) -> Progress {
-        self.tally.progress()
-    }
-
-    /// Runs to the end, dropping the results (for a run whose journal is the output), and
-    /// returns the totals.
-    ///
-    /// ```
-    /// # async fn demo() -> Result<(), instructor_core::Error> {
-    /// # use instructor_core::{Client, testing::ScriptedProvider};
-    /// # let client = Client::new(ScriptedProvider::new().with_text("7"));
-    /// let totals = client.extract_many::<u32>([("a", "seven")]).run()?.drain().await;
-    /// assert_eq!(totals.succeeded, 1);
-    /// # Ok(()) }
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
-    /// ```
-    pub async fn drain(mut self) -> Totals {
-        while self.next().await.is_some() {}
-        self.totals()
-    }
-}
-
-impl<T> Stream for BulkStream<'_, T> {
-    type Item = (String, Result<T, Error>);
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let polled = self.items.poll_next_unpin(cx);
-        if let Poll::Ready(None) = polled {
-            if !self.ended {
-                self.ended = true;
-                self.tally.end();
-                if let Some(journal) = &self.journal {
-                    journal.sync();
-                }
-            }
-        }
-        polled
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.items.size_hint()
+    /// The callback told of each finished item.
+    #[cfg(not(feature = "progress-bar"))]
+    fn notify(&self) -> Option<Notify<'c>> {
+        self.on_progress.clone()
     }
 }

@@ -1,9 +1,13 @@
 //! What a bulk run records of one finished item: the answer's JSON, the error's kind, the
-//! usage and the number of attempts.
+//! usage and the number of attempts, settled with the budgets, journaled and counted.
 
 use serde_json::Value;
 
-use crate::{Error, Response, Usage};
+use super::budget::{Budget, Ticket};
+use super::journal::{Entry, ErrorEntry, Journal};
+use super::progress::Tally;
+use super::Progress;
+use crate::{Completion, Error, Response, Usage};
 
 /// The name of an error's kind, as the journal and [`Totals::failures`](super::Totals)
 /// record it: the [`enum@Error`] variant's name, looking through
@@ -90,6 +94,62 @@ fn lenient(text: &str) -> Value {
             })
         })
         .unwrap_or_else(|| Value::String(text.to_owned()))
+}
+
+/// Where a finished item is recorded.
+pub(super) struct Done<'a> {
+    pub journal: Option<&'a Journal>,
+    pub tally: &'a Tally,
+    pub notify: Option<&'a (dyn Fn(&Progress) + Send + Sync + 'a)>,
+    pub budget: Option<(&'a Budget, Ticket)>,
+}
+
+impl Done<'_> {
+    /// Settles, journals and counts one finished item.
+    pub(super) fn finish<T>(
+        self,
+        key: String,
+        result: Result<(T, Completion), Error>,
+    ) -> (String, Result<T, Error>) {
+        let (usage, attempts) = match &result {
+            Ok((_, c)) => (c.usage, c.attempts.len() + 1),
+            Err(e) => (error_usage(e), error_attempts(e)),
+        };
+        if let Some((budget, ticket)) = self.budget {
+            let sent = u32::try_from(attempts).unwrap_or(u32::MAX);
+            budget.settle(ticket, usage, usage.requests.max(sent));
+        }
+        let mut result = result.map(|(value, completion)| (value, Some(completion)));
+        if let Some(journal) = self.journal {
+            let answer = match &result {
+                Ok((_, Some(c))) => Some(answer_json(&c.response)),
+                _ => None,
+            };
+            let error = result.as_ref().err().map(|e| ErrorEntry {
+                kind: error_kind(e),
+                message: e.to_string(),
+            });
+            let entry = Entry {
+                key: &key,
+                ok: answer.as_ref(),
+                error,
+                usage: usage.into(),
+                attempts,
+            };
+            if let Err(e) = journal.append(&entry) {
+                // Not recorded, so not finished: the caller is told, and a resume runs it again.
+                result = Err(e);
+            }
+        }
+        let result = result.map(|(value, _)| value);
+        let progress = self
+            .tally
+            .finish(usage, result.as_ref().err().map(error_kind));
+        if let Some(notify) = self.notify {
+            notify(&progress);
+        }
+        (key, result)
+    }
 }
 
 #[cfg(test)]
