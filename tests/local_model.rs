@@ -279,3 +279,69 @@ async fn partial_and_iterable_streams_on_the_local_model() {
         "{items:?}"
     );
 }
+
+/// A model of its own, so its counters see only this test's calls.
+fn own_model(parallel: usize) -> Option<LocalModel> {
+    let path = model_path()?;
+    let options = LocalOptions {
+        threads: 1,
+        parallel,
+        ..LocalOptions::default()
+    };
+    Some(LocalModel::load_with(path, options).unwrap())
+}
+
+/// The raw text the model answers for `text` (grammar mode, a `Person`).
+async fn answer(client: &Client, text: &str) -> String {
+    let prepared = client.create::<Person>().user(text).prepare().unwrap();
+    let response = client.provider().send(prepared.request()).await.unwrap();
+    response.text.unwrap()
+}
+
+#[tokio::test]
+async fn a_shared_prompt_prefix_is_evaluated_once_and_changes_no_answer() {
+    let Some(model) = own_model(1) else { return };
+    let client = Client::new(model.clone()).max_tokens(64);
+    let (first, second) = (CASES[0].0, CASES[1].0);
+    // On an empty cache: everything is evaluated.
+    let fresh = answer(&client, second).await;
+    assert_eq!(model.stats().reused_prompt_tokens, 0);
+    // Another input of the same type reuses the instructions and schema...
+    let _ = answer(&client, first).await;
+    let after_first = model.stats();
+    assert!(
+        after_first.reused_prompt_tokens >= 32,
+        "the shared prefix was evaluated again: {after_first:?}"
+    );
+    // ...and the answer does not depend on what ran before in the sequence.
+    let again = answer(&client, second).await;
+    assert_eq!(again, fresh);
+    let stats = model.stats();
+    assert!(stats.reused_prompt_tokens >= 2 * after_first.reused_prompt_tokens);
+    assert_eq!(stats.generations, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_decode_together_in_one_batch() {
+    let Some(model) = own_model(4) else { return };
+    let client = Client::new(model.clone());
+    let calls: Vec<_> = CASES
+        .iter()
+        .take(4)
+        .map(|case| {
+            let client = client.clone();
+            let text = case.0;
+            tokio::spawn(async move { client.create::<Person>().user(text).send().await })
+        })
+        .collect();
+    for (call, case) in calls.into_iter().zip(CASES) {
+        let person = call.await.unwrap().unwrap();
+        assert_eq!(person.name, case.1, "{person:?}");
+    }
+    let stats = model.stats();
+    assert_eq!(stats.generations, 4, "{stats:?}");
+    assert!(
+        stats.sequences_per_step() > 1.5,
+        "the calls did not share decoding steps: {stats:?}"
+    );
+}

@@ -2,8 +2,11 @@
 //! constrained by a grammar compiled from the type's schema, so every answer parses. No
 //! server, no key.
 
+mod generation;
+mod output;
 mod prompt;
 mod sampler;
+mod stats;
 mod worker;
 
 use std::collections::HashMap;
@@ -18,6 +21,7 @@ use instructor_core::{
 };
 
 pub use prompt::Format as PromptFormat;
+pub use stats::LocalStats;
 use worker::{Chunk, Job};
 
 /// How a [`LocalModel`] runs.
@@ -38,6 +42,10 @@ pub struct LocalOptions {
     pub threads: usize,
     /// The answer's token limit when the call sets none.
     pub max_tokens: u32,
+    /// How many calls run at once, each in its own sequence of one context (whose size is
+    /// `context_size` times this), decoding together in one batch per step: concurrent
+    /// calls and bulk runs share the model's forward passes. More calls queue.
+    pub parallel: usize,
     /// Draft this many tokens from the prompt per step (prompt-lookup speculative
     /// decoding; 0 turns it off). Extraction copies spans of its input, so drafts often hit.
     pub prompt_lookup: usize,
@@ -62,6 +70,7 @@ impl Default for LocalOptions {
             batch_size: 512,
             threads: if cores <= 2 { 1 } else { cores / 2 },
             max_tokens: 512,
+            parallel: 4,
             prompt_lookup: 0,
             top_k: 40,
             top_p: 0.95,
@@ -84,6 +93,7 @@ struct Shared {
     options: LocalOptions,
     jobs: Mutex<mpsc::Sender<Job>>,
     compiled: Mutex<HashMap<usize, Arc<Compiled>>>,
+    counters: Arc<stats::Counters>,
 }
 
 /// A GGUF model loaded in this process, shared by every call and task (clones share it).
@@ -125,9 +135,19 @@ impl LocalModel {
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let worker_options = options.clone();
         let worker_path = path.clone();
+        let counters = Arc::new(stats::Counters::default());
+        let worker_counters = Arc::clone(&counters);
         std::thread::Builder::new()
             .name("instructor-local".to_owned())
-            .spawn(move || worker::run(worker_path, worker_options, ready_tx, jobs_rx))
+            .spawn(move || {
+                worker::run(
+                    worker_path,
+                    worker_options,
+                    ready_tx,
+                    jobs_rx,
+                    &worker_counters,
+                )
+            })
             .map_err(|e| Error::ModelLoad {
                 path: path.clone(),
                 message: format!("could not start the worker thread: {e}"),
@@ -143,8 +163,22 @@ impl LocalModel {
                 options,
                 jobs: Mutex::new(jobs_tx),
                 compiled: Mutex::new(HashMap::new()),
+                counters,
             }),
         })
+    }
+
+    /// What the model has done since it was loaded: prompt tokens evaluated and reused from
+    /// a sequence's cache, tokens generated, sequences decoded per step.
+    ///
+    /// ```no_run
+    /// # fn demo(model: &instructor_providers::LocalModel) {
+    /// let s = model.stats();
+    /// println!("{} of {} prompt tokens reused", s.reused_prompt_tokens, s.prompt_tokens);
+    /// # }
+    /// ```
+    pub fn stats(&self) -> LocalStats {
+        self.shared.counters.snapshot()
     }
 
     /// The prompt format in use.

@@ -1,0 +1,263 @@
+//! One generation running in a sequence of the shared context: its prompt evaluated (only
+//! past the prefix its sequence already holds), then one step per shared batch: the chosen
+//! token (and any prompt-lookup drafts) added to the batch, and after the batch is decoded,
+//! the drafts verified and the next token chosen from this sequence's logits.
+
+use instructor_core::{Error, FinishReason};
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+
+use super::output::{draft, Output};
+use super::sampler::Sampler;
+use super::worker::Job;
+
+pub(crate) fn decode_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Backend {
+        message: format!("llama.cpp decode failed: {e}"),
+        source: Some(Box::new(e)),
+    }
+}
+
+/// A sequence of the context and the tokens its KV cache holds (positions `0..len`).
+pub(crate) struct Slot {
+    pub seq: i32,
+    pub cached: Vec<LlamaToken>,
+}
+
+impl Slot {
+    /// How many leading tokens of `tokens` this sequence already holds.
+    pub fn shared_prefix(&self, tokens: &[LlamaToken]) -> usize {
+        self.cached
+            .iter()
+            .zip(tokens)
+            .take_while(|(a, b)| a == b)
+            .count()
+    }
+}
+
+/// A start that failed: the slot back, the output to tell, and why.
+pub(crate) type Failed = Box<(Slot, Output, Error)>;
+
+/// One running generation.
+pub(crate) struct Generation {
+    pub slot: Slot,
+    sampler: Sampler,
+    output: Output,
+    history: Vec<LlamaToken>,
+    prompt_len: usize,
+    /// Prompt tokens taken from the sequence's cache instead of evaluated.
+    pub reused: usize,
+    n_past: i32,
+    next: LlamaToken,
+    prompt_lookup: usize,
+    /// This step's drafts and where its logits start in the batch.
+    drafts: Vec<LlamaToken>,
+    first: i32,
+    /// Why the answer ended, once it has.
+    finished: Option<FinishReason>,
+}
+
+/// How a step or a start ended for a generation.
+pub(crate) enum Status {
+    Running,
+    Finished,
+}
+
+impl Generation {
+    /// Starts `job` in `slot`: tokenizes the prompt, keeps the prefix the sequence already
+    /// holds, evaluates the rest and chooses the first token. An error is the job's (sent
+    /// by the caller); the slot comes back either way.
+    pub fn start(
+        model: &LlamaModel,
+        ctx: &mut LlamaContext<'_>,
+        mut slot: Slot,
+        tokens: Vec<LlamaToken>,
+        job: Job,
+        n_ctx_seq: usize,
+        chunk: usize,
+    ) -> Result<Self, Failed> {
+        let max_tokens = job
+            .max_tokens
+            .min((n_ctx_seq - tokens.len() - 1) as u32)
+            .max(1);
+        let output = Output::new(job.grammar.is_some(), job.stop, max_tokens, job.out);
+        let grammar = match &job.grammar {
+            Some(g) => match LlamaSampler::grammar(model, g, "root") {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    let e = Error::SchemaIncompatible {
+                        message: format!("llama.cpp rejected the grammar: {e}"),
+                    };
+                    return Err(Box::new((slot, output, e)));
+                }
+            },
+            None => None,
+        };
+        // Keep the whole chunks of the prompt this sequence already holds (at least the last
+        // prompt token is evaluated again, for its logits); drop the rest of the sequence.
+        // Prompts are evaluated in chunks at fixed positions, so a kept chunk was computed
+        // exactly as this prompt's own would be: the answer does not depend on what ran
+        // before in the sequence.
+        let shared = slot.shared_prefix(&tokens).min(tokens.len() - 1);
+        let mut keep = shared / chunk * chunk;
+        // A cache that dropped early positions (a sliding window) cannot be reused.
+        if keep > 0 && ctx.kv_cache_seq_pos_min(slot.seq) > 0 {
+            keep = 0;
+        }
+        let seq = slot.seq as u32;
+        let trimmed = ctx
+            .clear_kv_cache_seq(Some(seq), Some(keep as u32), None)
+            .unwrap_or(false);
+        if !trimmed {
+            keep = 0;
+            if let Err(e) = ctx.clear_kv_cache_seq(Some(seq), None, None) {
+                slot.cached.clear();
+                return Err(Box::new((slot, output, decode_error(e))));
+            }
+        }
+        slot.cached.truncate(keep);
+        let mut batch = LlamaBatch::new(chunk, 1);
+        let rest = &tokens[keep..];
+        for (c, piece) in rest.chunks(chunk).enumerate() {
+            batch.clear();
+            for (i, t) in piece.iter().enumerate() {
+                let at = keep + c * chunk + i;
+                let last = at == tokens.len() - 1;
+                if let Err(e) = batch.add(*t, at as i32, &[slot.seq], last) {
+                    return Err(Box::new((slot, output, decode_error(e))));
+                }
+            }
+            if let Err(e) = ctx.decode(&mut batch) {
+                // What this sequence holds is unknown now: nothing is reused.
+                slot.cached.clear();
+                let _ = ctx.clear_kv_cache_seq(Some(seq), None, None);
+                return Err(Box::new((slot, output, decode_error(e))));
+            }
+        }
+        let mut sampler = Sampler::new(grammar, job.settings);
+        let next = match sampler.choose(ctx.get_logits_ith(batch.n_tokens() - 1)) {
+            Ok(t) => t,
+            Err(e) => {
+                slot.cached = tokens;
+                return Err(Box::new((slot, output, e)));
+            }
+        };
+        Ok(Self {
+            slot,
+            sampler,
+            output,
+            n_past: tokens.len() as i32,
+            prompt_len: tokens.len(),
+            history: tokens,
+            reused: keep,
+            next,
+            prompt_lookup: job.prompt_lookup,
+            drafts: Vec::new(),
+            first: 0,
+            finished: None,
+        })
+    }
+
+    /// Takes the chosen token; unless that ends the answer, adds it (and any drafts) to
+    /// `batch` in this sequence.
+    pub fn stage(&mut self, model: &LlamaModel, batch: &mut LlamaBatch) -> Result<Status, Error> {
+        if self.take(model, self.next) {
+            return Ok(Status::Finished);
+        }
+        self.drafts = draft(&self.history, self.prompt_len, self.prompt_lookup);
+        self.first = batch.n_tokens();
+        let seq = [self.slot.seq];
+        batch
+            .add(self.next, self.n_past, &seq, true)
+            .map_err(decode_error)?;
+        for (j, d) in self.drafts.iter().enumerate() {
+            batch
+                .add(*d, self.n_past + 1 + j as i32, &seq, true)
+                .map_err(decode_error)?;
+        }
+        Ok(Status::Running)
+    }
+
+    /// After the batch is decoded: verifies the drafts in order (each accepted one is a
+    /// token for free) and chooses the next token.
+    pub fn advance(
+        &mut self,
+        model: &LlamaModel,
+        ctx: &mut LlamaContext<'_>,
+    ) -> Result<Status, Error> {
+        let drafts = std::mem::take(&mut self.drafts);
+        self.n_past += 1 + drafts.len() as i32;
+        for j in 0..=drafts.len() {
+            let chosen = self
+                .sampler
+                .choose(ctx.get_logits_ith(self.first + j as i32))?;
+            if j < drafts.len() && chosen == drafts[j] {
+                if self.take(model, chosen) {
+                    return Ok(Status::Finished);
+                }
+                continue;
+            }
+            let rejected = (drafts.len() - j) as i32;
+            if rejected > 0 {
+                let from = (self.n_past - rejected) as u32;
+                ctx.clear_kv_cache_seq(Some(self.slot.seq as u32), Some(from), None)
+                    .map_err(decode_error)?;
+                self.n_past -= rejected;
+            }
+            self.next = chosen;
+            break;
+        }
+        Ok(Status::Running)
+    }
+
+    /// Accepts a token into the grammar and the history and emits it; whether that ends the
+    /// answer (the finish is kept for [`finish`](Self::finish)).
+    fn take(&mut self, model: &LlamaModel, token: LlamaToken) -> bool {
+        self.sampler.accept(token);
+        self.history.push(token);
+        match self.output.push(model, token) {
+            Some(finish) => {
+                self.finished = Some(finish);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The prompt's length in tokens.
+    pub fn prompt_len(&self) -> usize {
+        self.prompt_len
+    }
+
+    /// Tokens generated so far.
+    pub fn generated(&self) -> u32 {
+        self.output.generated
+    }
+
+    /// Ends the generation: sends the end (or `error`) and gives the slot back, recording
+    /// which tokens its sequence holds.
+    pub fn finish(mut self, error: Option<Error>) -> Slot {
+        tracing::debug!(
+            generated = self.output.generated,
+            reused = self.reused,
+            full_masks = self.sampler.full_masks,
+            "local generation finished"
+        );
+        match error {
+            Some(e) => self.output.fail(e),
+            None => {
+                let finish = self.finished.take().unwrap_or(FinishReason::Unknown);
+                self.output.done(finish, self.prompt_len);
+            }
+        }
+        // Positions below `n_past` hold the history's tokens (drafts beyond it, if an
+        // accepted draft ended the answer, are not in the history and are not kept).
+        let held = (self.n_past.max(0) as usize).min(self.history.len());
+        self.history.truncate(held);
+        self.slot.cached = self.history;
+        self.slot
+    }
+}
