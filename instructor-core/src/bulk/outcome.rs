@@ -40,6 +40,9 @@ pub fn error_kind(error: &Error) -> &'static str {
         Error::Unsupported { .. } => "Unsupported",
         Error::Config(_) => "Config",
         Error::Journal { .. } => "Journal",
+        Error::Media { .. } => "Media",
+        Error::UnsupportedPart { .. } => "UnsupportedPart",
+        Error::PartTooLarge { .. } => "PartTooLarge",
     }
 }
 
