@@ -68,7 +68,10 @@ impl Part {
         let path = path.as_ref();
         let bytes = crate::media::read_file(path)?;
         let kind = crate::media::sniff_kind(&bytes).ok_or_else(|| Error::Media {
-            message: format!("the media type of {} could not be recognized", path.display()),
+            message: format!(
+                "the media type of {} could not be recognized",
+                path.display()
+            ),
             source: None,
         })?;
         Ok(match kind {

@@ -21,7 +21,10 @@ use serde_json::Value;
 pub(crate) enum Piece<'a> {
     Text(&'a str),
     /// A media part at a URL.
-    Url { kind: MediaKind, url: &'a str },
+    Url {
+        kind: MediaKind,
+        url: &'a str,
+    },
     /// A media part's base64 bytes and media type.
     Data {
         kind: MediaKind,
@@ -359,6 +362,33 @@ impl Serialize for Sampling<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check the local provider runs (it reads text only): any media part is refused by
+    /// name, text passes.
+    #[test]
+    fn a_text_only_provider_refuses_every_media_part() {
+        use instructor_core::{Instruct, OutputSpec};
+        let output = OutputSpec::new(
+            instructor_core::Mode::Json,
+            <Vec<u8> as Instruct>::type_schema(),
+        );
+        let Ok(output) = output else { return };
+        let text = Request::new(vec![Message::user("hi")], output);
+        assert!(no_images(&text, "local").is_ok());
+        for part in [
+            Part::from(Image::from_url("https://x/y.png")),
+            Part::from(Document::from_url("https://x/y.pdf")),
+            Part::from(Audio::from_url("https://x/y.wav")),
+        ] {
+            let kind = part.media_kind();
+            let request = Request::new(vec![Message::user_with_parts("hi", [part])], output);
+            let err = no_images(&request, "local");
+            assert!(
+                matches!(err, Err(Error::UnsupportedPart { message: 0, part: 1, kind: k, .. }) if Some(k) == kind),
+                "{err:?}"
+            );
+        }
+    }
 
     #[test]
     fn every_providers_finish_words() {

@@ -159,13 +159,17 @@ fn parts_of(part: &Part) -> Option<(MediaKind, Result<(&str, &str), &str>)> {
     use super::{Audio, Document, Image};
     Some(match part {
         Part::Image(Image::Url(u)) => (MediaKind::Image, Err(u.as_str())),
-        Part::Image(Image::Base64 { media_type, data }) => (MediaKind::Image, Ok((media_type, data))),
+        Part::Image(Image::Base64 { media_type, data }) => {
+            (MediaKind::Image, Ok((media_type, data)))
+        }
         Part::Document(Document::Url(u)) => (MediaKind::Document, Err(u.as_str())),
         Part::Document(Document::Base64 { media_type, data }) => {
             (MediaKind::Document, Ok((media_type, data)))
         }
         Part::Audio(Audio::Url(u)) => (MediaKind::Audio, Err(u.as_str())),
-        Part::Audio(Audio::Base64 { media_type, data }) => (MediaKind::Audio, Ok((media_type, data))),
+        Part::Audio(Audio::Base64 { media_type, data }) => {
+            (MediaKind::Audio, Ok((media_type, data)))
+        }
         Part::Text(_) => return None,
     })
 }
@@ -183,7 +187,11 @@ fn parts_of(part: &Part) -> Option<(MediaKind, Result<(&str, &str), &str>)> {
 /// let err = media::check(&[Message::system("Extract."), m], "text-only", &text_only).unwrap_err();
 /// assert!(matches!(err, Error::UnsupportedPart { message: 1, part: 1, kind: media::MediaKind::Image, .. }));
 /// ```
-pub fn check(messages: &[Message], provider: &str, capabilities: &Capabilities) -> Result<(), Error> {
+pub fn check(
+    messages: &[Message],
+    provider: &str,
+    capabilities: &Capabilities,
+) -> Result<(), Error> {
     for (message, m) in messages.iter().enumerate() {
         for (part, p) in m.content.iter().enumerate() {
             let Some((kind, source)) = parts_of(p) else {

@@ -114,7 +114,11 @@ pub(crate) fn part<'a>(
             media_type,
             data,
         } => {
-            let format = if media_type.contains("wav") { "wav" } else { "mp3" };
+            let format = if media_type.contains("wav") {
+                "wav"
+            } else {
+                "mp3"
+            };
             return Ok(WirePart::InputAudio {
                 input_audio: InputAudio { data, format },
             });
