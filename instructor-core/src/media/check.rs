@@ -154,23 +154,34 @@ impl MediaRules {
     }
 }
 
-/// A media part as the check sees it: its kind, and its URL or its media type and data.
-fn parts_of(part: &Part) -> Option<(MediaKind, Result<(&str, &str), &str>)> {
+/// Where a media part's content is, as the check sees it.
+enum Source<'a> {
+    Url,
+    Bytes { media_type: &'a str, data: &'a str },
+}
+
+/// A media part's kind and source (`None` for text).
+fn parts_of(part: &Part) -> Option<(MediaKind, Source<'_>)> {
     use super::{Audio, Document, Image};
-    Some(match part {
-        Part::Image(Image::Url(u)) => (MediaKind::Image, Err(u.as_str())),
+    let (kind, source) = match part {
+        Part::Image(Image::Url(_)) => (MediaKind::Image, None),
         Part::Image(Image::Base64 { media_type, data }) => {
-            (MediaKind::Image, Ok((media_type, data)))
+            (MediaKind::Image, Some((media_type.as_str(), data.as_str())))
         }
-        Part::Document(Document::Url(u)) => (MediaKind::Document, Err(u.as_str())),
-        Part::Document(Document::Base64 { media_type, data }) => {
-            (MediaKind::Document, Ok((media_type, data)))
-        }
-        Part::Audio(Audio::Url(u)) => (MediaKind::Audio, Err(u.as_str())),
+        Part::Document(Document::Url(_)) => (MediaKind::Document, None),
+        Part::Document(Document::Base64 { media_type, data }) => (
+            MediaKind::Document,
+            Some((media_type.as_str(), data.as_str())),
+        ),
+        Part::Audio(Audio::Url(_)) => (MediaKind::Audio, None),
         Part::Audio(Audio::Base64 { media_type, data }) => {
-            (MediaKind::Audio, Ok((media_type, data)))
+            (MediaKind::Audio, Some((media_type.as_str(), data.as_str())))
         }
         Part::Text(_) => return None,
+    };
+    Some(match source {
+        None => (kind, Source::Url),
+        Some((media_type, data)) => (kind, Source::Bytes { media_type, data }),
     })
 }
 
@@ -212,13 +223,13 @@ pub fn check(
             }
             let rule = capabilities.media.rule(kind);
             let (media_type, data) = match source {
-                Err(_) if !rule.url => {
+                Source::Url if !rule.url => {
                     return Err(refuse(format!(
                         "it takes a {kind} as base64 bytes only, not by URL (make the part from the bytes or a path)"
                     )))
                 }
-                Err(_) => continue,
-                Ok(bytes) => bytes,
+                Source::Url => continue,
+                Source::Bytes { media_type, data } => (media_type, data),
             };
             if !rule.takes_type(media_type) {
                 let taken = rule.media_types.unwrap_or_default().join(", ");
