@@ -33,7 +33,7 @@ use base64::Engine as _;
 use common::family::{Family, FAMILIES};
 use common::{mock_server, UserDetail, JASON};
 use instructor::media::MediaKind;
-use instructor::providers::OpenAi;
+use instructor::providers::{Fallback, OpenAi};
 use instructor::{
     Audio, Client, Document, Error, Image, Instruct, Message, Mode, OutputSpec, Part, Provider,
     Request, RetryPolicy,
@@ -557,4 +557,33 @@ async fn native_ollama_refuses_url_images_saying_it_takes_base64() {
         .unwrap_err();
     assert_refused(&err, MediaKind::Image, "ollama URL image");
     assert!(err.to_string().contains("base64"), "{err}");
+}
+
+/// A fallback chain passes a part its first member refuses on to the next, which takes it:
+/// the refusal is not an answer, and the refusing member sends nothing.
+#[tokio::test]
+async fn a_fallback_chain_passes_a_refused_part_to_a_member_that_takes_it() {
+    let cohere = answering(Family::Cohere).await;
+    let gemini = answering(Family::Gemini).await;
+    let chain = Fallback::from_shared(Family::Cohere.provider(&cohere.uri()))
+        .or_shared(Family::Gemini.provider(&gemini.uri()));
+    assert!(chain.capabilities().audio, "audio if any member takes it");
+    let clip = Audio::from_bytes(&wav()).unwrap();
+    let user = Client::new(chain)
+        .model("m")
+        .mode(Mode::Json)
+        .max_retries(0)
+        .create::<UserDetail>()
+        .message(Message::user("Who is speaking?").with_part(clip))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user, common::jason());
+    assert!(
+        bodies(&cohere).await.is_empty(),
+        "the refusing member sent nothing"
+    );
+    let body = &bodies(&gemini).await[0];
+    let part = carried(Family::Gemini, user_turn(Family::Gemini, body));
+    assert_eq!(part["inlineData"]["mimeType"], "audio/x-wav");
 }
