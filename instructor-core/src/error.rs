@@ -233,7 +233,8 @@ pub enum Error {
     UnsupportedPart {
         /// The provider's name.
         provider: String,
-        /// Which message (0-based, in the request's messages).
+        /// Which message (0-based, in the request's messages; a mode's instructions may have
+        /// put a system message before the caller's first).
         message: usize,
         /// Which part of that message (0-based).
         part: usize,
@@ -248,7 +249,8 @@ pub enum Error {
     PartTooLarge {
         /// The provider's name.
         provider: String,
-        /// Which message (0-based, in the request's messages).
+        /// Which message (0-based, in the request's messages; a mode's instructions may have
+        /// put a system message before the caller's first).
         message: usize,
         /// Which part of that message (0-based).
         part: usize,
