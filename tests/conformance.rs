@@ -9,7 +9,7 @@
 //! | wire body | `Provider::wire_body` is the body the server receives, byte for byte |
 //! | undeclared modes | `UnsupportedMode` from the client, `send`, `stream` and `wire_body`; nothing sent |
 //! | streaming | partial values, then the final value and the usage |
-//! | images | the image in the documented shape, or `Unsupported` with nothing sent |
+//! | images | the image in the documented shape, or `UnsupportedPart` with nothing sent |
 //! | 400, 401 | `Http` with the status, not retried |
 //! | 429 | `RateLimited` with the server's wait; retried per policy |
 //! | 5xx | retried per policy, then `Http` with the status |
@@ -64,6 +64,8 @@ struct Row {
     modes: &'static [Mode],
     default_mode: Mode,
     images: bool,
+    /// Whether an image may be given by URL (else base64 bytes only).
+    image_urls: bool,
     /// Where a whole answer is asked for (model `m`).
     path: &'static str,
     /// OpenAI family only: the JSON-schema shape and the forced tool choice (`None`: the
@@ -87,6 +89,7 @@ fn rows() -> Vec<Row> {
         modes: HOSTED,
         default_mode: Tools,
         images: true,
+        image_urls: true,
         path: "/v1/chat/completions",
         schema: SchemaShape::Strict,
         tool_choice: FORCED,
@@ -120,12 +123,14 @@ fn rows() -> Vec<Row> {
             schema: SchemaShape::Plain,
             tool_choice: None,
             withholds: false,
+            image_urls: false,
             ..openai
         },
         Row {
             name: "deepseek",
             build: |u| Arc::new(OpenAi::deepseek().base_url(format!("{u}/v1")).api_key(KEY)),
             modes: &[Tools, Json, MdJson, ParallelTools],
+            images: false,
             withholds: false,
             ..openai
         },
@@ -174,6 +179,7 @@ fn rows() -> Vec<Row> {
             default_mode: JsonSchema,
             path: "/api/chat",
             withholds: false,
+            image_urls: false,
             ..openai
         },
     ]
@@ -711,7 +717,8 @@ async fn images_go_in_the_documented_shape_or_fail_before_sending() {
                 .send()
                 .await;
             let what = format!("{} {image:?}", row.name);
-            match image_part(row.family, image) {
+            let takes = row.images && (row.image_urls || matches!(image, Image::Base64 { .. }));
+            match image_part(row.family, image).filter(|_| takes) {
                 Some(part) => {
                     assert_eq!(result.unwrap(), jason(), "{what}");
                     let body = &bodies(&server).await[0];
@@ -723,20 +730,34 @@ async fn images_go_in_the_documented_shape_or_fail_before_sending() {
                     }
                 }
                 None => {
+                    // The client refuses from the declared capabilities (a kind not taken at
+                    // all) or the provider's own check (a form not taken), before sending.
                     let err = result.unwrap_err();
-                    assert!(matches!(err, Error::Unsupported { .. }), "{what}: {err:?}");
-                    // The provider itself refuses too, when called without a client.
+                    assert!(
+                        matches!(
+                            err,
+                            Error::Unsupported { .. } | Error::UnsupportedPart { .. }
+                        ),
+                        "{what}: {err:?}"
+                    );
+                    // The provider itself refuses too, when called without a client, naming
+                    // the message and part.
                     let mut request = request_for(Json);
                     request.messages.push(message);
+                    let index = request.messages.len() - 1;
                     let provider = (row.build)(&server.uri());
                     let err = provider.send(&request).await.unwrap_err();
-                    assert!(matches!(err, Error::Unsupported { .. }), "{what}: {err:?}");
+                    assert!(
+                        matches!(err, Error::UnsupportedPart { message, part: 1, .. } if message == index),
+                        "{what}: {err:?}"
+                    );
                     assert_eq!(received(&server).await, 0, "{what}: nothing sent");
                 }
             }
         }
         let c = (row.build)("http://127.0.0.1:9").capabilities();
-        assert_eq!(c.images, image_part(row.family, &images[0]).is_some());
+        assert_eq!(c.images, row.images, "{}", row.name);
+        assert_eq!(c.media.image.url, row.image_urls, "{}", row.name);
     }
 }
 

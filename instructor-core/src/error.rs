@@ -216,6 +216,52 @@ pub enum Error {
         what: String,
     },
 
+    /// A media part could not be made: a file that cannot be read, base64 text that does
+    /// not decode, bytes of no known media type or of another kind than asked, or more bytes
+    /// than [`media::MAX_BYTES`](crate::media::MAX_BYTES).
+    #[error("media part: {message}")]
+    Media {
+        /// What was wrong.
+        message: String,
+        /// The file system's or decoder's error, when there was one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// A message part the provider (for this mode and model) cannot take; nothing was sent.
+    #[error("message {message}, part {part}: the {provider} provider cannot take this {kind} part: {reason}")]
+    UnsupportedPart {
+        /// The provider's name.
+        provider: String,
+        /// Which message (0-based, in the request's messages; a mode's instructions may have
+        /// put a system message before the caller's first).
+        message: usize,
+        /// Which part of that message (0-based).
+        part: usize,
+        /// The part's kind.
+        kind: crate::media::MediaKind,
+        /// Why it cannot be taken.
+        reason: String,
+    },
+
+    /// A media part larger than the provider takes; nothing was sent.
+    #[error("message {message}, part {part}: the {kind} is {bytes} bytes, over the {provider} provider's limit of {limit} bytes")]
+    PartTooLarge {
+        /// The provider's name.
+        provider: String,
+        /// Which message (0-based, in the request's messages; a mode's instructions may have
+        /// put a system message before the caller's first).
+        message: usize,
+        /// Which part of that message (0-based).
+        part: usize,
+        /// The part's kind.
+        kind: crate::media::MediaKind,
+        /// Its size, in decoded bytes.
+        bytes: u64,
+        /// The provider's limit, in bytes.
+        limit: u64,
+    },
+
     /// A bulk run's journal could not be opened, read or written, or a file that is not a
     /// journal was given as one (it is then left untouched).
     #[error("bulk journal {path}: {message}")]

@@ -15,6 +15,7 @@ mod instruct;
 #[doc(hidden)]
 pub mod json;
 mod maybe;
+pub mod media;
 mod message;
 mod mode;
 mod partial;
@@ -48,7 +49,8 @@ pub use hooks::{Event, Hook};
 pub use instruct::{Extractor, Instruct};
 pub use json::repair::Repair;
 pub use maybe::Maybe;
-pub use message::{Image, Message, Part, Role};
+pub use media::{Audio, Document, Image};
+pub use message::{Message, Part, Role};
 pub use mode::Mode;
 pub use settings::RetryPolicy;
 pub use usage::Usage;

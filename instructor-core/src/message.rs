@@ -1,7 +1,11 @@
-//! Provider-neutral chat messages: roles, text and image parts, tool calls and results.
+//! Provider-neutral chat messages: roles, text and media parts (images, documents, audio;
+//! see [`crate::media`]), tool calls and results.
 
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::media::{Audio, Document, Image, MediaKind};
+use crate::Error;
 
 /// Who speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -18,22 +22,6 @@ pub enum Role {
     Tool,
 }
 
-/// An image given to a vision model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Image {
-    /// An image at a URL.
-    Url(String),
-    /// Base64-encoded bytes with their media type (`image/png`).
-    Base64 {
-        /// `image/png`, `image/jpeg`, ...
-        media_type: String,
-        /// The encoded bytes.
-        data: String,
-    },
-}
-
 /// One part of a message's content.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -43,6 +31,85 @@ pub enum Part {
     Text(String),
     /// An image.
     Image(Image),
+    /// A document (a PDF).
+    Document(Document),
+    /// Audio.
+    Audio(Audio),
+}
+
+impl Part {
+    /// The media kind of the part (`None` for text).
+    ///
+    /// ```
+    /// use instructor_core::{media::MediaKind, Image, Part};
+    /// assert_eq!(Part::Text("hi".into()).media_kind(), None);
+    /// assert_eq!(Part::from(Image::from_url("https://x/y.png")).media_kind(), Some(MediaKind::Image));
+    /// ```
+    pub fn media_kind(&self) -> Option<MediaKind> {
+        match self {
+            Part::Text(_) => None,
+            Part::Image(_) => Some(MediaKind::Image),
+            Part::Document(_) => Some(MediaKind::Document),
+            Part::Audio(_) => Some(MediaKind::Audio),
+        }
+    }
+
+    /// The image, document or audio in the file at `path`, its kind and media type sniffed
+    /// from its bytes (a file of no known media type is [`Error::Media`]).
+    ///
+    /// ```
+    /// use instructor_core::{media::MediaKind, Part};
+    /// let path = std::env::temp_dir().join("instructor-doc-part.pdf");
+    /// std::fs::write(&path, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n").unwrap();
+    /// assert_eq!(Part::from_path(&path)?.media_kind(), Some(MediaKind::Document));
+    /// # Ok::<(), instructor_core::Error>(())
+    /// ```
+    pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let bytes = crate::media::read_file(path)?;
+        let kind = crate::media::sniff_kind(&bytes).ok_or_else(|| Error::Media {
+            message: format!(
+                "the media type of {} could not be recognized",
+                path.display()
+            ),
+            source: None,
+        })?;
+        Ok(match kind {
+            MediaKind::Image => Part::Image(Image::from_bytes(&bytes)?),
+            MediaKind::Document => Part::Document(Document::from_bytes(&bytes)?),
+            MediaKind::Audio => Part::Audio(Audio::from_bytes(&bytes)?),
+        })
+    }
+}
+
+impl From<Image> for Part {
+    fn from(image: Image) -> Self {
+        Part::Image(image)
+    }
+}
+
+impl From<Document> for Part {
+    fn from(document: Document) -> Self {
+        Part::Document(document)
+    }
+}
+
+impl From<Audio> for Part {
+    fn from(audio: Audio) -> Self {
+        Part::Audio(audio)
+    }
+}
+
+impl From<String> for Part {
+    fn from(text: String) -> Self {
+        Part::Text(text)
+    }
+}
+
+impl From<&str> for Part {
+    fn from(text: &str) -> Self {
+        Part::Text(text.to_owned())
+    }
 }
 
 /// A tool call's arguments as the provider gave them: JSON text (OpenAI) or an already
@@ -95,7 +162,7 @@ pub struct ToolCall {
 pub struct Message {
     /// Who speaks.
     pub role: Role,
-    /// Text and image parts.
+    /// Text and media parts.
     pub content: Vec<Part>,
     /// Tool calls the assistant made (assistant messages).
     pub tool_calls: Vec<ToolCall>,
@@ -159,6 +226,34 @@ impl Message {
         m
     }
 
+    /// A user message with media parts (images, documents, audio; text too) after the text.
+    ///
+    /// ```
+    /// use instructor_core::{Document, Image, Message};
+    /// let m = Message::user_with_parts(
+    ///     "Compare the photo with the invoice.",
+    ///     [Image::from_url("https://x/photo.jpg").into(), Document::from_url("https://x/invoice.pdf").into()],
+    /// );
+    /// assert_eq!(m.content.len(), 3);
+    /// ```
+    pub fn user_with_parts(text: impl Into<String>, parts: impl IntoIterator<Item = Part>) -> Self {
+        let mut m = Self::user(text);
+        m.content.extend(parts);
+        m
+    }
+
+    /// The same message with `part` appended.
+    ///
+    /// ```
+    /// use instructor_core::{Audio, Message};
+    /// let m = Message::user("Transcribe the names.").with_part(Audio::from_url("https://x/a.mp3"));
+    /// assert_eq!(m.content.len(), 2);
+    /// ```
+    pub fn with_part(mut self, part: impl Into<Part>) -> Self {
+        self.content.push(part.into());
+        self
+    }
+
     /// An assistant message that made tool calls.
     ///
     /// ```
@@ -189,7 +284,7 @@ impl Message {
         m
     }
 
-    /// The text parts joined (images left out).
+    /// The text parts joined (media parts left out).
     ///
     /// ```
     /// assert_eq!(instructor_core::Message::user("a").text(), "a");

@@ -260,6 +260,13 @@ pub struct Capabilities {
     /// Whether messages may carry images; when not, a request with one fails before it is
     /// sent instead of losing the image.
     pub images: bool,
+    /// Whether messages may carry documents (PDFs).
+    pub documents: bool,
+    /// Whether messages may carry audio.
+    pub audio: bool,
+    /// How each media kind is taken: URLs or bytes only, which media types, how large.
+    /// [`media::check`](crate::media::check) holds a request to it before anything is sent.
+    pub media: crate::media::MediaRules,
 }
 
 impl Capabilities {
@@ -278,6 +285,9 @@ impl Capabilities {
             default_mode: modes.first().copied().unwrap_or(Mode::MdJson),
             streaming: false,
             images: false,
+            documents: false,
+            audio: false,
+            media: crate::media::MediaRules::ANY,
         }
     }
 
@@ -312,6 +322,57 @@ impl Capabilities {
     pub fn with_images(mut self, on: bool) -> Self {
         self.images = on;
         self
+    }
+
+    /// The same with document (PDF) inputs allowed or not.
+    ///
+    /// ```
+    /// # use instructor_core::{Capabilities, Mode};
+    /// assert!(Capabilities::new(Mode::ALL).with_documents(true).documents);
+    /// ```
+    pub fn with_documents(mut self, on: bool) -> Self {
+        self.documents = on;
+        self
+    }
+
+    /// The same with audio inputs allowed or not.
+    ///
+    /// ```
+    /// # use instructor_core::{Capabilities, Mode};
+    /// assert!(Capabilities::new(Mode::ALL).with_audio(true).audio);
+    /// ```
+    pub fn with_audio(mut self, on: bool) -> Self {
+        self.audio = on;
+        self
+    }
+
+    /// The same with these rules for the media kinds taken (URLs, media types, sizes).
+    ///
+    /// ```
+    /// use instructor_core::{media::{MediaKind, MediaRules, PartRule}, Capabilities, Mode};
+    /// let rules = MediaRules::ANY.with(MediaKind::Image, PartRule::ANY.bytes_only());
+    /// let c = Capabilities::new(Mode::ALL).with_images(true).with_media_rules(rules);
+    /// assert!(!c.media.image.url);
+    /// ```
+    pub fn with_media_rules(mut self, rules: crate::media::MediaRules) -> Self {
+        self.media = rules;
+        self
+    }
+
+    /// Whether parts of `kind` are taken at all.
+    ///
+    /// ```
+    /// use instructor_core::{media::MediaKind, Capabilities, Mode};
+    /// let c = Capabilities::new(Mode::ALL).with_images(true);
+    /// assert!(c.accepts(MediaKind::Image));
+    /// assert!(!c.accepts(MediaKind::Audio));
+    /// ```
+    pub fn accepts(&self, kind: crate::media::MediaKind) -> bool {
+        match kind {
+            crate::media::MediaKind::Image => self.images,
+            crate::media::MediaKind::Document => self.documents,
+            crate::media::MediaKind::Audio => self.audio,
+        }
     }
 
     /// Whether `mode` is honoured.

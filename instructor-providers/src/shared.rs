@@ -6,9 +6,10 @@
 
 use std::borrow::Cow;
 
+use instructor_core::media::MediaKind;
 use instructor_core::{
-    Error, FinishReason, Image, Message, Part, Request, Role, ToolArguments, ToolCall, ToolSpec,
-    Usage,
+    Audio, Capabilities, Document, Error, FinishReason, Image, Message, Part, Request, Role,
+    ToolArguments, ToolCall, ToolSpec, Usage,
 };
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -19,10 +20,14 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Piece<'a> {
     Text(&'a str),
-    /// An image at a URL.
-    ImageUrl(&'a str),
-    /// An image's base64 bytes and media type.
-    ImageData {
+    /// A media part at a URL.
+    Url {
+        kind: MediaKind,
+        url: &'a str,
+    },
+    /// A media part's base64 bytes and media type.
+    Data {
+        kind: MediaKind,
         media_type: &'a str,
         data: &'a str,
     },
@@ -33,45 +38,64 @@ pub(crate) enum Piece<'a> {
 pub(crate) fn pieces<'a>(m: &'a Message, provider: &str) -> Result<Vec<Piece<'a>>, Error> {
     m.content
         .iter()
-        .map(|p| match p {
-            Part::Text(t) => Ok(Piece::Text(t)),
-            Part::Image(Image::Url(url)) => Ok(Piece::ImageUrl(url)),
-            Part::Image(Image::Base64 { media_type, data }) => {
-                Ok(Piece::ImageData { media_type, data })
+        .map(|p| {
+            let (kind, url, data) = match p {
+                Part::Text(t) => return Ok(Piece::Text(t)),
+                Part::Image(Image::Url(url)) => (MediaKind::Image, Some(url), None),
+                Part::Image(Image::Base64 { media_type, data }) => {
+                    (MediaKind::Image, None, Some((media_type, data)))
+                }
+                Part::Document(Document::Url(url)) => (MediaKind::Document, Some(url), None),
+                Part::Document(Document::Base64 { media_type, data }) => {
+                    (MediaKind::Document, None, Some((media_type, data)))
+                }
+                Part::Audio(Audio::Url(url)) => (MediaKind::Audio, Some(url), None),
+                Part::Audio(Audio::Base64 { media_type, data }) => {
+                    (MediaKind::Audio, None, Some((media_type, data)))
+                }
+                _ => return Err(unknown_part(provider)),
+            };
+            match (url, data) {
+                (Some(url), _) => Ok(Piece::Url { kind, url }),
+                (None, Some((media_type, data))) => Ok(Piece::Data {
+                    kind,
+                    media_type,
+                    data,
+                }),
+                (None, None) => Err(unknown_part(provider)),
             }
-            _ => Err(Error::Unsupported {
-                what: format!("a message part of a kind the {provider} provider does not know"),
-            }),
         })
         .collect()
 }
 
-/// The error for an image a provider cannot take (in any form, or in this form).
-pub(crate) fn image_unsupported(provider: &str, form: &str) -> Error {
+fn unknown_part(provider: &str) -> Error {
     Error::Unsupported {
-        what: format!("{form} with the {provider} provider (the message's image would be lost)"),
+        what: format!("a message part of a kind the {provider} provider does not know"),
     }
 }
 
-/// A request with an image, for a provider that takes none, is an error before anything is
-/// built or sent.
-pub(crate) fn no_images(request: &Request, provider: &str) -> Result<(), Error> {
-    let image = request
-        .messages
-        .iter()
-        .flat_map(|m| &m.content)
-        .any(|p| !matches!(p, Part::Text(_)));
-    if image {
-        return Err(image_unsupported(provider, "image inputs"));
+/// The error for a piece a wire format has no shape for, reached only when a translator's
+/// declaration lets through what its body cannot carry (the declared check runs first).
+pub(crate) fn piece_unsupported(provider: &str, kind: MediaKind, form: &str) -> Error {
+    Error::Unsupported {
+        what: format!("a {kind} part given {form} with the {provider} provider (it would be lost)"),
     }
-    Ok(())
+}
+
+/// A request with a media part, for a provider that takes none, is an error before
+/// anything is built or sent: [`Error::UnsupportedPart`] naming the first such part.
+#[cfg_attr(not(feature = "local"), allow(dead_code))]
+pub(crate) fn no_images(request: &Request, provider: &str) -> Result<(), Error> {
+    instructor_core::media::check(&request.messages, provider, &Capabilities::new(&[]))
 }
 
 /// The text of a message for a wire format that carries text only.
 pub(crate) fn text_only(m: &Message, provider: &str) -> Result<String, Error> {
     for piece in pieces(m, provider)? {
-        if !matches!(piece, Piece::Text(_)) {
-            return Err(image_unsupported(provider, "image inputs"));
+        match piece {
+            Piece::Text(_) => {}
+            Piece::Url { kind, .. } => return Err(piece_unsupported(provider, kind, "by URL")),
+            Piece::Data { kind, .. } => return Err(piece_unsupported(provider, kind, "as bytes")),
         }
     }
     Ok(m.text())
@@ -338,6 +362,33 @@ impl Serialize for Sampling<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check the local provider runs (it reads text only): any media part is refused by
+    /// name, text passes.
+    #[test]
+    fn a_text_only_provider_refuses_every_media_part() {
+        use instructor_core::{Instruct, OutputSpec};
+        let output = OutputSpec::new(
+            instructor_core::Mode::Json,
+            <Vec<u8> as Instruct>::type_schema(),
+        );
+        let Ok(output) = output else { return };
+        let text = Request::new(vec![Message::user("hi")], output);
+        assert!(no_images(&text, "local").is_ok());
+        for part in [
+            Part::from(Image::from_url("https://x/y.png")),
+            Part::from(Document::from_url("https://x/y.pdf")),
+            Part::from(Audio::from_url("https://x/y.wav")),
+        ] {
+            let kind = part.media_kind();
+            let request = Request::new(vec![Message::user_with_parts("hi", [part])], output);
+            let err = no_images(&request, "local");
+            assert!(
+                matches!(err, Err(Error::UnsupportedPart { message: 0, part: 1, kind: k, .. }) if Some(k) == kind),
+                "{err:?}"
+            );
+        }
+    }
 
     #[test]
     fn every_providers_finish_words() {

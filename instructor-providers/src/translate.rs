@@ -13,6 +13,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
+use instructor_core::media::MediaRules;
 use instructor_core::{Capabilities, Error, EventStream, Mode, Provider, Request, Response};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
@@ -23,8 +24,9 @@ use crate::http::{auth_headers, status_error, Auth, Reply};
 use crate::HttpOptions;
 
 /// What a provider declares, as data: its name, where its API is and which variable holds
-/// its key (for `new()`), the modes its server really honours and whether messages may carry
-/// images. HTTP providers all stream.
+/// its key (for `new()`), the modes its server really honours and which media parts messages
+/// may carry (images, documents, audio; by URL or as bytes; which types; how large). HTTP
+/// providers all stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Declared {
     /// The provider's name, for errors and traces.
@@ -41,6 +43,12 @@ pub struct Declared {
     pub default_mode: Mode,
     /// Whether messages may carry images.
     pub images: bool,
+    /// Whether messages may carry documents (PDFs).
+    pub documents: bool,
+    /// Whether messages may carry audio.
+    pub audio: bool,
+    /// How each media kind is taken (URLs or bytes only, media types, sizes).
+    pub media: MediaRules,
 }
 
 impl Declared {
@@ -50,6 +58,9 @@ impl Declared {
             .with_default_mode(self.default_mode)
             .with_streaming(true)
             .with_images(self.images)
+            .with_documents(self.documents)
+            .with_audio(self.audio)
+            .with_media_rules(self.media)
     }
 
     /// The error for a mode this provider does not honour.
@@ -61,15 +72,17 @@ impl Declared {
         }
     }
 
-    /// A request asking for what this provider does not declare (a mode, an image) is an
-    /// error before anything is built or sent.
+    /// A request asking for what this provider does not declare (a mode, a media part of a
+    /// kind, form, type or size it does not take) is an error before anything is built or
+    /// sent.
     pub fn check(&self, request: &Request) -> Result<(), Error> {
         let mode = request.output.mode;
         if !self.modes.contains(&mode) {
             return Err(self.unsupported(mode));
         }
-        if !self.images {
-            crate::shared::no_images(request, self.name)?;
+        let media = request.messages.iter().flat_map(|m| &m.content);
+        if media.into_iter().any(|p| p.media_kind().is_some()) {
+            instructor_core::media::check(&request.messages, self.name, &self.capabilities())?;
         }
         Ok(())
     }

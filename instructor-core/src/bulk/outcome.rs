@@ -45,6 +45,9 @@ pub fn error_kind(error: &Error) -> &'static str {
         Error::Config(_) => "Config",
         Error::Journal { .. } => "Journal",
         Error::Batch { .. } => "Batch",
+        Error::Media { .. } => "Media",
+        Error::UnsupportedPart { .. } => "UnsupportedPart",
+        Error::PartTooLarge { .. } => "PartTooLarge",
     }
 }
 

@@ -8,7 +8,18 @@ use serde_json::Value;
 use super::wire::*;
 use crate::events::{mid_stream, Item, Mapped};
 use crate::http::{status_error, Reply};
-use crate::shared::{arguments_object, finish_reason, parse_body, parse_event, pieces, Piece};
+use crate::shared::{
+    arguments_object, finish_reason, parse_body, parse_event, piece_unsupported, pieces, Piece,
+};
+use instructor_core::media::MediaKind;
+
+fn block(kind: MediaKind, source: Source<'_>) -> Result<Block<'_>, Error> {
+    match kind {
+        MediaKind::Image => Ok(Block::Image { source }),
+        MediaKind::Document => Ok(Block::Document { source }),
+        other => Err(piece_unsupported("anthropic", other, "at all")),
+    }
+}
 
 fn blocks(m: &Message) -> Result<Vec<Block<'_>>, Error> {
     let mut out = Vec::new();
@@ -17,12 +28,13 @@ fn blocks(m: &Message) -> Result<Vec<Block<'_>>, Error> {
             // The API rejects empty text blocks; an empty part carries nothing.
             Piece::Text("") => continue,
             Piece::Text(text) => Block::Text { text },
-            Piece::ImageUrl(url) => Block::Image {
-                source: ImageSource::Url { url },
-            },
-            Piece::ImageData { media_type, data } => Block::Image {
-                source: ImageSource::Base64 { media_type, data },
-            },
+            // An `image` or `document` block, its source inline base64 or a URL.
+            Piece::Url { kind, url } => block(kind, Source::Url { url })?,
+            Piece::Data {
+                kind,
+                media_type,
+                data,
+            } => block(kind, Source::Base64 { media_type, data })?,
         });
     }
     for call in &m.tool_calls {

@@ -6,6 +6,7 @@ mod convert;
 mod schema;
 mod wire;
 
+use instructor_core::media::{MediaKind, MediaRules, PartRule};
 use instructor_core::{Error, Mode, Response};
 
 use crate::body::Conversation;
@@ -35,7 +36,26 @@ const DECLARED: Declared = Declared {
     ],
     default_mode: Mode::Tools,
     images: true,
+    documents: true,
+    audio: false,
+    media: MEDIA,
 };
+
+/// Images: JPEG, PNG, GIF, WebP, at most 5 MB each; documents: PDF, within the 32 MB
+/// request limit; both by URL or base64 (Anthropic's vision and PDF-support guides).
+const MEDIA: MediaRules = MediaRules::ANY
+    .with(
+        MediaKind::Image,
+        PartRule::ANY
+            .media_types(&["image/jpeg", "image/png", "image/gif", "image/webp"])
+            .max_bytes(5 * 1024 * 1024),
+    )
+    .with(
+        MediaKind::Document,
+        PartRule::ANY
+            .media_types(&["application/pdf"])
+            .max_bytes(32 * 1024 * 1024),
+    );
 
 /// No seed: the API has none. `max_tokens` is a member of its own (required).
 const SAMPLING: SamplingNames = SamplingNames {

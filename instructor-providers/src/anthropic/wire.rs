@@ -30,7 +30,10 @@ pub(crate) enum Block<'a> {
         text: &'a str,
     },
     Image {
-        source: ImageSource<'a>,
+        source: Source<'a>,
+    },
+    Document {
+        source: Source<'a>,
     },
     ToolUse {
         id: &'a str,
@@ -47,7 +50,8 @@ pub(crate) enum Block<'a> {
 
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub(crate) enum ImageSource<'a> {
+/// Where an `image` or `document` block's bytes are: inline base64, or a URL.
+pub(crate) enum Source<'a> {
     Base64 { media_type: &'a str, data: &'a str },
     Url { url: &'a str },
 }

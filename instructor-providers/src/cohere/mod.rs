@@ -1,6 +1,7 @@
 //! Cohere's v2 Chat API (providers.md §15): `response_format` `json_object` with a
 //! `json_schema`, and tools (`tool_choice: REQUIRED`, `strict_tools` for the strict mode).
-//! Text only: it declares no images, so a request with one fails before it is sent.
+//! Text only: it declares no media parts, so a request with an image, a document or audio
+//! fails (`Error::UnsupportedPart`) before it is sent.
 
 mod convert;
 mod schema;
@@ -33,6 +34,9 @@ const DECLARED: Declared = Declared {
     ],
     default_mode: Mode::JsonSchema,
     images: false,
+    documents: false,
+    audio: false,
+    media: instructor_core::media::MediaRules::ANY,
 };
 
 const SAMPLING: SamplingNames = SamplingNames {

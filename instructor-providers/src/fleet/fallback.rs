@@ -12,7 +12,8 @@ use instructor_core::{Error, Mode};
 ///
 /// - A call goes to the next member when one fails transiently
 ///   ([`Error::is_transient`]: connection errors, timeouts, 429, 5xx) or says it cannot do
-///   what was asked ([`Error::UnsupportedMode`], [`Error::Unsupported`]).
+///   what was asked ([`Error::UnsupportedMode`], [`Error::Unsupported`], a media part it
+///   does not take: [`Error::UnsupportedPart`], [`Error::PartTooLarge`]).
 /// - A member that does not declare the request's mode (or streaming, for a stream) is
 ///   skipped without being called.
 /// - Any other error (400, 401, a malformed answer) is returned at once: another server
@@ -22,7 +23,8 @@ use instructor_core::{Error, Mode};
 ///   primary again. A stream falls back only while opening; once events flow, an error in
 ///   it is the stream's.
 /// - It declares what any member can do: the modes of all (the first member's default),
-///   streaming if any streams, images if any takes them.
+///   streaming if any streams, images, documents and audio if any takes them (a
+///   member that does not refuses the part before sending, and the next one is tried).
 ///
 /// ```
 /// use instructor_core::{testing::ScriptedProvider, Client, Error};
@@ -116,7 +118,10 @@ fn falls_through(error: &Error) -> bool {
     error.is_transient()
         || matches!(
             error,
-            Error::UnsupportedMode { .. } | Error::Unsupported { .. }
+            Error::UnsupportedMode { .. }
+                | Error::Unsupported { .. }
+                | Error::UnsupportedPart { .. }
+                | Error::PartTooLarge { .. }
         )
 }
 
@@ -136,7 +141,9 @@ impl Provider for Fallback {
         }
         let mut capabilities = Capabilities::new(&modes)
             .with_streaming(all.iter().any(|c| c.streaming))
-            .with_images(all.iter().any(|c| c.images));
+            .with_images(all.iter().any(|c| c.images))
+            .with_documents(all.iter().any(|c| c.documents))
+            .with_audio(all.iter().any(|c| c.audio));
         if let Some(first) = all.first().filter(|c| modes.contains(&c.default_mode)) {
             capabilities = capabilities.with_default_mode(first.default_mode);
         }

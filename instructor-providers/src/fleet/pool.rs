@@ -50,7 +50,8 @@ pub enum Strategy {
 /// - When every member is ejected, the call still goes to the one whose probe is due
 ///   soonest, rather than failing without trying.
 /// - It declares what every member can do: the modes all support (the first member's
-///   default if it is one of them), streaming if all stream, images if all take them.
+///   default if it is one of them), streaming if all stream, images, documents and audio if all take them
+///   (each member still holds a request to its own media rules before sending).
 ///
 /// ```
 /// use std::time::Duration;
@@ -252,7 +253,9 @@ fn common_capabilities(members: &[Arc<Member>]) -> Capabilities {
         .collect();
     let mut capabilities = Capabilities::new(&modes)
         .with_streaming(all.iter().all(|c| c.streaming))
-        .with_images(all.iter().all(|c| c.images));
+        .with_images(all.iter().all(|c| c.images))
+        .with_documents(all.iter().all(|c| c.documents))
+        .with_audio(all.iter().all(|c| c.audio));
     if modes.contains(&first.default_mode) {
         capabilities = capabilities.with_default_mode(first.default_mode);
     }

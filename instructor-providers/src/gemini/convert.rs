@@ -18,11 +18,14 @@ fn parts(m: &Message) -> Result<Vec<WirePart<'_>>, Error> {
         out.push(match piece {
             Piece::Text("") => continue,
             Piece::Text(t) => WirePart::Text(t.into()),
-            Piece::ImageData { media_type, data } => WirePart::InlineData {
+            // Any kind: bytes as `inlineData`, a URL as `fileData`.
+            Piece::Data {
+                media_type, data, ..
+            } => WirePart::InlineData {
                 mime_type: media_type,
                 data,
             },
-            Piece::ImageUrl(url) => WirePart::FileData { file_uri: url },
+            Piece::Url { url, .. } => WirePart::FileData { file_uri: url },
         });
     }
     for call in &m.tool_calls {

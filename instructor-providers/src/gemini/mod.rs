@@ -6,6 +6,7 @@ mod convert;
 mod schema;
 mod wire;
 
+use instructor_core::media::{MediaKind, MediaRules, PartRule};
 use instructor_core::{Error, Mode, Response};
 
 use crate::events::Mapped;
@@ -31,7 +32,23 @@ const DECLARED: Declared = Declared {
     ],
     default_mode: Mode::JsonSchema,
     images: true,
+    documents: true,
+    audio: true,
+    media: MEDIA,
 };
+
+/// Every kind inline (`inlineData`) or by URI (`fileData`); inline bytes count against the
+/// 20 MB request limit, so no one part may be larger (Gemini's file-input guide).
+const INLINE_LIMIT: u64 = 20 * 1024 * 1024;
+const MEDIA: MediaRules = MediaRules::ANY
+    .with(MediaKind::Image, PartRule::ANY.max_bytes(INLINE_LIMIT))
+    .with(
+        MediaKind::Document,
+        PartRule::ANY
+            .media_types(&["application/pdf"])
+            .max_bytes(INLINE_LIMIT),
+    )
+    .with(MediaKind::Audio, PartRule::ANY.max_bytes(INLINE_LIMIT));
 
 const SAMPLING: SamplingNames = SamplingNames {
     temperature: "temperature",

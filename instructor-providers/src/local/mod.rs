@@ -211,7 +211,8 @@ impl LocalModel {
         &self,
         request: &Request,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<Chunk, Error>>, Error> {
-        // A prompt of text only: an image would be lost, so it is refused (the client checks
+        // A prompt of text only: a media part (image, document, audio) would be lost, so it is
+        // refused as `Error::UnsupportedPart` naming it (the client checks
         // this too, from `capabilities()`; a direct call must not drop it either).
         crate::shared::no_images(request, "local")?;
         let constrained = matches!(request.output.mode, Mode::Grammar | Mode::JsonSchema);

@@ -1,8 +1,8 @@
 //! Mistral's chat API. Its wire format is the OpenAI Chat Completions shape (documented as
 //! such, providers.md §6), so this provider is that translator with Mistral's differences
 //! declared as data: forced tools are `tool_choice: "any"`, the seed is `random_seed`, tool
-//! arguments may come back as a string or an object, and `response_format` takes
-//! `json_object` and `json_schema`.
+//! arguments may come back as a string or an object, `response_format` takes
+//! `json_object` and `json_schema`, and a PDF is a `document_url` part.
 
 use instructor_core::Mode::*;
 
@@ -13,6 +13,7 @@ use crate::translate::HttpProvider;
 const MISTRAL: Preset = Preset {
     modes: &[Tools, Json, JsonSchema, MdJson, ParallelTools],
     tool_choice: crate::openai::schema::ToolChoiceShape::Any,
+    media: crate::openai::media::MISTRAL,
     sampling: SamplingNames {
         seed: Some("random_seed"),
         ..SamplingNames::CHAT

@@ -1,14 +1,16 @@
 //! Neutral request → `/api/chat` body, its answer → neutral response. Ollama takes images
-//! as base64 only: one given by URL is [`Error::Unsupported`] before anything is sent.
+//! as base64 only: one given by URL (or a document or audio) fails the declared check
+//! (`Error::UnsupportedPart`) before anything is built or sent.
 
 use instructor_core::{Error, Request, Response, Role, Usage};
 use serde_json::Value;
 
 use super::wire::*;
 use crate::shared::{
-    arguments_object, called_name, chat_role, finish_reason, image_unsupported, parse_body, pieces,
+    arguments_object, called_name, chat_role, finish_reason, parse_body, piece_unsupported, pieces,
     Piece,
 };
+use instructor_core::media::MediaKind;
 
 pub(crate) fn messages(request: &Request) -> Result<Vec<WireMessage<'_>>, Error> {
     request
@@ -19,13 +21,16 @@ pub(crate) fn messages(request: &Request) -> Result<Vec<WireMessage<'_>>, Error>
             for piece in pieces(m, "ollama-native")? {
                 match piece {
                     Piece::Text(_) => {}
-                    Piece::ImageData { data, .. } => images.push(data),
-                    Piece::ImageUrl(_) => {
-                        return Err(image_unsupported(
-                            "ollama-native",
-                            "an image given by URL (its API takes base64 images only; \
-                             pass `Image::Base64`)",
-                        ))
+                    Piece::Data {
+                        kind: MediaKind::Image,
+                        data,
+                        ..
+                    } => images.push(data),
+                    Piece::Data { kind, .. } => {
+                        return Err(piece_unsupported("ollama-native", kind, "as bytes"))
+                    }
+                    Piece::Url { kind, .. } => {
+                        return Err(piece_unsupported("ollama-native", kind, "by URL"))
                     }
                 }
             }

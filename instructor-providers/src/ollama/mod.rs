@@ -6,6 +6,7 @@ mod convert;
 mod schema;
 mod wire;
 
+use instructor_core::media::{MediaKind, MediaRules, PartRule};
 use instructor_core::{Error, Mode, Response};
 
 use crate::endpoint::Framing;
@@ -48,7 +49,13 @@ const DECLARED: Declared = Declared {
     ],
     default_mode: Mode::JsonSchema,
     images: true,
+    documents: false,
+    audio: false,
+    media: MEDIA,
 };
+
+/// `images` is a list of base64 strings: no URLs (Ollama's `/api/chat` reference).
+const MEDIA: MediaRules = MediaRules::ANY.with(MediaKind::Image, PartRule::ANY.bytes_only());
 
 /// Under `options`.
 const SAMPLING: SamplingNames = SamplingNames {

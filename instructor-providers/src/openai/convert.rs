@@ -8,14 +8,15 @@ use instructor_core::{Error, FinishReason, Message, Request, Response, StreamEve
 use serde_json::Value;
 
 use super::wire::*;
+use super::Preset;
 use crate::events::{mid_stream, Item, Mapped};
 use crate::http::{status_error, Reply};
 use crate::shared::{
     chat_role, finish_reason, parse_body, parse_event, pieces, text_tool_calls, usage, Piece,
 };
 
-fn content<'a>(m: &'a Message, provider: &str) -> Result<Option<WireContent<'a>>, Error> {
-    let pieces = pieces(m, provider)?;
+fn content<'a>(m: &'a Message, preset: &Preset) -> Result<Option<WireContent<'a>>, Error> {
+    let pieces = pieces(m, preset.name)?;
     Ok(match pieces.as_slice() {
         [] => None,
         [Piece::Text(t)] => Some(WireContent::Text(Cow::Borrowed(t))),
@@ -25,30 +26,16 @@ fn content<'a>(m: &'a Message, provider: &str) -> Result<Option<WireContent<'a>>
         _ => Some(WireContent::Parts(
             pieces
                 .into_iter()
-                .map(|p| match p {
-                    Piece::Text(text) => WirePart::Text { text },
-                    // providers.md §1: an image is an `image_url` part; bytes go as a
-                    // `data:` URL.
-                    Piece::ImageUrl(url) => WirePart::ImageUrl {
-                        image_url: ImageUrl {
-                            url: Cow::Borrowed(url),
-                        },
-                    },
-                    Piece::ImageData { media_type, data } => WirePart::ImageUrl {
-                        image_url: ImageUrl {
-                            url: Cow::Owned(format!("data:{media_type};base64,{data}")),
-                        },
-                    },
-                })
-                .collect(),
+                .map(|p| super::media::part(p, &preset.media, preset.name))
+                .collect::<Result<_, _>>()?,
         )),
     })
 }
 
-/// The messages of a request in the family's shape.
+/// The messages of a request in the family's shape, media parts in the preset's shapes.
 pub(crate) fn messages<'a>(
     request: &'a Request,
-    provider: &str,
+    preset: &Preset,
 ) -> Result<Vec<WireMessage<'a>>, Error> {
     request
         .messages
@@ -56,7 +43,7 @@ pub(crate) fn messages<'a>(
         .map(|m| {
             Ok(WireMessage {
                 role: chat_role(m.role),
-                content: content(m, provider)?,
+                content: content(m, preset)?,
                 tool_calls: text_tool_calls(m),
                 tool_call_id: m.tool_call_id.as_deref(),
             })

@@ -4,6 +4,7 @@
 //! with its own preset.
 
 pub(crate) mod convert;
+pub(crate) mod media;
 pub(crate) mod schema;
 pub(crate) mod wire;
 
@@ -36,6 +37,8 @@ pub struct Preset {
     /// `max_completion_tokens`, Mistral the seed `random_seed`).
     pub(crate) sampling: SamplingNames,
     pub(crate) default_model: Option<&'static str>,
+    /// The media parts the server takes, and in which shapes.
+    pub(crate) media: media::ChatMedia,
 }
 
 use Mode::*;
@@ -60,11 +63,13 @@ pub(crate) const fn preset(
         inline_refs: false,
         sampling: SamplingNames::CHAT,
         default_model: None,
+        media: media::IMAGES,
     }
 }
 
 const OPENAI: Preset = Preset {
     base_url_var: Some("OPENAI_BASE_URL"),
+    media: media::OPENAI,
     sampling: SamplingNames {
         max_tokens: Some("max_completion_tokens"),
         ..SamplingNames::CHAT
@@ -77,6 +82,7 @@ const OPENAI: Preset = Preset {
 };
 const COMPATIBLE: Preset = Preset {
     key_required: false,
+    media: media::OPENAI_SHAPES,
     default_model: Some("default"),
     ..preset(
         "openai-compatible",
@@ -90,6 +96,7 @@ const OLLAMA: Preset = Preset {
     json_schema: JsonSchemaShape::Plain,
     tool_choice: ToolChoiceShape::Omit,
     inline_refs: true,
+    media: media::IMAGE_BYTES,
     ..preset("ollama", "http://localhost:11434/v1", None)
 };
 const LLAMA_CPP_SERVER: Preset = Preset {
@@ -151,17 +158,23 @@ const FIREWORKS: Preset = Preset {
 };
 const DEEPSEEK: Preset = Preset {
     modes: &[Tools, Json, MdJson, ParallelTools],
+    // Its chat models read text only.
+    media: media::NONE,
     ..preset(
         "deepseek",
         "https://api.deepseek.com",
         Some("DEEPSEEK_API_KEY"),
     )
 };
-const OPENROUTER: Preset = preset(
-    "openrouter",
-    "https://openrouter.ai/api/v1",
-    Some("OPENROUTER_API_KEY"),
-);
+const OPENROUTER: Preset = Preset {
+    // OpenRouter passes OpenAI's `file` and `input_audio` parts on to models that read them.
+    media: media::OPENAI_SHAPES,
+    ..preset(
+        "openrouter",
+        "https://openrouter.ai/api/v1",
+        Some("OPENROUTER_API_KEY"),
+    )
+};
 const XAI: Preset = preset("xai", "https://api.x.ai/v1", Some("XAI_API_KEY"));
 
 /// A Chat Completions API: the preset its standard provider starts from.
@@ -215,13 +228,16 @@ impl<A: ChatApi> Translate for Chat<A> {
             key_required: self.preset.key_required,
             modes: self.preset.modes,
             default_mode: self.preset.default_mode,
-            images: true,
+            images: self.preset.media.images,
+            documents: self.preset.media.documents.is_some(),
+            audio: self.preset.media.audio,
+            media: self.preset.media.rules,
         }
     }
 
     fn body<'a>(&'a self, call: &Call<'a>) -> Result<wire::ChatRequest<'a>, Error> {
         let (p, request) = (&self.preset, call.request);
-        let messages = convert::messages(request, p.name)?;
+        let messages = convert::messages(request, p)?;
         let output = schema::members(&request.output, p, &self.declared())?;
         Ok(wire::ChatRequest {
             model: call.model,

@@ -49,11 +49,28 @@ pub(crate) enum WireContent<'a> {
 pub(crate) enum WirePart<'a> {
     Text { text: &'a str },
     ImageUrl { image_url: ImageUrl<'a> },
+    InputAudio { input_audio: InputAudio<'a> },
+    File { file: FileData<'a> },
+    DocumentUrl { document_url: Cow<'a, str> },
 }
 
 #[derive(Serialize)]
 pub(crate) struct ImageUrl<'a> {
     pub url: Cow<'a, str>,
+}
+
+/// Base64 audio and its format (`wav` or `mp3`).
+#[derive(Serialize)]
+pub(crate) struct InputAudio<'a> {
+    pub data: &'a str,
+    pub format: &'static str,
+}
+
+/// A file's name and its bytes as a `data:` URL.
+#[derive(Serialize)]
+pub(crate) struct FileData<'a> {
+    pub filename: &'static str,
+    pub file_data: Cow<'a, str>,
 }
 
 #[derive(Deserialize, Default)]
