@@ -150,7 +150,10 @@ fn python(model: &str) -> Option<Row> {
 }
 
 /// The steps between two snapshots of a model's counters.
-struct LocalStatsDelta(instructor::providers::LocalStats, instructor::providers::LocalStats);
+struct LocalStatsDelta(
+    instructor::providers::LocalStats,
+    instructor::providers::LocalStats,
+);
 
 impl LocalStatsDelta {
     fn sequences_per_step(&self) -> f64 {
@@ -204,7 +207,14 @@ async fn main() {
     let bulk_start = plain_model.stats();
     rows.push(measure_bulk("ours: bulk, grammar, 4 sequences per batch", &plain, 8).await);
     let bulk = plain_model.stats();
-    rows.push(measure_bulk("ours: bulk, grammar, one sequence (parallel 1)", &one_at_a_time, 8).await);
+    rows.push(
+        measure_bulk(
+            "ours: bulk, grammar, one sequence (parallel 1)",
+            &one_at_a_time,
+            8,
+        )
+        .await,
+    );
     let theirs = python(&model);
     println!(
         "\n{:<52} {:>12} {:>9} {:>8}",

@@ -143,8 +143,13 @@ async fn an_image_the_provider_cannot_take_fails_before_sending() {
         "https://example.invalid/a.png".into(),
     )));
     let err = failure(client.create::<UserDetail>().message(message)).await;
+    // The typed refusal names the message, the part and its kind.
     assert!(
-        matches!(&err, Error::Unsupported { what } if what.contains("image")),
+        matches!(
+            &err,
+            Error::UnsupportedPart { message: 0, part: 1, kind, .. }
+                if kind.to_string().contains("image")
+        ),
         "{err:?}"
     );
     assert!(p.requests().is_empty(), "nothing was sent");

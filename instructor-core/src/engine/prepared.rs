@@ -12,7 +12,7 @@ use super::{plan, reask};
 use crate::settings::Call;
 use crate::validation::{SourceText, ValidationContext};
 use crate::{
-    Attempt, Capabilities, Completion, Error, Event, Hook, Instruct, Message, Mode, Part, Request,
+    Attempt, Capabilities, Completion, Error, Event, Hook, Instruct, Message, Mode, Request,
     Response, TypeSchema, Usage,
 };
 
@@ -83,8 +83,8 @@ pub enum Step<'p, T> {
 }
 
 /// The mode a call uses (its own, else the provider's default), checked against what the
-/// provider declares: an unsupported mode or an image the provider cannot take is an error
-/// before any request.
+/// provider declares: an unsupported mode, or a media part the provider cannot take (a kind,
+/// a URL, a media type, a size), is a typed error before any request.
 pub(crate) fn choose_mode(
     capabilities: &Capabilities,
     provider: &str,
@@ -99,17 +99,7 @@ pub(crate) fn choose_mode(
             supported: capabilities.modes.clone(),
         });
     }
-    let image = messages
-        .iter()
-        .flat_map(|m| &m.content)
-        .any(|p| matches!(p, Part::Image(_)));
-    if image && !capabilities.images {
-        return Err(Error::Unsupported {
-            what: format!(
-                "image inputs with the {provider} provider (the message's image would be lost)"
-            ),
-        });
-    }
+    crate::media::check(messages, provider, capabilities)?;
     Ok(mode)
 }
 
