@@ -4,7 +4,7 @@
 use std::any::TypeId;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -301,6 +301,25 @@ pub struct TypeSchema {
     pub examples: Vec<Value>,
     /// Request fragments per mode, built on first use.
     pub(crate) fragments: Fragments,
+    /// For a runtime schema: the check every answer must pass, beside the type's own
+    /// validators.
+    pub(crate) check: Option<Check>,
+    /// What providers built from this schema, when it is not a type's (see
+    /// [`crate::provider::SchemaRef::as_static`]).
+    pub(crate) runtime: crate::schema_ref::RuntimeCache,
+}
+
+/// A runtime schema's check of an answer: adds every violation, with its JSON pointer.
+#[derive(Clone)]
+pub(crate) struct Check(pub(crate) Arc<CheckFn>);
+
+/// Adds every violation of a value, with its JSON pointer.
+pub(crate) type CheckFn = dyn Fn(&Value, &mut ValidationErrors) + Send + Sync;
+
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Check")
+    }
 }
 
 impl TypeSchema {
@@ -312,8 +331,39 @@ impl TypeSchema {
     /// assert_eq!(ts.wrapped, Some("value"));
     /// ```
     pub fn build<T: Instruct>() -> Self {
-        let mut schema = SchemaGenerator::root::<T>();
-        let description = T::DESCRIPTION.map(str::to_owned);
+        let examples = T::EXAMPLES
+            .iter()
+            .filter_map(|e| serde_json::from_str(e).ok())
+            .collect();
+        Self::assemble(
+            SchemaGenerator::root::<T>(),
+            &T::schema_name(),
+            T::DESCRIPTION.map(str::to_owned),
+            examples,
+        )
+    }
+
+    /// What providers built from this schema, kept with it. Empty for a type's schema,
+    /// whose fragments providers keep process-wide; see
+    /// [`SchemaRef::as_static`](crate::provider::SchemaRef::as_static).
+    ///
+    /// ```
+    /// let schema = instructor_core::TypeSchema::build::<bool>();
+    /// let n = schema.runtime_cache().get_or_build(&schema, "n", || 1);
+    /// assert_eq!(*n, 1);
+    /// ```
+    pub fn runtime_cache(&self) -> &crate::schema_ref::RuntimeCache {
+        &self.runtime
+    }
+
+    /// The description of a root `schema`: wrapped in an object when it is not one, the
+    /// tool spec and the serialized request schema.
+    pub(crate) fn assemble(
+        mut schema: Value,
+        name: &str,
+        description: Option<String>,
+        examples: Vec<Value>,
+    ) -> Self {
         if let Some(d) = &description {
             if schema.get("description").is_none() {
                 describe(&mut schema, d);
@@ -330,11 +380,7 @@ impl TypeSchema {
             };
             (wrap(&schema, key), Some(key))
         };
-        let name = sanitize_name(&T::schema_name());
-        let examples = T::EXAMPLES
-            .iter()
-            .filter_map(|e| serde_json::from_str(e).ok())
-            .collect();
+        let name = sanitize_name(name);
         // The tool's own description says what the root is; the parameters need not repeat it.
         let mut parameters = request_schema.clone();
         if let Value::Object(map) = &mut parameters {
@@ -354,6 +400,8 @@ impl TypeSchema {
             wrapped,
             examples,
             fragments: Fragments::default(),
+            check: None,
+            runtime: crate::schema_ref::RuntimeCache::default(),
         }
     }
 }
@@ -363,6 +411,8 @@ impl TypeSchema {
 fn wrap(inner: &Value, key: &str) -> Value {
     let mut inner = inner.clone();
     let defs = inner.as_object_mut().and_then(|m| m.remove("$defs"));
+    // A runtime schema may keep its definitions under the older name.
+    let definitions = inner.as_object_mut().and_then(|m| m.remove("definitions"));
     let mut props = Map::new();
     props.insert(key.to_owned(), inner);
     let mut map = Map::new();
@@ -372,6 +422,9 @@ fn wrap(inner: &Value, key: &str) -> Value {
     map.insert("additionalProperties".to_owned(), Value::Bool(false));
     if let Some(defs) = defs {
         map.insert("$defs".to_owned(), defs);
+    }
+    if let Some(definitions) = definitions {
+        map.insert("definitions".to_owned(), definitions);
     }
     Value::Object(map)
 }
