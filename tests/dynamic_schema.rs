@@ -415,3 +415,76 @@ fn the_local_grammar_compiles_a_runtime_schema() {
     let grammar = instructor::providers::gbnf::compile(&list.type_schema().request_schema).unwrap();
     assert!(grammar.contains(r#""\"items\"""#), "{grammar}");
 }
+
+#[tokio::test]
+async fn iterable_streaming_checks_each_element_against_the_schema() {
+    let provider = ScriptedProvider::new().with_chunk_size(7).with_text(
+        r#"{"items": [{"name": "Ann", "age": 31}, {"name": "Bob", "age": 999}, {"name": "Cy", "age": 5}]}"#,
+    );
+    let client = Client::new(provider.clone()).mode(Mode::Json);
+    let items: Vec<_> = client
+        .create_dynamic_iterable(&person())
+        .user("Ann 31, Bob 999, Cy 5")
+        .send()
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0].as_ref().unwrap()["name"], "Ann");
+    let Err(Error::Validation { errors, .. }) = &items[1] else {
+        panic!("{:?}", items[1])
+    };
+    let e = errors.iter().next().unwrap();
+    assert_eq!(e.path, "/items/1/age");
+    assert_eq!(e.message, "999 is greater than the maximum of 150");
+    assert_eq!(items[2].as_ref().unwrap()["age"], 5);
+    // The request asked for a list of the element schema.
+    let request = &provider.requests()[0];
+    let items_schema = &request.output.schema.request_schema["properties"]["items"];
+    assert_eq!(items_schema["type"], "array");
+    assert_eq!(items_schema["items"]["properties"]["age"]["maximum"], 150);
+}
+
+#[tokio::test]
+async fn parallel_tools_offer_the_element_schema_and_check_every_call() {
+    let schema = DynamicSchema::new(
+        "People",
+        "",
+        json!({"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}),
+    )
+    .unwrap();
+    let call = |id: &str, args: &str| instructor::ToolCall {
+        id: id.into(),
+        name: "item".into(),
+        arguments: instructor::ToolArguments::Text(args.into()),
+    };
+    let provider = ScriptedProvider::new()
+        .with_response(instructor::Response::tool_calls(vec![
+            call("a", r#"{"name": "Ann"}"#),
+            call("b", r#"{"nom": "Bob"}"#),
+        ]))
+        .with_response(instructor::Response::tool_calls(vec![
+            call("a", r#"{"name": "Ann"}"#),
+            call("b", r#"{"name": "Bob"}"#),
+        ]));
+    let client = Client::new(provider.clone()).mode(Mode::ParallelTools);
+    let people = client
+        .create_dynamic(&schema)
+        .user("Ann and Bob")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(people, json!([{"name": "Ann"}, {"name": "Bob"}]));
+    let requests = provider.requests();
+    assert_eq!(requests[0].output.tools.len(), 1);
+    assert_eq!(
+        requests[0].output.tools[0].parameters["required"],
+        json!(["name"])
+    );
+    let reask = format!("{:?}", requests[1].messages.last().unwrap());
+    assert!(
+        reask.contains("/1: ") && reask.contains("required property"),
+        "{reask}"
+    );
+}

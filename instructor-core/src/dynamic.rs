@@ -4,11 +4,11 @@
 //! schema by the `jsonschema` crate; each violation (a JSON pointer and a message) is fed
 //! to the re-ask exactly as a derived type's validation errors are.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
-use crate::create::{One, Partials};
+use crate::create::{Items, One, Partials};
 use crate::instruct::Check;
 use crate::provider::SchemaRef;
 use crate::{Client, Create, Error, TypeSchema, ValidationError, ValidationErrors};
@@ -48,17 +48,21 @@ use crate::{Client, Create, Error, TypeSchema, ValidationError, ValidationErrors
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
 /// ```
 #[derive(Clone)]
-pub struct DynamicSchema {
+pub struct DynamicSchema(Arc<Inner>);
+
+struct Inner {
     target: Arc<TypeSchema>,
     validator: Arc<jsonschema::Validator>,
-    original: Arc<Value>,
+    original: Value,
+    /// A list of this schema, for iterable streams; built on first use.
+    list: OnceLock<Arc<TypeSchema>>,
 }
 
 impl std::fmt::Debug for DynamicSchema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DynamicSchema")
-            .field("name", &self.target.name)
-            .field("schema", &self.original)
+            .field("name", &self.0.target.name)
+            .field("schema", &self.0.original)
             .finish_non_exhaustive()
     }
 }
@@ -99,15 +103,36 @@ impl DynamicSchema {
             }
         }
         let mut target = TypeSchema::assemble(request, &name.into(), description, Vec::new());
-        let checker = Arc::clone(&validator);
-        target.check = Some(Check(Arc::new(move |value, errors| {
-            report(&checker, value, errors)
-        })));
-        Ok(Self {
+        target.check = Some(check(&validator));
+        Ok(Self(Arc::new(Inner {
             target: Arc::new(target),
             validator,
-            original: Arc::new(schema),
-        })
+            original: schema,
+            list: OnceLock::new(),
+        })))
+    }
+
+    /// A list of this schema, whose elements are checked one by one as they stream.
+    fn list(&self) -> SchemaRef {
+        let list = self.0.list.get_or_init(|| {
+            let mut item = self.0.target.schema.clone();
+            // Definitions move to the list's root, where `#/$defs/...` now resolves.
+            let mut list = serde_json::Map::new();
+            list.insert("type".to_owned(), Value::from("array"));
+            if let Value::Object(map) = &mut item {
+                for key in ["$defs", "definitions"] {
+                    if let Some(defs) = map.remove(key) {
+                        list.insert(key.to_owned(), defs);
+                    }
+                }
+            }
+            list.insert("items".to_owned(), item);
+            let name = format!("{}_list", self.0.target.name);
+            let mut target = TypeSchema::assemble(Value::Object(list), &name, None, Vec::new());
+            target.item_check = Some(check(&self.0.validator));
+            Arc::new(target)
+        });
+        SchemaRef::from(Arc::clone(list))
     }
 
     /// Checks `value` against the schema: every violation, each with the JSON pointer of
@@ -123,7 +148,7 @@ impl DynamicSchema {
     /// ```
     pub fn validate(&self, value: &Value) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        report(&self.validator, value, &mut errors);
+        report(&self.0.validator, value, &mut errors);
         errors.into_result()
     }
 
@@ -135,7 +160,7 @@ impl DynamicSchema {
     /// assert_eq!(s.schema()["type"], "boolean");
     /// ```
     pub fn schema(&self) -> &Value {
-        &self.original
+        &self.0.original
     }
 
     /// What requests carry for this schema: the name, the (object-rooted) request schema
@@ -148,7 +173,7 @@ impl DynamicSchema {
     /// assert_eq!(s.type_schema().request_schema["properties"]["value"]["type"], "boolean");
     /// ```
     pub fn type_schema(&self) -> &TypeSchema {
-        &self.target
+        &self.0.target
     }
 
     /// The schema as a request refers to it (for [`OutputSpec::new`](crate::OutputSpec::new)).
@@ -160,8 +185,16 @@ impl DynamicSchema {
     /// assert_eq!(output.tools[0].name, "Flag");
     /// ```
     pub fn schema_ref(&self) -> SchemaRef {
-        SchemaRef::from(Arc::clone(&self.target))
+        SchemaRef::from(Arc::clone(&self.0.target))
     }
+}
+
+/// The check a request's judge runs with `validator`.
+fn check(validator: &Arc<jsonschema::Validator>) -> Check {
+    let validator = Arc::clone(validator);
+    Check(Arc::new(move |value, errors| {
+        report(&validator, value, errors)
+    }))
 }
 
 /// Adds every violation of `value` to `errors`.
@@ -216,5 +249,26 @@ impl Client {
     /// ```
     pub fn create_dynamic_partial(&self, schema: &DynamicSchema) -> Create<'_, Value, Partials> {
         Create::dynamic(self, schema.schema_ref())
+    }
+
+    /// Starts a streamed extraction of a list of values for a runtime schema (the schema
+    /// of one element): `.send().await` returns a stream yielding each element, checked
+    /// against the schema, the moment it closes (see [`crate::stream`]). An element that
+    /// fails the check is yielded as [`Error::Validation`] and the stream goes on.
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use instructor_core::{Client, DynamicSchema, testing::ScriptedProvider};
+    /// # async fn demo() -> Result<(), instructor_core::Error> {
+    /// let colour = DynamicSchema::new("Colour", "", serde_json::json!({"type": "string"}))?;
+    /// let client = Client::new(ScriptedProvider::new().with_text(r#"{"items": ["red", 7]}"#));
+    /// let items: Vec<_> = client.create_dynamic_iterable(&colour).user("Colours").send().await?.collect().await;
+    /// assert_eq!(items[0].as_ref().unwrap(), "red");
+    /// assert!(items[1].is_err());
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub fn create_dynamic_iterable(&self, schema: &DynamicSchema) -> Create<'_, Value, Items> {
+        Create::dynamic(self, schema.list())
     }
 }

@@ -304,6 +304,8 @@ pub struct TypeSchema {
     /// For a runtime schema: the check every answer must pass, beside the type's own
     /// validators.
     pub(crate) check: Option<Check>,
+    /// For a runtime list schema: the check each element must pass as it streams.
+    pub(crate) item_check: Option<Check>,
     /// What providers built from this schema, when it is not a type's (see
     /// [`crate::provider::SchemaRef::as_static`]).
     pub(crate) runtime: crate::schema_ref::RuntimeCache,
@@ -401,6 +403,7 @@ impl TypeSchema {
             examples,
             fragments: Fragments::default(),
             check: None,
+            item_check: None,
             runtime: crate::schema_ref::RuntimeCache::default(),
         }
     }

@@ -70,8 +70,25 @@ pub(crate) fn validate<T: Instruct>(
     schema: &TypeSchema,
     context: &ValidationContext<'_>,
 ) -> Result<(), ValidationErrors> {
+    checked(value, schema.check.as_ref(), context)
+}
+
+/// A streamed list element's validators, then the runtime list schema's element check.
+pub(crate) fn validate_item<T: Instruct>(
+    value: &T,
+    schema: &TypeSchema,
+    context: &ValidationContext<'_>,
+) -> Result<(), ValidationErrors> {
+    checked(value, schema.item_check.as_ref(), context)
+}
+
+fn checked<T: Instruct>(
+    value: &T,
+    check: Option<&crate::instruct::Check>,
+    context: &ValidationContext<'_>,
+) -> Result<(), ValidationErrors> {
     let own = value.validate_with(context);
-    let Some(check) = &schema.check else {
+    let Some(check) = check else {
         return own;
     };
     let mut errors = own.err().unwrap_or_default();
