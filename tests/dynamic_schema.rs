@@ -488,3 +488,28 @@ async fn parallel_tools_offer_the_element_schema_and_check_every_call() {
         "{reask}"
     );
 }
+
+#[test]
+fn draft_7_definitions_are_sent_as_defs_so_dialects_and_grammars_follow_them() {
+    let schema = DynamicSchema::new(
+        "Order",
+        "",
+        json!({
+            "type": "object",
+            "properties": {"ship_to": {"$ref": "#/definitions/address"}},
+            "required": ["ship_to"],
+            "definitions": {"address": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+        }),
+    )
+    .unwrap();
+    let sent = &schema.type_schema().request_schema;
+    assert_eq!(sent["properties"]["ship_to"]["$ref"], "#/$defs/address");
+    assert_eq!(sent["$defs"]["address"]["required"], json!(["city"]));
+    assert!(sent.get("definitions").is_none());
+    // The schema as given is what answers are checked against.
+    assert!(schema.schema().get("definitions").is_some());
+    let errors = schema.validate(&json!({"ship_to": {}})).unwrap_err();
+    assert_eq!(errors.iter().next().unwrap().path, "/ship_to");
+    let grammar = instructor::providers::gbnf::compile(sent).unwrap();
+    assert!(grammar.contains(r#""\"city\"""#), "{grammar}");
+}

@@ -93,6 +93,7 @@ impl DynamicSchema {
         let validator = Arc::new(validator);
         let description = Some(description.into()).filter(|d| !d.is_empty());
         let mut request = schema.clone();
+        modern_defs(&mut request);
         // An object schema that leaves `type` out is still sent as an object, unwrapped.
         if let Value::Object(map) = &mut request {
             let object_like = ["properties", "required", "additionalProperties"]
@@ -186,6 +187,53 @@ impl DynamicSchema {
     /// ```
     pub fn schema_ref(&self) -> SchemaRef {
         SchemaRef::from(Arc::clone(&self.0.target))
+    }
+}
+
+/// Moves the root's draft-7 `definitions` to `$defs` and rewrites the `#/definitions/...`
+/// references, in the copy requests carry (the check keeps the schema as given): the
+/// dialects and the grammar compiler follow `#/$defs/...` only. Left alone when both
+/// exist with a common name.
+fn modern_defs(schema: &mut Value) {
+    let Value::Object(root) = schema else {
+        return;
+    };
+    let Some(Value::Object(old)) = root.get("definitions") else {
+        return;
+    };
+    if let Some(Value::Object(new)) = root.get("$defs") {
+        if old.keys().any(|k| new.contains_key(k)) {
+            return;
+        }
+    }
+    let Some(Value::Object(old)) = root.remove("definitions") else {
+        return;
+    };
+    match root.get_mut("$defs") {
+        Some(Value::Object(new)) => new.extend(old),
+        _ => {
+            root.insert("$defs".to_owned(), Value::Object(old));
+        }
+    }
+    rewrite_refs(schema);
+}
+
+fn rewrite_refs(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    Value::String(r) if key == "$ref" => {
+                        if let Some(rest) = r.strip_prefix("#/definitions/") {
+                            *r = format!("#/$defs/{rest}");
+                        }
+                    }
+                    other => rewrite_refs(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(rewrite_refs),
+        _ => {}
     }
 }
 
