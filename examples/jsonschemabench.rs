@@ -147,7 +147,7 @@ fn main() {
     }
     println!("\nShares of dialects and GBNF are of the compiled schemas.\n\nCommonest errors:");
     let mut common: Vec<_> = errors.into_iter().collect();
-    common.sort_by(|a, b| b.1.cmp(&a.1));
+    common.sort_by_key(|e| std::cmp::Reverse(e.1));
     for (message, n) in common.iter().take(25) {
         println!("- {n} × {message}");
     }

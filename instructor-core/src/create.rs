@@ -56,6 +56,7 @@ pub struct Partials;
 #[derive(Debug)]
 pub struct Items;
 
+#[cfg(feature = "dynamic")]
 impl<'c, K> Create<'c, serde_json::Value, K> {
     /// An extraction of a `Value` checked against a runtime schema.
     pub(crate) fn dynamic(client: &'c Client, schema: crate::provider::SchemaRef) -> Self {

@@ -23,6 +23,7 @@ pub mod schema;
 mod schema_ref;
 mod settings;
 mod std_impls;
+mod type_schema;
 mod usage;
 mod validation;
 
