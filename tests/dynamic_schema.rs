@@ -513,3 +513,43 @@ fn draft_7_definitions_are_sent_as_defs_so_dialects_and_grammars_follow_them() {
     let grammar = instructor::providers::gbnf::compile(sent).unwrap();
     assert!(grammar.contains(r#""\"city\"""#), "{grammar}");
 }
+
+#[tokio::test]
+async fn cached_answers_are_keyed_by_the_runtime_schema() {
+    let provider = ScriptedProvider::new()
+        .with_text(r#"{"name": "Jason", "age": 30}"#)
+        .with_text(r#"{"species": "cat"}"#);
+    let client = Client::new(provider.clone())
+        .mode(Mode::Json)
+        .cache(instructor::cache::MemoryCache::new(100, 1 << 20));
+    let schema = person();
+    let first = client
+        .create_dynamic(&schema)
+        .user("Jason is 30")
+        .send()
+        .await
+        .unwrap();
+    let again = client
+        .create_dynamic(&schema)
+        .user("Jason is 30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(provider.requests().len(), 1);
+    // Another schema with the same prompt is another question.
+    let pet = DynamicSchema::new(
+        "Pet",
+        "",
+        json!({"type": "object", "properties": {"species": {"type": "string"}}}),
+    )
+    .unwrap();
+    let other = client
+        .create_dynamic(&pet)
+        .user("Jason is 30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other, json!({"species": "cat"}));
+    assert_eq!(provider.requests().len(), 2);
+}
