@@ -553,3 +553,46 @@ async fn cached_answers_are_keyed_by_the_runtime_schema() {
     assert_eq!(other, json!({"species": "cat"}));
     assert_eq!(provider.requests().len(), 2);
 }
+
+#[test]
+fn native_bodies_carry_the_runtime_schema_in_each_dialect() {
+    use instructor::providers::{Gemini, Ollama};
+    use instructor::{provider::OutputSpec, Message, Provider, Request};
+    let body = |p: &dyn Provider, schema: &DynamicSchema| {
+        let output = OutputSpec::new(Mode::JsonSchema, schema.schema_ref()).unwrap();
+        let mut request = Request::new(vec![Message::user("x")], output);
+        request.model = Some("m".into());
+        p.wire_body(&request)
+    };
+    let schema = DynamicSchema::new(
+        "Order",
+        "",
+        json!({
+            "type": "object",
+            "properties": {"ship_to": {"$ref": "#/definitions/address"}},
+            "definitions": {"address": {"type": "object", "properties": {"city": {"type": "string"}}}}
+        }),
+    )
+    .unwrap();
+    let gemini = body(&Gemini::new().api_key("k"), &schema).unwrap();
+    let sent = &gemini["generationConfig"]["responseJsonSchema"];
+    assert_eq!(sent["properties"]["ship_to"]["$ref"], "#/$defs/address");
+    let ollama = body(&Ollama::new(), &schema).unwrap();
+    // Ollama cannot follow references: they are inlined.
+    assert_eq!(
+        ollama["format"]["properties"]["ship_to"]["properties"]["city"]["type"],
+        "string"
+    );
+    let recursive = DynamicSchema::new(
+        "Tree",
+        "",
+        json!({
+            "type": "object",
+            "properties": {"root": {"$ref": "#/$defs/node"}},
+            "$defs": {"node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}}
+        }),
+    )
+    .unwrap();
+    let err = body(&Ollama::new(), &recursive).unwrap_err();
+    assert!(matches!(err, Error::SchemaIncompatible { .. }), "{err:?}");
+}
