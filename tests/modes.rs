@@ -109,7 +109,7 @@ async fn json_schema_and_grammar_modes_send_the_schema_not_a_prompt() {
         let (user, req) = run_one(mode, Response::text(r#"{"name":"Jason","age":30}"#)).await;
         assert_eq!(user.unwrap(), jason());
         assert_eq!(req.messages.len(), 1);
-        assert!(std::ptr::eq(req.output.schema, User::type_schema()));
+        assert!(std::ptr::eq(&*req.output.schema, User::type_schema()));
         assert_eq!(req.output.schema.request_schema["type"], "object");
     }
 }

@@ -41,6 +41,8 @@ pub struct Create<'c, T, K = One> {
     settings: Arc<Settings>,
     limits: crate::json::Limits,
     context: Option<Arc<dyn Any + Send + Sync>>,
+    /// A runtime schema asked for instead of `T`'s own (`T` is then `serde_json::Value`).
+    target: Option<crate::provider::SchemaRef>,
     _target: PhantomData<fn() -> (T, K)>,
 }
 
@@ -54,6 +56,16 @@ pub struct Partials;
 #[derive(Debug)]
 pub struct Items;
 
+#[cfg(feature = "dynamic")]
+impl<'c, K> Create<'c, serde_json::Value, K> {
+    /// An extraction of a `Value` checked against a runtime schema.
+    pub(crate) fn dynamic(client: &'c Client, schema: crate::provider::SchemaRef) -> Self {
+        let mut create = Self::new(client);
+        create.target = Some(schema);
+        create
+    }
+}
+
 impl<'c, T: Instruct, K> Create<'c, T, K> {
     pub(crate) fn new(client: &'c Client) -> Self {
         Self {
@@ -62,6 +74,7 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
             settings: Arc::clone(client.settings()),
             limits: crate::json::Limits::default(),
             context: None,
+            target: None,
             _target: PhantomData,
         }
     }
@@ -181,6 +194,7 @@ impl<'c, T: Instruct, K> Create<'c, T, K> {
             settings: s,
             limits: self.limits,
             context: self.context,
+            target: self.target,
         };
         Ok((self.client, call, self.messages))
     }

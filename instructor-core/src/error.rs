@@ -171,6 +171,17 @@ pub enum Error {
         message: String,
     },
 
+    /// A runtime JSON schema is not a valid schema (it breaks the meta-schema, has an
+    /// unresolvable `$ref` or a bad regular expression); found when it is compiled, before
+    /// any request.
+    #[error("invalid JSON schema at `{path}`: {message}")]
+    InvalidSchema {
+        /// JSON pointer to the offending part of the schema (empty for its root).
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+
     /// The prompt does not fit the model's context window.
     #[error("the prompt is {prompt_tokens} tokens, and the model's context holds {context_tokens}; shorten it or raise the context size")]
     ContextOverflow {

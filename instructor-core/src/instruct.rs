@@ -7,11 +7,13 @@ use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use std::future::Future;
 
-use crate::schema::{describe, sanitize_name, SchemaGenerator};
+use crate::schema::SchemaGenerator;
+pub(crate) use crate::type_schema::Check;
+pub use crate::type_schema::TypeSchema;
 use crate::validation::ValidationContext;
 use crate::{Error, JsonPointer, ValidationErrors};
 
@@ -266,114 +268,6 @@ pub struct ToolSpec {
     pub description: Option<String>,
     /// The parameters: always an object schema.
     pub parameters: Value,
-}
-
-/// Everything about a type that requests need, computed once per process.
-///
-/// Non-object types (lists, enums, numbers) are wrapped in an object under one property
-/// for the request, because tools and most strict formats need an object at the root;
-/// [`TypeSchema::wrapped`] names that property so the answer can be unwrapped.
-///
-/// ```
-/// use instructor_core::Instruct;
-/// let ts = <Vec<String> as Instruct>::type_schema();
-/// assert_eq!(ts.wrapped, Some("items"));
-/// assert_eq!(ts.request_schema["properties"]["items"]["type"], "array");
-/// assert!(ts.request_schema_text.starts_with('{'));
-/// ```
-#[derive(Debug, Clone)]
-pub struct TypeSchema {
-    /// The tool / response-format name.
-    pub name: String,
-    /// The type's description.
-    pub description: Option<String>,
-    /// The type's own root schema.
-    pub schema: Value,
-    /// The schema requests carry: `schema` itself, or an object wrapping it.
-    pub request_schema: Value,
-    /// `request_schema` serialized once, for prompts and request bodies.
-    pub request_schema_text: String,
-    /// The property a non-object root is wrapped under, if it is.
-    pub wrapped: Option<&'static str>,
-    /// The tool spec.
-    pub tool: ToolSpec,
-    /// Example values (already parsed), for prompts.
-    pub examples: Vec<Value>,
-    /// Request fragments per mode, built on first use.
-    pub(crate) fragments: Fragments,
-}
-
-impl TypeSchema {
-    /// Builds the whole description of `T`. Use [`Instruct::type_schema`] instead, which
-    /// caches this.
-    ///
-    /// ```
-    /// let ts = instructor_core::TypeSchema::build::<bool>();
-    /// assert_eq!(ts.wrapped, Some("value"));
-    /// ```
-    pub fn build<T: Instruct>() -> Self {
-        let mut schema = SchemaGenerator::root::<T>();
-        let description = T::DESCRIPTION.map(str::to_owned);
-        if let Some(d) = &description {
-            if schema.get("description").is_none() {
-                describe(&mut schema, d);
-            }
-        }
-        let is_object = schema.get("type") == Some(&Value::from("object"));
-        let (request_schema, wrapped) = if is_object {
-            (schema.clone(), None)
-        } else {
-            let key = if schema.get("type") == Some(&Value::from("array")) {
-                "items"
-            } else {
-                "value"
-            };
-            (wrap(&schema, key), Some(key))
-        };
-        let name = sanitize_name(&T::schema_name());
-        let examples = T::EXAMPLES
-            .iter()
-            .filter_map(|e| serde_json::from_str(e).ok())
-            .collect();
-        // The tool's own description says what the root is; the parameters need not repeat it.
-        let mut parameters = request_schema.clone();
-        if let Value::Object(map) = &mut parameters {
-            map.remove("description");
-        }
-        Self {
-            tool: ToolSpec {
-                name: name.clone(),
-                description: description.clone(),
-                parameters,
-            },
-            request_schema_text: request_schema.to_string(),
-            name,
-            description,
-            schema,
-            request_schema,
-            wrapped,
-            examples,
-            fragments: Fragments::default(),
-        }
-    }
-}
-
-/// `{"type":"object","properties":{key: inner},"required":[key]}` with `$defs` hoisted to
-/// the wrapper so references still resolve from the root.
-fn wrap(inner: &Value, key: &str) -> Value {
-    let mut inner = inner.clone();
-    let defs = inner.as_object_mut().and_then(|m| m.remove("$defs"));
-    let mut props = Map::new();
-    props.insert(key.to_owned(), inner);
-    let mut map = Map::new();
-    map.insert("type".to_owned(), Value::from("object"));
-    map.insert("properties".to_owned(), Value::Object(props));
-    map.insert("required".to_owned(), Value::Array(vec![Value::from(key)]));
-    map.insert("additionalProperties".to_owned(), Value::Bool(false));
-    if let Some(defs) = defs {
-        map.insert("$defs".to_owned(), defs);
-    }
-    Value::Object(map)
 }
 
 type Registry = RwLock<HashMap<TypeId, &'static TypeSchema>>;

@@ -21,8 +21,10 @@ mod mode;
 mod partial;
 pub mod provider;
 pub mod schema;
+mod schema_ref;
 mod settings;
 mod std_impls;
+mod type_schema;
 mod usage;
 mod validation;
 
@@ -35,6 +37,8 @@ pub mod batch;
 pub mod bulk;
 mod client;
 mod create;
+#[cfg(feature = "dynamic")]
+mod dynamic;
 pub mod stream;
 pub mod testing;
 
@@ -44,6 +48,8 @@ pub mod __private;
 pub use client::Client;
 pub use completion::Completion;
 pub use create::Create;
+#[cfg(feature = "dynamic")]
+pub use dynamic::DynamicSchema;
 pub use error::{Attempt, Error, Result};
 pub use hooks::{Event, Hook};
 pub use instruct::{Extractor, Instruct};

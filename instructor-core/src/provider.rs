@@ -10,28 +10,30 @@ use futures::Stream;
 
 pub use crate::instruct::{ToolSpec, TypeSchema};
 pub use crate::message::{ToolArguments, ToolCall};
+pub use crate::schema_ref::{RuntimeCache, SchemaRef, ToolSet};
 pub use async_trait::async_trait;
 
 use crate::{Error, Message, Mode, Usage};
 
-/// What the request asks the answer to be: the mode, the type's schema (object-rooted,
-/// built once per type) and, for tool modes, the tools offered. It serializes as
-/// `{"mode", "name", "schema", "tools"}`.
+/// What the request asks the answer to be: the mode, the target's schema (object-rooted,
+/// built once per type or per runtime schema) and, for tool modes, the tools offered. It
+/// serializes as `{"mode", "name", "schema", "tools"}`. Cloning it allocates nothing.
 ///
 /// ```
 /// use instructor_core::{provider::OutputSpec, Instruct, Mode};
 /// let output = OutputSpec::new(Mode::Tools, <Vec<String> as Instruct>::type_schema()).unwrap();
 /// assert_eq!(output.tools.len(), 1);
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct OutputSpec {
     /// The mode.
     pub mode: Mode,
-    /// The target type's schemas.
-    pub schema: &'static TypeSchema,
-    /// The tools offered (one for [`Mode::Tools`], several for [`Mode::ParallelTools`]).
-    pub tools: &'static [ToolSpec],
+    /// The target's schemas (a type's, or a runtime schema's); it derefs to [`TypeSchema`].
+    pub schema: SchemaRef,
+    /// The tools offered (one for [`Mode::Tools`], several for [`Mode::ParallelTools`]);
+    /// it derefs to `[ToolSpec]`.
+    pub tools: ToolSet,
 }
 
 impl serde::Serialize for OutputSpec {
@@ -41,7 +43,7 @@ impl serde::Serialize for OutputSpec {
         s.serialize_field("mode", &self.mode)?;
         s.serialize_field("name", &self.schema.name)?;
         s.serialize_field("schema", &self.schema.request_schema)?;
-        s.serialize_field("tools", self.tools)?;
+        s.serialize_field("tools", &self.tools)?;
         s.end()
     }
 }

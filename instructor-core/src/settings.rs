@@ -231,6 +231,8 @@ pub(crate) struct Call {
     pub idle_timeout: Duration,
     /// The caller's value for validators (`ValidationContext::value`).
     pub context: Option<Arc<dyn Any + Send + Sync>>,
+    /// A runtime schema to ask for instead of the type's own (`create_dynamic`).
+    pub target: Option<crate::provider::SchemaRef>,
 }
 
 /// How transient transport failures are retried.

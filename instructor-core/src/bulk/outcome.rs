@@ -37,6 +37,7 @@ pub fn error_kind(error: &Error) -> &'static str {
         Error::IncompleteOutput { .. } => "IncompleteOutput",
         Error::UnsupportedMode { .. } => "UnsupportedMode",
         Error::SchemaIncompatible { .. } => "SchemaIncompatible",
+        Error::InvalidSchema { .. } => "InvalidSchema",
         Error::ContextOverflow { .. } => "ContextOverflow",
         Error::ModelLoad { .. } => "ModelLoad",
         Error::Backend { .. } => "Backend",

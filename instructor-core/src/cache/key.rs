@@ -58,7 +58,7 @@ pub(crate) fn key(identity: &str, request: &Request) -> CacheKey {
     field(&mut h, "mode", &request.output.mode);
     h.update(b"schema=");
     // The tools a mode offers follow from the mode and the schema.
-    h.update(schema_fingerprint(request.output.schema));
+    h.update(schema_fingerprint(&request.output.schema));
     field(&mut h, "messages", &request.messages);
     field(&mut h, "temperature", &request.temperature);
     field(&mut h, "top_p", &request.top_p);

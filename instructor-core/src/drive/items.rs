@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use super::streamed::Run;
 use super::Ctx;
-use crate::engine::{check_finish, parse, Prepared};
+use crate::engine::{check_finish, parse, validate_item, Prepared};
 use crate::json::{Path, Seg};
 use crate::settings::Call;
 use crate::{Error, Instruct, JsonPointer, ValidationErrors};
@@ -114,6 +114,7 @@ impl<T: Instruct> State<'_, T> {
             }
         });
         let context = self.run.prepared.validation_context();
+        let schema = self.run.prepared.schema();
         for (i, span) in self.closed.drain(..) {
             let text = &self.run.raw[span];
             let item = parse::from_text::<T>(text)
@@ -122,17 +123,19 @@ impl<T: Instruct> State<'_, T> {
                     message,
                 })
                 .and_then(|t| {
-                    t.validate_with(&context).map(|()| t).map_err(|errors| {
-                        let mut seen = ValidationErrors::new();
-                        for mut e in errors {
-                            e.path = format!("{}{}", self.shape.pointer(i), e.path);
-                            seen.add(e);
-                        }
-                        Error::Validation {
-                            raw: text.to_owned(),
-                            errors: seen,
-                        }
-                    })
+                    validate_item(&t, schema, &context)
+                        .map(|()| t)
+                        .map_err(|errors| {
+                            let mut seen = ValidationErrors::new();
+                            for mut e in errors {
+                                e.path = format!("{}{}", self.shape.pointer(i), e.path);
+                                seen.add(e);
+                            }
+                            Error::Validation {
+                                raw: text.to_owned(),
+                                errors: seen,
+                            }
+                        })
                 });
             self.item_failed |= item.is_err();
             self.queue.push_back(item);

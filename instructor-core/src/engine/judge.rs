@@ -63,6 +63,41 @@ pub(crate) fn check_finish(response: &Response, usage: Usage) -> Result<(), Erro
     }
 }
 
+/// The value's own validators, then the runtime schema's check if the target has one
+/// (the target is then a `serde_json::Value`).
+pub(crate) fn validate<T: Instruct>(
+    value: &T,
+    schema: &TypeSchema,
+    context: &ValidationContext<'_>,
+) -> Result<(), ValidationErrors> {
+    checked(value, schema.check.as_ref(), context)
+}
+
+/// A streamed list element's validators, then the runtime list schema's element check.
+pub(crate) fn validate_item<T: Instruct>(
+    value: &T,
+    schema: &TypeSchema,
+    context: &ValidationContext<'_>,
+) -> Result<(), ValidationErrors> {
+    checked(value, schema.item_check.as_ref(), context)
+}
+
+fn checked<T: Instruct>(
+    value: &T,
+    check: Option<&crate::instruct::Check>,
+    context: &ValidationContext<'_>,
+) -> Result<(), ValidationErrors> {
+    let own = value.validate_with(context);
+    let Some(check) = check else {
+        return own;
+    };
+    let mut errors = own.err().unwrap_or_default();
+    if let Some(json) = (value as &dyn std::any::Any).downcast_ref::<serde_json::Value>() {
+        (check.0)(json, &mut errors);
+    }
+    errors.into_result()
+}
+
 /// Judges one answer of attempt `attempt`: finish reason, parse (with repair when allowed),
 /// validation with the call's `context`. Parse and validation failures are told to the
 /// hooks and traced.
@@ -70,7 +105,7 @@ pub(crate) fn check_finish(response: &Response, usage: Usage) -> Result<(), Erro
 pub(crate) fn judge<T: Instruct>(
     response: &Response,
     mode: Mode,
-    schema: &'static TypeSchema,
+    schema: &TypeSchema,
     repair: bool,
     usage: Usage,
     hooks: &[Arc<dyn Hook>],
@@ -90,7 +125,7 @@ pub(crate) fn judge<T: Instruct>(
             .map(|p| (p.value, p.raw, p.repairs))
     };
     match parsed {
-        Ok((value, raw, repairs)) => match value.validate_with(context) {
+        Ok((value, raw, repairs)) => match validate(&value, schema, context) {
             Ok(()) => Verdict::Done { value, repairs },
             Err(errors) => {
                 // The rejected value goes before its raw text is copied for the re-ask.

@@ -14,7 +14,7 @@ mod plan;
 mod prepared;
 mod reask;
 
-pub(crate) use judge::check_finish;
+pub(crate) use judge::{check_finish, validate_item};
 pub(crate) use modes::spec;
 pub(crate) use prepared::choose_mode;
 pub use prepared::{Prepared, Step};

@@ -5,6 +5,7 @@
 use super::modes::{spec, Prompt, Tools};
 use super::parallel::tools_for;
 use crate::instruct::ParallelTools;
+use crate::provider::{SchemaRef, ToolSet};
 use crate::settings::Call;
 use crate::{Error, Message, Mode, OutputSpec, Part, Request, Role, TypeSchema};
 
@@ -26,7 +27,7 @@ fn instructions(schema: &TypeSchema, fenced: bool) -> String {
 }
 
 /// The parallel tool set of a type, computed once.
-pub(crate) fn parallel(schema: &'static TypeSchema) -> Result<&'static ParallelTools, Error> {
+pub(crate) fn parallel(schema: &TypeSchema) -> Result<&ParallelTools, Error> {
     schema
         .fragments
         .parallel
@@ -49,21 +50,33 @@ impl OutputSpec {
     /// let output = OutputSpec::new(Mode::Tools, <Vec<String> as Instruct>::type_schema()).unwrap();
     /// assert_eq!(output.tools.len(), 1);
     /// ```
-    pub fn new(mode: Mode, schema: &'static TypeSchema) -> Result<Self, Error> {
-        output(mode, schema)
+    pub fn new(mode: Mode, schema: impl Into<SchemaRef>) -> Result<Self, Error> {
+        output(mode, &schema.into())
     }
 }
 
-/// The output spec for `mode`.
-pub(crate) fn output(mode: Mode, schema: &'static TypeSchema) -> Result<OutputSpec, Error> {
-    let tools = match spec(mode).tools {
-        Tools::One => std::slice::from_ref(&schema.tool),
-        Tools::Parallel => &parallel(schema)?.tools[..],
-        Tools::None => &[],
+/// The output spec for `mode`. For a type's schema this copies two pointers; for a
+/// runtime schema it clones `Arc`s.
+pub(crate) fn output(mode: Mode, schema: &SchemaRef) -> Result<OutputSpec, Error> {
+    let kind = spec(mode).tools;
+    let tools = match schema.as_static() {
+        Some(fixed) => ToolSet::fixed(match kind {
+            Tools::One => std::slice::from_ref(&fixed.tool),
+            Tools::Parallel => &parallel(fixed)?.tools[..],
+            Tools::None => &[],
+        }),
+        None => match (kind, schema.shared()) {
+            (Tools::None, _) | (_, None) => ToolSet::fixed(&[]),
+            (Tools::One, Some(shared)) => ToolSet::of(shared.clone(), false),
+            (Tools::Parallel, Some(shared)) => {
+                parallel(shared)?;
+                ToolSet::of(shared.clone(), true)
+            }
+        },
     };
     Ok(OutputSpec {
         mode,
-        schema,
+        schema: schema.clone(),
         tools,
     })
 }
@@ -72,7 +85,7 @@ pub(crate) fn output(mode: Mode, schema: &'static TypeSchema) -> Result<OutputSp
 /// and instructions go into the system message (appended to the caller's, or a new one).
 pub(crate) fn messages(
     mode: Mode,
-    schema: &'static TypeSchema,
+    schema: &TypeSchema,
     mut messages: Vec<Message>,
 ) -> Vec<Message> {
     let fragments = &schema.fragments;
@@ -98,7 +111,7 @@ pub(crate) fn messages(
 /// the output spec and the call's sampling settings.
 pub(crate) fn request(
     mode: Mode,
-    schema: &'static TypeSchema,
+    schema: &SchemaRef,
     call: &Call,
     messages: Vec<Message>,
 ) -> Result<Request, Error> {

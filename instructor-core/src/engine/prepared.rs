@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use super::judge::{judge, Verdict};
 use super::{plan, reask};
+use crate::provider::SchemaRef;
 use crate::settings::Call;
 use crate::validation::{SourceText, ValidationContext};
 use crate::{
@@ -36,7 +37,7 @@ use crate::{
 /// ```
 pub struct Prepared<T> {
     request: Request,
-    schema: &'static TypeSchema,
+    schema: SchemaRef,
     repair: bool,
     hooks: Arc<[Arc<dyn Hook>]>,
     attempt: u32,
@@ -112,8 +113,11 @@ impl<T: Instruct> Prepared<T> {
         repair: bool,
         hooks: Arc<[Arc<dyn Hook>]>,
     ) -> Result<Self, Error> {
-        let schema = T::type_schema();
-        let request = plan::request(mode, schema, call, messages)?;
+        let schema = match &call.target {
+            Some(target) => target.clone(),
+            None => SchemaRef::from(T::type_schema()),
+        };
+        let request = plan::request(mode, &schema, call, messages)?;
         Ok(Self {
             source: request.messages.len(),
             source_text: SourceText::default(),
@@ -151,8 +155,8 @@ impl<T: Instruct> Prepared<T> {
         self.usage
     }
 
-    pub(crate) fn schema(&self) -> &'static TypeSchema {
-        self.schema
+    pub(crate) fn schema(&self) -> &TypeSchema {
+        &self.schema
     }
 
     pub(crate) fn hooks(&self) -> &[Arc<dyn Hook>] {
@@ -179,7 +183,7 @@ impl<T: Instruct> Prepared<T> {
         let verdict = judge::<T>(
             &response,
             self.mode(),
-            self.schema,
+            &self.schema,
             self.repair,
             self.usage,
             &self.hooks,

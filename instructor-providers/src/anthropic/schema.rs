@@ -4,19 +4,15 @@
 //! error.
 
 use instructor_core::{Error, Mode, OutputSpec, ToolSpec};
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::dialect::anthropic;
-use crate::fragments::{fragment, Members};
+use crate::fragments::{fragment, Frag, Members};
 use crate::translate::Declared;
 
-fn tools(
-    specs: &'static [ToolSpec],
-    strict: bool,
-    tag: &'static str,
-) -> Result<&'static RawValue, Error> {
-    fragment(specs, tag, move || {
+fn tools(output: &OutputSpec, strict: bool, tag: &'static str) -> Result<Frag, Error> {
+    let specs: &[ToolSpec] = &output.tools;
+    fragment(output, specs, tag, move || {
         specs
             .iter()
             .map(|s| {
@@ -37,8 +33,9 @@ fn tools(
 }
 
 /// `{"type": "tool", "name": ...}`: the one tool, forced.
-fn forced(specs: &'static [ToolSpec]) -> Result<&'static RawValue, Error> {
-    fragment(specs, "anthropic.choice.tool", || {
+fn forced(output: &OutputSpec) -> Result<Frag, Error> {
+    let specs: &[ToolSpec] = &output.tools;
+    fragment(output, specs, "anthropic.choice.tool", || {
         let name = specs.first().map(|s| s.name.as_str()).unwrap_or_default();
         Ok(json!({"type": "tool", "name": name}))
     })
@@ -46,27 +43,27 @@ fn forced(specs: &'static [ToolSpec]) -> Result<&'static RawValue, Error> {
 
 /// `tools` + `tool_choice` for tool modes, or `output_config` for `JsonSchema`.
 pub(crate) fn members(output: &OutputSpec, declared: &Declared) -> Result<Members, Error> {
-    let (specs, none) = (output.tools, Members::default());
+    let (specs, none) = (&*output.tools, Members::default());
     Ok(match output.mode {
         Mode::Tools => none
-            .with("tools", tools(specs, false, "anthropic.tools")?)
-            .with("tool_choice", forced(specs)?),
+            .with("tools", tools(output, false, "anthropic.tools")?)
+            .with("tool_choice", forced(output)?),
         Mode::ToolsStrict => none
-            .with("tools", tools(specs, true, "anthropic.tools.strict")?)
-            .with("tool_choice", forced(specs)?),
+            .with("tools", tools(output, true, "anthropic.tools.strict")?)
+            .with("tool_choice", forced(output)?),
         Mode::ParallelTools => none
-            .with("tools", tools(specs, false, "anthropic.tools")?)
+            .with("tools", tools(output, false, "anthropic.tools")?)
             .with(
                 "tool_choice",
-                fragment(specs, "anthropic.choice.any", || {
+                fragment(output, specs, "anthropic.choice.any", || {
                     Ok(json!({"type": "any", "disable_parallel_tool_use": false}))
                 })?,
             ),
         Mode::JsonSchema => {
-            let schema = output.schema;
+            let schema = &*output.schema;
             none.with(
                 "output_config",
-                fragment(schema, "anthropic.output_config", || {
+                fragment(output, schema, "anthropic.output_config", || {
                     Ok(
                         json!({"format": {"type": "json_schema", "schema": anthropic(&schema.request_schema)?}}),
                     )

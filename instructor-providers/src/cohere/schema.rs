@@ -3,15 +3,15 @@
 //! modes, `MdJson` (the schema in the prompt), and any other as a typed error.
 
 use instructor_core::{Error, Mode, OutputSpec, ToolSpec};
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use crate::fragments::{constant, fragment, Members};
+use crate::fragments::{constant, fragment, Frag, Members};
 use crate::translate::Declared;
 
 /// `tools` and `tool_choice: REQUIRED` (with `strict_tools` when strict).
-fn tools(specs: &'static [ToolSpec], strict: bool) -> Result<Members, Error> {
-    let tools: &'static RawValue = fragment(specs, "cohere.tools", || {
+fn tools(output: &OutputSpec, strict: bool) -> Result<Members, Error> {
+    let specs: &[ToolSpec] = &output.tools;
+    let tools: Frag = fragment(output, specs, "cohere.tools", || {
         Ok(Value::Array(
             specs
                 .iter()
@@ -40,16 +40,16 @@ pub(crate) fn members(output: &OutputSpec, declared: &Declared) -> Result<Member
             constant("cohere.rf.json", || json!({"type": "json_object"}))?,
         ),
         Mode::JsonSchema => {
-            let schema = output.schema;
+            let schema = &*output.schema;
             none.with(
                 "response_format",
-                fragment(schema, "cohere.rf.json_schema", || {
+                fragment(output, schema, "cohere.rf.json_schema", || {
                     Ok(json!({"type": "json_object", "json_schema": schema.request_schema}))
                 })?,
             )
         }
-        Mode::Tools | Mode::ParallelTools => tools(output.tools, false)?,
-        Mode::ToolsStrict => tools(output.tools, true)?,
+        Mode::Tools | Mode::ParallelTools => tools(output, false)?,
+        Mode::ToolsStrict => tools(output, true)?,
         // The schema is in the prompt.
         Mode::MdJson => none,
         other => return Err(declared.unsupported(other)),

@@ -17,14 +17,14 @@ pub(crate) fn members(
     output: &OutputSpec,
     declared: &Declared,
 ) -> Result<(Members, Members), Error> {
-    let (specs, none) = (output.tools, Members::default());
+    let (specs, none) = (&*output.tools, Members::default());
     let json = || constant("gemini.mime.json", || json!("application/json"));
     Ok(match output.mode {
         Mode::JsonSchema => {
-            let schema = output.schema;
+            let schema = &*output.schema;
             let config = none.with("responseMimeType", json()?).with(
                 "responseJsonSchema",
-                fragment(schema, "gemini.response_json_schema", || {
+                fragment(output, schema, "gemini.response_json_schema", || {
                     gemini(&schema.request_schema)
                 })?,
             );
@@ -32,7 +32,7 @@ pub(crate) fn members(
         }
         Mode::Json => (Members::default(), none.with("responseMimeType", json()?)),
         Mode::Tools | Mode::ParallelTools => {
-            let tools = fragment(specs, "gemini.tools", || {
+            let tools = fragment(output, specs, "gemini.tools", || {
                 let declarations = specs
                     .iter()
                     .map(|s| {
@@ -46,7 +46,7 @@ pub(crate) fn members(
                     .collect::<Result<Vec<_>, String>>()?;
                 Ok(json!([{"functionDeclarations": declarations}]))
             })?;
-            let config = fragment(specs, "gemini.tool_config", || {
+            let config = fragment(output, specs, "gemini.tool_config", || {
                 let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
                 Ok(json!({"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": names}}))
             })?;

@@ -16,6 +16,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use async_trait::async_trait;
 use futures::StreamExt;
+use instructor_core::provider::SchemaRef;
 use instructor_core::{
     Capabilities, Error, EventStream, Mode, Provider, Request, Response, StreamEvent, TypeSchema,
 };
@@ -85,6 +86,16 @@ impl Default for LocalOptions {
 struct Compiled {
     grammar: Arc<str>,
     instruction: String,
+}
+
+/// The grammar and instruction for a schema; the error says what the grammar cannot
+/// express.
+fn compile(schema: &TypeSchema) -> Result<Arc<Compiled>, String> {
+    let grammar = crate::gbnf::compile(&schema.request_schema)?;
+    Ok(Arc::new(Compiled {
+        grammar: Arc::from(grammar),
+        instruction: prompt::instruction(schema),
+    }))
 }
 
 struct Shared {
@@ -186,7 +197,20 @@ impl LocalModel {
         &self.shared.format
     }
 
-    fn compiled(&self, schema: &'static TypeSchema) -> Result<Arc<Compiled>, Error> {
+    fn compiled(&self, schema: &SchemaRef) -> Result<Arc<Compiled>, Error> {
+        let Some(schema) = schema.as_static() else {
+            // A runtime schema keeps its compiled grammar itself (its address may be reused
+            // by a later schema, so it cannot key this model's map) and frees it with itself.
+            let built = schema
+                .runtime_cache()
+                .get_or_build(&**schema, "local.compiled", || compile(schema));
+            return match built.as_ref() {
+                Ok(c) => Ok(Arc::clone(c)),
+                Err(message) => Err(Error::SchemaIncompatible {
+                    message: message.clone(),
+                }),
+            };
+        };
         let key = schema as *const TypeSchema as usize;
         let mut cache = self
             .shared
@@ -196,12 +220,7 @@ impl LocalModel {
         if let Some(c) = cache.get(&key) {
             return Ok(c.clone());
         }
-        let grammar = crate::gbnf::compile(&schema.request_schema)
-            .map_err(|message| Error::SchemaIncompatible { message })?;
-        let c = Arc::new(Compiled {
-            grammar: Arc::from(grammar),
-            instruction: prompt::instruction(schema),
-        });
+        let c = compile(schema).map_err(|message| Error::SchemaIncompatible { message })?;
         cache.insert(key, c.clone());
         Ok(c)
     }
@@ -217,7 +236,7 @@ impl LocalModel {
         crate::shared::no_images(request, "local")?;
         let constrained = matches!(request.output.mode, Mode::Grammar | Mode::JsonSchema);
         let compiled = if constrained {
-            Some(self.compiled(request.output.schema)?)
+            Some(self.compiled(&request.output.schema)?)
         } else {
             None
         };

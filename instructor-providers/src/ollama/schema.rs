@@ -11,21 +11,21 @@ use crate::fragments::{constant, fragment, Members};
 use crate::translate::Declared;
 
 pub(crate) fn members(output: &OutputSpec, declared: &Declared) -> Result<Members, Error> {
-    let (specs, none) = (output.tools, Members::default());
+    let (specs, none) = (&*output.tools, Members::default());
     Ok(match output.mode {
         Mode::Json => none.with("format", constant("ollama.format.json", || json!("json"))?),
         Mode::JsonSchema => {
-            let schema = output.schema;
+            let schema = &*output.schema;
             none.with(
                 "format",
-                fragment(schema, "ollama.format.schema", || {
+                fragment(output, schema, "ollama.format.schema", || {
                     inline_refs(&schema.request_schema)
                 })?,
             )
         }
         Mode::Tools | Mode::ParallelTools => none.with(
             "tools",
-            fragment(specs, "ollama.tools", || {
+            fragment(output, specs, "ollama.tools", || {
                 specs
                     .iter()
                     .map(|s| {

@@ -4,12 +4,11 @@
 //! schema for, `MdJson` (the schema is in the prompt), and any other as a typed error.
 
 use instructor_core::{Error, Mode, OutputSpec, ToolSpec};
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::Preset;
 use crate::dialect::{inline_refs, openai_strict};
-use crate::fragments::{constant, fragment, Members};
+use crate::fragments::{constant, fragment, Frag, Members};
 use crate::translate::Declared;
 
 /// How a server takes a schema-enforced answer ([`Mode::JsonSchema`]).
@@ -45,9 +44,9 @@ pub(crate) fn members(
 ) -> Result<Members, Error> {
     let none = Members::default();
     match output.mode {
-        Mode::Tools => tools(output.tools, false, false, preset),
-        Mode::ToolsStrict => tools(output.tools, true, false, preset),
-        Mode::ParallelTools => tools(output.tools, false, true, preset),
+        Mode::Tools => tools(output, false, false, preset),
+        Mode::ToolsStrict => tools(output, true, false, preset),
+        Mode::ParallelTools => tools(output, false, true, preset),
         Mode::Json => Ok(none.with(
             "response_format",
             constant("openai.rf.json_object", || json!({"type": "json_object"}))?,
@@ -86,11 +85,12 @@ fn tool(spec: &ToolSpec, strict: bool, inline: bool) -> Result<Value, String> {
 
 /// `tools`, `tool_choice` and `parallel_tool_calls` for a tool mode.
 fn tools(
-    specs: &'static [ToolSpec],
+    output: &OutputSpec,
     strict: bool,
     parallel: bool,
     preset: &Preset,
 ) -> Result<Members, Error> {
+    let specs: &[ToolSpec] = &output.tools;
     let inline = preset.inline_refs;
     let tag = match (strict, inline) {
         (true, true) => "openai.tools.strict.inline",
@@ -98,7 +98,7 @@ fn tools(
         (false, true) => "openai.tools.inline",
         (false, false) => "openai.tools",
     };
-    let tools = fragment(specs, tag, || {
+    let tools = fragment(output, specs, tag, || {
         specs
             .iter()
             .map(|s| tool(s, strict, inline))
@@ -112,7 +112,7 @@ fn tools(
             Some(constant("openai.choice.required", || json!("required"))?)
         }
         (ToolChoiceShape::Function, false) => {
-            Some(fragment(specs, "openai.choice.function", || {
+            Some(fragment(output, specs, "openai.choice.function", || {
                 let name = specs.first().map(|s| s.name.as_str()).unwrap_or_default();
                 Ok(json!({"type": "function", "function": {"name": name}}))
             })?)
@@ -129,12 +129,8 @@ fn tools(
 }
 
 /// `response_format` for [`Mode::JsonSchema`] in the server's shape.
-fn json_schema(
-    output: &OutputSpec,
-    shape: JsonSchemaShape,
-    inline: bool,
-) -> Result<&'static RawValue, Error> {
-    let schema = output.schema;
+fn json_schema(output: &OutputSpec, shape: JsonSchemaShape, inline: bool) -> Result<Frag, Error> {
+    let schema = &*output.schema;
     let tag = match (shape, inline) {
         (JsonSchemaShape::OpenAi, _) => "openai.rf.json_schema.openai",
         (JsonSchemaShape::Plain, true) => "openai.rf.json_schema.plain.inline",
@@ -142,7 +138,7 @@ fn json_schema(
         (JsonSchemaShape::ObjectWithSchema, true) => "openai.rf.json_object_schema.inline",
         (JsonSchemaShape::ObjectWithSchema, false) => "openai.rf.json_object_schema",
     };
-    fragment(schema, tag, || {
+    fragment(output, schema, tag, || {
         let params = schema_for(&schema.request_schema, false, inline)?;
         Ok(match shape {
             JsonSchemaShape::OpenAi => match openai_strict(&params) {

@@ -1,0 +1,200 @@
+//! Runtime schemas against JSONSchemaBench (github.com/guidance-ai/jsonschemabench): per
+//! dataset, the share of real-world schemas that `DynamicSchema::new` compiles, and for
+//! those, the share each provider's dialect sends (the rest fail with a typed
+//! `Error::SchemaIncompatible` before any request) and the share the local GBNF compiler
+//! takes. Nothing is sent: bodies are built with `Provider::wire_body`.
+//!
+//! `scripts/jsonschemabench.sh` checks the data out and runs this:
+//! `cargo run --release --example jsonschemabench -- <data dir>` (one folder per dataset,
+//! one schema per `.json` file). It prints a Markdown table and the commonest error kinds.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use instructor::providers::{gbnf, Anthropic, Cohere, Gemini, Ollama, OpenAi};
+use instructor::{provider::OutputSpec, DynamicSchema, Error, Mode, Provider, Request};
+
+/// A provider and the mode it is asked in.
+struct Target {
+    label: &'static str,
+    provider: Box<dyn Provider>,
+    mode: Mode,
+}
+
+fn targets() -> Vec<Target> {
+    let t = |label, provider: Box<dyn Provider>, mode| Target {
+        label,
+        provider,
+        mode,
+    };
+    vec![
+        t(
+            "openai json_schema",
+            Box::new(OpenAi::new().api_key("x")),
+            Mode::JsonSchema,
+        ),
+        t(
+            "openai tools_strict",
+            Box::new(OpenAi::new().api_key("x")),
+            Mode::ToolsStrict,
+        ),
+        t(
+            "anthropic json_schema",
+            Box::new(Anthropic::new().api_key("x")),
+            Mode::JsonSchema,
+        ),
+        t(
+            "gemini json_schema",
+            Box::new(Gemini::new().api_key("x")),
+            Mode::JsonSchema,
+        ),
+        t(
+            "ollama json_schema",
+            Box::new(Ollama::new()),
+            Mode::JsonSchema,
+        ),
+        t(
+            "cohere json_schema",
+            Box::new(Cohere::new().api_key("x")),
+            Mode::JsonSchema,
+        ),
+    ]
+}
+
+#[derive(Default)]
+struct Row {
+    total: usize,
+    compiled: usize,
+    /// Per target: bodies built.
+    sent: Vec<usize>,
+    grammar: usize,
+}
+
+/// The kind of an error and the start of its message, for the summary.
+fn kind(e: &Error) -> String {
+    let shown = e.to_string();
+    let mut end = shown.len().min(90);
+    while !shown.is_char_boundary(end) {
+        end -= 1;
+    }
+    let variant = format!("{e:?}");
+    let variant = variant
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or("?")
+        .to_owned();
+    format!("{variant}: {}", &shown[..end])
+}
+
+fn main() {
+    let Some(dir) = std::env::args().nth(1) else {
+        eprintln!("usage: jsonschemabench <data dir>");
+        std::process::exit(2);
+    };
+    let targets = targets();
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    let mut errors: BTreeMap<String, usize> = BTreeMap::new();
+    let mut datasets: Vec<_> = match std::fs::read_dir(&dir) {
+        Ok(d) => d.filter_map(Result::ok).map(|e| e.path()).collect(),
+        Err(e) => {
+            eprintln!("{dir}: {e}");
+            std::process::exit(1);
+        }
+    };
+    datasets.sort();
+    for dataset in datasets.iter().filter(|p| p.is_dir()) {
+        let name = dataset
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let row = rows.entry(name).or_default();
+        row.sent = vec![0; targets.len()];
+        let mut files: Vec<_> = std::fs::read_dir(dataset)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        for file in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "json"))
+        {
+            row.total += 1;
+            measure(file, &targets, row, &mut errors);
+        }
+    }
+    print!("| dataset | schemas | compiled |");
+    for t in &targets {
+        print!(" {} |", t.label);
+    }
+    println!(" local GBNF |");
+    println!("|---|---|---|{}---|", "---|".repeat(targets.len()));
+    let pct = |n: usize, of: usize| {
+        if of == 0 {
+            "-".to_owned()
+        } else {
+            format!("{:.1}%", 100.0 * n as f64 / of as f64)
+        }
+    };
+    for (name, row) in &rows {
+        print!(
+            "| {name} | {} | {} |",
+            row.total,
+            pct(row.compiled, row.total)
+        );
+        for n in &row.sent {
+            print!(" {} |", pct(*n, row.compiled));
+        }
+        println!(" {} |", pct(row.grammar, row.compiled));
+    }
+    println!("\nShares of dialects and GBNF are of the compiled schemas.\n\nCommonest errors:");
+    let mut common: Vec<_> = errors.into_iter().collect();
+    common.sort_by_key(|e| std::cmp::Reverse(e.1));
+    for (message, n) in common.iter().take(25) {
+        println!("- {n} × {message}");
+    }
+}
+
+fn measure(file: &Path, targets: &[Target], row: &mut Row, errors: &mut BTreeMap<String, usize>) {
+    let schema = match std::fs::read_to_string(file)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(v) => v,
+        Err(e) => {
+            *errors.entry(format!("unreadable: {e}")).or_default() += 1;
+            return;
+        }
+    };
+    let dynamic = match DynamicSchema::new("Output", "", schema) {
+        Ok(d) => d,
+        Err(e) => {
+            *errors.entry(format!("compile {}", kind(&e))).or_default() += 1;
+            return;
+        }
+    };
+    row.compiled += 1;
+    for (i, t) in targets.iter().enumerate() {
+        let body = OutputSpec::new(t.mode, dynamic.schema_ref()).and_then(|output| {
+            let mut request = Request::new(vec![instructor::Message::user("x")], output);
+            request.model = Some("model".to_owned());
+            t.provider.wire_body(&request)
+        });
+        match body {
+            Ok(_) => row.sent[i] += 1,
+            Err(e) => {
+                *errors
+                    .entry(format!("{} {}", t.label, kind(&e)))
+                    .or_default() += 1
+            }
+        }
+    }
+    match gbnf::compile(&dynamic.type_schema().request_schema) {
+        Ok(_) => row.grammar += 1,
+        Err(e) => {
+            let mut end = e.len().min(90);
+            while !e.is_char_boundary(end) {
+                end -= 1;
+            }
+            *errors.entry(format!("gbnf: {}", &e[..end])).or_default() += 1;
+        }
+    }
+}
