@@ -373,7 +373,7 @@ mod tests {
             <Vec<u8> as Instruct>::type_schema(),
         );
         let Ok(output) = output else { return };
-        let text = Request::new(vec![Message::user("hi")], output);
+        let text = Request::new(vec![Message::user("hi")], output.clone());
         assert!(no_images(&text, "local").is_ok());
         for part in [
             Part::from(Image::from_url("https://x/y.png")),
@@ -381,7 +381,7 @@ mod tests {
             Part::from(Audio::from_url("https://x/y.wav")),
         ] {
             let kind = part.media_kind();
-            let request = Request::new(vec![Message::user_with_parts("hi", [part])], output);
+            let request = Request::new(vec![Message::user_with_parts("hi", [part])], output.clone());
             let err = no_images(&request, "local");
             assert!(
                 matches!(err, Err(Error::UnsupportedPart { message: 0, part: 1, kind: k, .. }) if Some(k) == kind),
