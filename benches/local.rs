@@ -1,7 +1,7 @@
 //! In-process extraction on a real model: latency per extraction and generated tokens/s,
-//! constrained (grammar) against unconstrained decoding on the same prompt, with and without
-//! prompt-lookup drafting; a bulk run (`extract_many`) whose calls decode together in one
-//! batch per step (`LocalOptions::parallel`); then the same extraction through Python
+//! constrained (grammar) against unconstrained decoding on the same prompt; bulk runs
+//! (`extract_many`) with one sequence, and with 4 decoding together in one batch per step
+//! (`LocalOptions::parallel`); then the same extraction through Python
 //! instructor on llama-cpp-python in process, as a ratio. Prints a table, and how much of
 //! the prompts came from a sequence's cache.
 //!
@@ -176,45 +176,32 @@ async fn main() {
     };
     let plain_model = LocalModel::load_with(&model, options.clone()).unwrap();
     let plain = Client::new(plain_model.clone()).max_tokens(128);
-    let lookup = Client::new(
-        LocalModel::load_with(
-            &model,
-            LocalOptions {
-                prompt_lookup: 4,
-                ..options.clone()
-            },
-        )
-        .unwrap(),
-    )
-    .max_tokens(128);
-
-    let sequential = LocalModel::load_with(
+    let batched = LocalModel::load_with(
         &model,
         LocalOptions {
-            parallel: 1,
+            parallel: 4,
             ..options.clone()
         },
     )
     .unwrap();
-    let one_at_a_time = Client::new(sequential).max_tokens(128);
+    let four_at_a_time = Client::new(batched.clone()).max_tokens(128);
     let before = plain_model.stats();
     let mut rows = vec![
         measure("ours: grammar (constrained)", &plain, Mode::Grammar).await,
-        measure("ours: grammar + prompt lookup (3)", &lookup, Mode::Grammar).await,
         measure("ours: unconstrained (json prompt)", &plain, Mode::Json).await,
     ];
     let reuse = plain_model.stats();
-    let bulk_start = plain_model.stats();
-    rows.push(measure_bulk("ours: bulk, grammar, 4 sequences per batch", &plain, 8).await);
-    let bulk = plain_model.stats();
+    rows.push(measure_bulk("ours: bulk, grammar, one sequence", &plain, 8).await);
+    let bulk_start = batched.stats();
     rows.push(
         measure_bulk(
-            "ours: bulk, grammar, one sequence (parallel 1)",
-            &one_at_a_time,
+            "ours: bulk, grammar, 4 sequences per batch",
+            &four_at_a_time,
             8,
         )
         .await,
     );
+    let bulk = batched.stats();
     let theirs = python(&model);
     println!(
         "\n{:<52} {:>12} {:>9} {:>8}",
@@ -237,7 +224,7 @@ async fn main() {
             / (reuse.prompt_tokens - before.prompt_tokens).max(1) as f64
     );
     println!(
-        "bulk: {:.2} sequences per decoding step",
+        "bulk with 4 sequences: {:.2} sequences per decoding step",
         LocalStatsDelta(bulk_start, bulk).sequences_per_step()
     );
     if let (Some(ours), Some(theirs)) = (

@@ -47,13 +47,7 @@ fn model_path() -> String {
 
 async fn run() -> Result<(), instructor::Error> {
     let path = model_path();
-    let model = LocalModel::load_with(
-        &path,
-        LocalOptions {
-            prompt_lookup: 4,
-            ..LocalOptions::default()
-        },
-    )?;
+    let model = LocalModel::load_with(&path, LocalOptions::default())?;
     let client = Client::new(model).max_tokens(256);
 
     let user = UserDetail::extract(&client, "Jason is 30 years old").await?;

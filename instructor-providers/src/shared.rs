@@ -381,7 +381,8 @@ mod tests {
             Part::from(Audio::from_url("https://x/y.wav")),
         ] {
             let kind = part.media_kind();
-            let request = Request::new(vec![Message::user_with_parts("hi", [part])], output.clone());
+            let request =
+                Request::new(vec![Message::user_with_parts("hi", [part])], output.clone());
             let err = no_images(&request, "local");
             assert!(
                 matches!(err, Err(Error::UnsupportedPart { message: 0, part: 1, kind: k, .. }) if Some(k) == kind),

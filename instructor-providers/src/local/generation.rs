@@ -1,7 +1,7 @@
 //! One generation running in a sequence of the shared context: its prompt evaluated (only
 //! past the prefix its sequence already holds), then one step per shared batch: the chosen
-//! token (and any prompt-lookup drafts) added to the batch, and after the batch is decoded,
-//! the drafts verified and the next token chosen from this sequence's logits.
+//! token added to the batch, and after the batch is decoded, the next token chosen from
+//! this sequence's logits.
 
 use instructor_core::{Error, FinishReason};
 use llama_cpp_2::context::LlamaContext;
@@ -10,7 +10,7 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
-use super::output::{draft, Output};
+use super::output::Output;
 use super::sampler::Sampler;
 use super::worker::Job;
 
@@ -52,10 +52,8 @@ pub(crate) struct Generation {
     pub reused: usize,
     n_past: i32,
     next: LlamaToken,
-    prompt_lookup: usize,
-    /// This step's drafts and where its logits start in the batch.
-    drafts: Vec<LlamaToken>,
-    first: i32,
+    /// Where this step's logits are in the batch.
+    index: i32,
     /// Why the answer ended, once it has.
     finished: Option<FinishReason>,
 }
@@ -154,62 +152,28 @@ impl Generation {
             history: tokens,
             reused: keep,
             next,
-            prompt_lookup: job.prompt_lookup,
-            drafts: Vec::new(),
-            first: 0,
+            index: 0,
             finished: None,
         })
     }
 
-    /// Takes the chosen token; unless that ends the answer, adds it (and any drafts) to
-    /// `batch` in this sequence.
+    /// Takes the chosen token; unless that ends the answer, adds it to `batch` in this
+    /// sequence.
     pub fn stage(&mut self, model: &LlamaModel, batch: &mut LlamaBatch) -> Result<Status, Error> {
         if self.take(model, self.next) {
             return Ok(Status::Finished);
         }
-        self.drafts = draft(&self.history, self.prompt_len, self.prompt_lookup);
-        self.first = batch.n_tokens();
-        let seq = [self.slot.seq];
+        self.index = batch.n_tokens();
         batch
-            .add(self.next, self.n_past, &seq, true)
+            .add(self.next, self.n_past, &[self.slot.seq], true)
             .map_err(decode_error)?;
-        for (j, d) in self.drafts.iter().enumerate() {
-            batch
-                .add(*d, self.n_past + 1 + j as i32, &seq, true)
-                .map_err(decode_error)?;
-        }
         Ok(Status::Running)
     }
 
-    /// After the batch is decoded: verifies the drafts in order (each accepted one is a
-    /// token for free) and chooses the next token.
-    pub fn advance(
-        &mut self,
-        model: &LlamaModel,
-        ctx: &mut LlamaContext<'_>,
-    ) -> Result<Status, Error> {
-        let drafts = std::mem::take(&mut self.drafts);
-        self.n_past += 1 + drafts.len() as i32;
-        for j in 0..=drafts.len() {
-            let chosen = self
-                .sampler
-                .choose(ctx.get_logits_ith(self.first + j as i32))?;
-            if j < drafts.len() && chosen == drafts[j] {
-                if self.take(model, chosen) {
-                    return Ok(Status::Finished);
-                }
-                continue;
-            }
-            let rejected = (drafts.len() - j) as i32;
-            if rejected > 0 {
-                let from = (self.n_past - rejected) as u32;
-                ctx.clear_kv_cache_seq(Some(self.slot.seq as u32), Some(from), None)
-                    .map_err(decode_error)?;
-                self.n_past -= rejected;
-            }
-            self.next = chosen;
-            break;
-        }
+    /// After the batch is decoded: chooses the next token from this sequence's logits.
+    pub fn advance(&mut self, ctx: &LlamaContext<'_>) -> Result<Status, Error> {
+        self.n_past += 1;
+        self.next = self.sampler.choose(ctx.get_logits_ith(self.index))?;
         Ok(Status::Running)
     }
 
@@ -253,8 +217,8 @@ impl Generation {
                 self.output.done(finish, self.prompt_len);
             }
         }
-        // Positions below `n_past` hold the history's tokens (drafts beyond it, if an
-        // accepted draft ended the answer, are not in the history and are not kept).
+        // Positions below `n_past` hold the history's tokens (the last one taken, which
+        // ended the answer, was never decoded).
         let held = (self.n_past.max(0) as usize).min(self.history.len());
         self.history.truncate(held);
         self.slot.cached = self.history;

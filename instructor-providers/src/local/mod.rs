@@ -29,7 +29,7 @@ use worker::{Chunk, Job};
 ///
 /// ```
 /// use instructor_providers::LocalOptions;
-/// let o = LocalOptions { threads: 1, prompt_lookup: 4, ..LocalOptions::default() };
+/// let o = LocalOptions { threads: 1, parallel: 4, ..LocalOptions::default() };
 /// assert_eq!(o.context_size, 2048);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -45,11 +45,11 @@ pub struct LocalOptions {
     pub max_tokens: u32,
     /// How many calls run at once, each in its own sequence of one context (whose size is
     /// `context_size` times this), decoding together in one batch per step: concurrent
-    /// calls and bulk runs share the model's forward passes. More calls queue.
+    /// calls and bulk runs share the model's forward passes; more calls queue. It pays where
+    /// a forward pass is bound by memory bandwidth (a GPU, many cores); on a CPU thread or
+    /// two a 4-sequence batch costs about 4 steps (`cargo bench --bench local`), so the
+    /// default is 1.
     pub parallel: usize,
-    /// Draft this many tokens from the prompt per step (prompt-lookup speculative
-    /// decoding; 0 turns it off). Extraction copies spans of its input, so drafts often hit.
-    pub prompt_lookup: usize,
     /// Candidates considered when sampling with a temperature.
     pub top_k: usize,
     /// Nucleus sampling threshold when sampling with a temperature.
@@ -71,8 +71,7 @@ impl Default for LocalOptions {
             batch_size: 512,
             threads: if cores <= 2 { 1 } else { cores / 2 },
             max_tokens: 512,
-            parallel: 4,
-            prompt_lookup: 0,
+            parallel: 1,
             top_k: 40,
             top_p: 0.95,
             repeat_penalty: 1.0,
@@ -262,7 +261,6 @@ impl LocalModel {
                 seed: request.seed.unwrap_or(o.seed),
             },
             stop: request.stop.clone(),
-            prompt_lookup: o.prompt_lookup,
             out: tx,
         };
         self.shared

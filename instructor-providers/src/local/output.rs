@@ -1,6 +1,5 @@
 //! What one generation sends back: tokens turned into text (UTF-8 split across tokens held
-//! back), stop sequences, the end of the JSON value, the token limit; and the drafts that
-//! prompt lookup copies from the prompt.
+//! back), stop sequences, the end of the JSON value, the token limit.
 
 use instructor_core::{Error, FinishReason, Usage};
 use llama_cpp_2::model::LlamaModel;
@@ -98,60 +97,12 @@ impl Output {
     }
 }
 
-/// Draft tokens copied from the prompt: the tokens that followed the latest earlier
-/// occurrence of the history's last n-gram (n = 3, then 2). A single-token match proposes
-/// mostly wrong spans, which cost a wider batch for nothing.
-pub(crate) fn draft(history: &[LlamaToken], prompt_len: usize, k: usize) -> Vec<LlamaToken> {
-    if k == 0 {
-        return Vec::new();
-    }
-    for n in (2..=3usize).rev() {
-        if history.len() <= n {
-            continue;
-        }
-        let tail = &history[history.len() - n..];
-        let search_end = history.len() - n;
-        for start in (0..search_end).rev() {
-            if history[start..start + n] == *tail && start + n < history.len() {
-                let from = start + n;
-                // Only copy spans of the prompt; generated text is not reliable enough.
-                if from >= prompt_len {
-                    continue;
-                }
-                return history[from..(from + k).min(prompt_len)].to_vec();
-            }
-        }
-    }
-    Vec::new()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn json_end_ignores_braces_in_strings() {
         let mut j = instructor_core::json::ValueEnd::default();
         assert!(!j.feed(r#"{"a": "}{\"", "b": [1, "]""#));
         assert!(j.feed(r#"]}"#));
-    }
-
-    #[test]
-    fn drafts_copy_what_followed_in_the_prompt() {
-        let t = |v: &[i32]| v.iter().map(|&x| LlamaToken(x)).collect::<Vec<_>>();
-        let prompt = t(&[1, 5, 6, 7, 8, 9]);
-        let mut history = prompt.clone();
-        history.extend(t(&[20, 5, 6]));
-        assert_eq!(draft(&history, prompt.len(), 3), t(&[7, 8, 9]));
-        assert!(draft(&history, prompt.len(), 0).is_empty());
-        let mut other = prompt.clone();
-        other.push(LlamaToken(42));
-        assert!(draft(&other, prompt.len(), 3).is_empty());
-        let mut single = prompt.clone();
-        single.extend(t(&[20, 6]));
-        assert!(
-            draft(&single, prompt.len(), 3).is_empty(),
-            "one matching token is not enough"
-        );
     }
 }

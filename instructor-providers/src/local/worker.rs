@@ -35,7 +35,6 @@ pub(crate) struct Job {
     pub max_tokens: u32,
     pub settings: Settings,
     pub stop: Vec<String>,
-    pub prompt_lookup: usize,
     pub out: Sender<Result<Chunk, Error>>,
 }
 
@@ -154,7 +153,7 @@ fn serve(env: &Env<'_>, ctx: &mut LlamaContext<'_>, jobs: &Receiver<Job>) {
         .collect();
     let mut running: Vec<Generation> = Vec::with_capacity(parallel);
     let n_batch = options.batch_size.max(8) as usize;
-    let mut batch = LlamaBatch::new(n_batch.max(parallel * (options.prompt_lookup + 1)), 1);
+    let mut batch = LlamaBatch::new(n_batch.max(parallel), 1);
     loop {
         while !free.is_empty() {
             let job = if running.is_empty() {
@@ -194,7 +193,7 @@ fn serve(env: &Env<'_>, ctx: &mut LlamaContext<'_>, jobs: &Receiver<Job>) {
             }
             continue;
         }
-        sweep(&mut running, &mut free, counters, |g| g.advance(model, ctx));
+        sweep(&mut running, &mut free, counters, |g| g.advance(ctx));
     }
 }
 
