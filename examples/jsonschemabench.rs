@@ -4,9 +4,14 @@
 //! `Error::SchemaIncompatible` before any request) and the share the local GBNF compiler
 //! takes. Nothing is sent: bodies are built with `Provider::wire_body`.
 //!
+//! Files in MaskBench's format (`{"schema", "tests": [{"data", "valid"}]}`) also say whether
+//! the compiled schema's check agrees with each test instance's `valid` flag: the
+//! "validated" step of an extraction, measured on the benchmark's own instances.
+//!
 //! `scripts/jsonschemabench.sh` checks the data out and runs this:
 //! `cargo run --release --example jsonschemabench -- <data dir>` (one folder per dataset,
-//! one schema per `.json` file). It prints a Markdown table and the commonest error kinds.
+//! one schema per `.json` file; or one flat folder, grouped by the name before `_<n>.json`).
+//! It prints a Markdown table and the commonest error kinds.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -68,6 +73,29 @@ struct Row {
     /// Per target: bodies built.
     sent: Vec<usize>,
     grammar: usize,
+    /// Test instances of compiled schemas, and how many the check classified as the test says.
+    tests: usize,
+    agreed: usize,
+}
+
+/// The dataset a file belongs to: its folder, or in a flat folder the name before `_<n>`.
+fn group(file: &Path, flat: bool) -> String {
+    if !flat {
+        return file
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+    }
+    let stem = file
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = stem.split('-').next().unwrap_or_default();
+    match stem.rsplit_once('_') {
+        Some((head, n)) if n.chars().all(|c| c.is_ascii_digit()) => head.to_owned(),
+        _ => stem.to_owned(),
+    }
 }
 
 /// The kind of an error and the start of its message, for the summary.
@@ -102,31 +130,38 @@ fn main() {
         }
     };
     datasets.sort();
-    for dataset in datasets.iter().filter(|p| p.is_dir()) {
-        let name = dataset
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let row = rows.entry(name).or_default();
-        row.sent = vec![0; targets.len()];
-        let mut files: Vec<_> = std::fs::read_dir(dataset)
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.sort();
-        for file in files
-            .iter()
-            .filter(|f| f.extension().is_some_and(|e| e == "json"))
-        {
-            row.total += 1;
-            measure(file, &targets, row, &mut errors);
+    let is_json = |f: &Path| f.extension().is_some_and(|e| e == "json");
+    let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for entry in &datasets {
+        if entry.is_dir() {
+            let mut inner: Vec<_> = std::fs::read_dir(entry)
+                .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+                .unwrap_or_default();
+            inner.sort();
+            files.extend(
+                inner
+                    .into_iter()
+                    .filter(|f| is_json(f))
+                    .map(|f| (group(&f, false), f)),
+            );
+        } else if is_json(entry) {
+            files.push((group(entry, true), entry.clone()));
         }
+    }
+    for (name, file) in &files {
+        let row = rows.entry(name.clone()).or_default();
+        if row.sent.is_empty() {
+            row.sent = vec![0; targets.len()];
+        }
+        row.total += 1;
+        measure(file, &targets, row, &mut errors);
     }
     print!("| dataset | schemas | compiled |");
     for t in &targets {
         print!(" {} |", t.label);
     }
-    println!(" local GBNF |");
-    println!("|---|---|---|{}---|", "---|".repeat(targets.len()));
+    println!(" local GBNF | instances classified right |");
+    println!("|---|---|---|{}---|---|", "---|".repeat(targets.len()));
     let pct = |n: usize, of: usize| {
         if of == 0 {
             "-".to_owned()
@@ -143,7 +178,15 @@ fn main() {
         for n in &row.sent {
             print!(" {} |", pct(*n, row.compiled));
         }
-        println!(" {} |", pct(row.grammar, row.compiled));
+        println!(
+            " {} | {} |",
+            pct(row.grammar, row.compiled),
+            if row.tests == 0 {
+                "-".to_owned()
+            } else {
+                format!("{} of {}", row.agreed, row.tests)
+            }
+        );
     }
     println!("\nShares of dialects and GBNF are of the compiled schemas.\n\nCommonest errors:");
     let mut common: Vec<_> = errors.into_iter().collect();
@@ -164,6 +207,14 @@ fn measure(file: &Path, targets: &[Target], row: &mut Row, errors: &mut BTreeMap
             return;
         }
     };
+    // MaskBench's files carry the schema and test instances; the others are the schema.
+    let (schema, tests) = match schema {
+        serde_json::Value::Object(mut o) if o.contains_key("schema") && o.contains_key("tests") => {
+            let tests = o.remove("tests").unwrap_or_default();
+            (o.remove("schema").unwrap_or_default(), tests)
+        }
+        other => (other, serde_json::Value::Null),
+    };
     let dynamic = match DynamicSchema::new("Output", "", schema) {
         Ok(d) => d,
         Err(e) => {
@@ -172,6 +223,18 @@ fn measure(file: &Path, targets: &[Target], row: &mut Row, errors: &mut BTreeMap
         }
     };
     row.compiled += 1;
+    for test in tests.as_array().into_iter().flatten() {
+        let (Some(data), Some(valid)) = (
+            test.get("data"),
+            test.get("valid").and_then(|v| v.as_bool()),
+        ) else {
+            continue;
+        };
+        row.tests += 1;
+        if dynamic.validate(data).is_ok() == valid {
+            row.agreed += 1;
+        }
+    }
     for (i, t) in targets.iter().enumerate() {
         let body = OutputSpec::new(t.mode, dynamic.schema_ref()).and_then(|output| {
             let mut request = Request::new(vec![instructor::Message::user("x")], output);
