@@ -138,17 +138,7 @@ impl<'c, T: Instruct> Batch<'c, T> {
         if planned.is_empty() {
             return Err(Error::Config("a batch needs at least one input".to_owned()));
         }
-        let status = {
-            let lines: Vec<BatchLine<'_>> = planned
-                .iter()
-                .map(|(key, prepared)| BatchLine {
-                    custom_id: key,
-                    request: prepared.request(),
-                })
-                .collect();
-            api_of(&client)?.submit(&lines).await?
-        };
-        tracing::info!(batch = %status.id, items = planned.len(), "batch submitted");
+        let status = submit(&client, &planned).await?;
         Ok(BatchJob::with_plans(client, status.id, planned))
     }
 
@@ -293,6 +283,20 @@ impl<T: Instruct> BatchJob<T> {
         let items = api_of(&self.client)?.results(&self.id).await?;
         Ok(BatchResults::new(self, status.state, items))
     }
+}
+
+/// Submits each plan's current request as one line of a new batch.
+async fn submit<T: Instruct>(client: &Client, plans: &Plans<T>) -> Result<BatchStatus, Error> {
+    let lines: Vec<BatchLine<'_>> = plans
+        .iter()
+        .map(|(key, prepared)| BatchLine {
+            custom_id: key,
+            request: prepared.request(),
+        })
+        .collect();
+    let status = api_of(client)?.submit(&lines).await?;
+    tracing::info!(batch = %status.id, items = lines.len(), "batch submitted");
+    Ok(status)
 }
 
 fn no_batches(client: &Client) -> Error {

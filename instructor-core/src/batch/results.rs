@@ -10,7 +10,7 @@ use futures::future::{BoxFuture, Either};
 use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt};
 
-use super::{api_of, BatchItem, BatchItems, BatchJob, BatchLine, BatchOutcome, BatchState, Reask};
+use super::{BatchItem, BatchItems, BatchJob, BatchOutcome, BatchState, Reask};
 use crate::engine::{Prepared, Step};
 use crate::{Client, Error, Instruct, Usage};
 
@@ -212,20 +212,7 @@ impl<T: Instruct + Send + 'static> BatchResults<T> {
         if follow_ups.is_empty() {
             return Ok(None);
         }
-        let submitted = {
-            let lines: Vec<BatchLine<'_>> = follow_ups
-                .iter()
-                .map(|(key, prepared)| BatchLine {
-                    custom_id: key,
-                    request: prepared.request(),
-                })
-                .collect();
-            match api_of(&client) {
-                Ok(api) => api.submit(&lines).await,
-                Err(e) => Err(e),
-            }
-        };
-        let status = match submitted {
+        let status = match super::submit(&client, &follow_ups).await {
             Ok(status) => status,
             Err(e) => {
                 // Kept for another try: nothing is lost to a failed submission.
