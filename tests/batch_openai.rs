@@ -358,3 +358,34 @@ async fn bad_ids_and_providers_without_batches_fail_before_any_request() {
     assert!(matches!(dup, Error::Config(_)), "{dup}");
     assert!(received(&server).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_broken_results_file_is_a_typed_error_that_ends_the_stream() {
+    // A line cut off mid-object, then one that is not JSON: the first ends the reading with
+    // a protocol error under the empty key; nothing panics and no key is invented.
+    // The batch is already complete: no upload, no creation, no running status.
+    let mut routes: Vec<Route> = finished_batch().into_iter().skip(3).collect();
+    routes.retain(|r| r.path != "/files/file-out1/content");
+    routes.insert(
+        0,
+        Route {
+            method: "GET",
+            path: "/files/file-out1/content".to_owned(),
+            status: 200,
+            body: "{\"custom_id\": \"a\", \"response\": \nnot json\n".to_owned(),
+            content_type: "application/jsonl",
+        },
+    );
+    let server = serve(routes).await;
+    let client = client(&server.uri());
+    let job = client
+        .batch::<UserDetail>(INPUTS)
+        .resume("batch_abc123")
+        .unwrap();
+    let results: Vec<(String, Result<UserDetail, Error>)> =
+        job.results().await.unwrap().collect().await;
+    assert_eq!(results.len(), 1, "{results:?}");
+    let (key, result) = &results[0];
+    assert!(key.is_empty());
+    assert!(matches!(result, Err(Error::Protocol { .. })), "{result:?}");
+}
