@@ -1,5 +1,6 @@
 //! In-process extraction on a real model: latency per extraction and generated tokens/s,
-//! constrained (grammar) against unconstrained decoding on the same prompt; bulk runs
+//! constrained (grammar, by our GBNF compiler or by llguidance with fast-forward) against
+//! unconstrained decoding on the same prompt; bulk runs
 //! (`extract_many`) with one sequence, and with 4 decoding together in one batch per step
 //! (`LocalOptions::parallel`); then the same extraction through Python
 //! instructor on llama-cpp-python in process, as a ratio. Prints a table, and how much of
@@ -14,7 +15,7 @@
 use std::time::Instant;
 
 use futures::StreamExt;
-use instructor::providers::{LocalModel, LocalOptions};
+use instructor::providers::{Engine, LocalModel, LocalOptions};
 use instructor::{Client, Mode};
 
 #[path = "../tests/common/people.rs"]
@@ -185,11 +186,27 @@ async fn main() {
     )
     .unwrap();
     let four_at_a_time = Client::new(batched.clone()).max_tokens(128);
+    let guided_model = LocalModel::load_with(
+        &model,
+        LocalOptions {
+            engine: Engine::Guidance,
+            ..options.clone()
+        },
+    )
+    .unwrap();
+    let guided = Client::new(guided_model.clone()).max_tokens(128);
     let before = plain_model.stats();
     let mut rows = vec![
         measure("ours: grammar (constrained)", &plain, Mode::Grammar).await,
         measure("ours: unconstrained (json prompt)", &plain, Mode::Json).await,
+        measure(
+            "ours: grammar, llguidance + fast-forward",
+            &guided,
+            Mode::Grammar,
+        )
+        .await,
     ];
+    let g = guided_model.stats();
     let reuse = plain_model.stats();
     rows.push(measure_bulk("ours: bulk, grammar, one sequence", &plain, 8).await);
     let bulk_start = batched.stats();
@@ -222,6 +239,10 @@ async fn main() {
         reuse.prompt_tokens - before.prompt_tokens,
         100.0 * (reuse.reused_prompt_tokens - before.reused_prompt_tokens) as f64
             / (reuse.prompt_tokens - before.prompt_tokens).max(1) as f64
+    );
+    println!(
+        "llguidance: {} of {} generated tokens forced (appended without sampling)",
+        g.forced_tokens, g.generated_tokens
     );
     println!(
         "bulk with 4 sequences: {:.2} sequences per decoding step",

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use common::streams::{all_items, drain, failure};
 use futures::StreamExt;
-use instructor::providers::{LocalModel, LocalOptions};
+use instructor::providers::{Engine, LocalModel, LocalOptions};
 use instructor::{Client, Error, Instruct, Mode, Provider};
 use people::{Person, CASES};
 use serde::Deserialize;
@@ -282,13 +282,44 @@ async fn partial_and_iterable_streams_on_the_local_model() {
 
 /// A model of its own, so its counters see only this test's calls.
 fn own_model(parallel: usize) -> Option<LocalModel> {
+    own_model_with(LocalOptions {
+        parallel,
+        ..LocalOptions::default()
+    })
+}
+
+fn own_model_with(options: LocalOptions) -> Option<LocalModel> {
     let path = model_path()?;
     let options = LocalOptions {
         threads: 1,
-        parallel,
-        ..LocalOptions::default()
+        ..options
     };
     Some(LocalModel::load_with(path, options).unwrap())
+}
+
+#[tokio::test]
+async fn llguidance_fast_forwards_the_forced_tokens_and_every_answer_fits_the_schema() {
+    let Some(model) = own_model_with(LocalOptions {
+        engine: Engine::Guidance,
+        ..LocalOptions::default()
+    }) else {
+        return;
+    };
+    let client = Client::new(model.clone()).max_tokens(64);
+    let mut right = 0;
+    for (text, name, age, city) in CASES {
+        // Every answer parses as a `Person` (no invented keys, no endless number).
+        let person = client.create::<Person>().user(*text).send().await.unwrap();
+        right += usize::from(person.name == *name && person.age == *age && person.city == *city);
+    }
+    assert!(right * 2 > CASES.len(), "{right} of {} right", CASES.len());
+    let stats = model.stats();
+    // `{"name": "`, `", "age": `, `", "city": "`, `"}`: the keys and punctuation are
+    // forced, so a good share of the tokens were not sampled.
+    assert!(
+        stats.forced_tokens * 4 > stats.generated_tokens,
+        "{stats:?}"
+    );
 }
 
 /// The raw text the model answers for `text` (grammar mode, a `Person`).

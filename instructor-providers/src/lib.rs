@@ -55,7 +55,7 @@ pub use from_provider::from_provider;
 pub use gemini::Gemini;
 pub use http::HttpOptions;
 #[cfg(feature = "local")]
-pub use local::{LocalModel, LocalOptions, LocalStats, PromptFormat};
+pub use local::{Engine, LocalModel, LocalOptions, LocalStats, PromptFormat};
 pub use mistral::Mistral;
 pub use ollama::Ollama;
 pub use openai::OpenAi;

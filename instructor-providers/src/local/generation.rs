@@ -9,10 +9,12 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use std::sync::Arc;
 
+use super::guidance::Guidance;
 use super::output::Output;
-use super::sampler::Sampler;
-use super::worker::Job;
+use super::sampler::{Rule, Sampler};
+use super::worker::{Constraint, Job};
 
 pub(crate) fn decode_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
     Error::Backend {
@@ -52,8 +54,11 @@ pub(crate) struct Generation {
     pub reused: usize,
     n_past: i32,
     next: LlamaToken,
-    /// Where this step's logits are in the batch.
+    /// Where this step's logits are in the batch, and how many tokens it staged.
     index: i32,
+    staged: i32,
+    /// Tokens the grammar forced, appended without sampling.
+    forced: usize,
     /// Why the answer ended, once it has.
     finished: Option<FinishReason>,
 }
@@ -68,8 +73,10 @@ impl Generation {
     /// Starts `job` in `slot`: tokenizes the prompt, keeps the prefix the sequence already
     /// holds, evaluates the rest and chooses the first token. An error is the job's (sent
     /// by the caller); the slot comes back either way.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
-        model: &LlamaModel,
+        model: &Arc<LlamaModel>,
+        guidance: &mut Option<Guidance>,
         ctx: &mut LlamaContext<'_>,
         mut slot: Slot,
         tokens: Vec<LlamaToken>,
@@ -81,10 +88,10 @@ impl Generation {
             .max_tokens
             .min((n_ctx_seq - tokens.len() - 1) as u32)
             .max(1);
-        let output = Output::new(job.grammar.is_some(), job.stop, max_tokens, job.out);
-        let grammar = match &job.grammar {
-            Some(g) => match LlamaSampler::grammar(model, g, "root") {
-                Ok(s) => Some(s),
+        let output = Output::new(job.constraint.is_some(), job.stop, max_tokens, job.out);
+        let grammar = match &job.constraint {
+            Some(Constraint::Gbnf(g)) => match LlamaSampler::grammar(model, g, "root") {
+                Ok(s) => Some(Rule::Gbnf(s)),
                 Err(e) => {
                     let e = Error::SchemaIncompatible {
                         message: format!("llama.cpp rejected the grammar: {e}"),
@@ -92,6 +99,12 @@ impl Generation {
                     return Err(Box::new((slot, output, e)));
                 }
             },
+            Some(Constraint::Schema(schema)) => {
+                match Guidance::matcher_in(guidance, model, schema) {
+                    Ok(m) => Some(Rule::Guided(Box::new(m))),
+                    Err(e) => return Err(Box::new((slot, output, e))),
+                }
+            }
             None => None,
         };
         // Keep the whole chunks of the prompt this sequence already holds (at least the last
@@ -153,26 +166,50 @@ impl Generation {
             reused: keep,
             next,
             index: 0,
+            staged: 0,
+            forced: 0,
             finished: None,
         })
     }
 
-    /// Takes the chosen token; unless that ends the answer, adds it to `batch` in this
-    /// sequence.
-    pub fn stage(&mut self, model: &LlamaModel, batch: &mut LlamaBatch) -> Result<Status, Error> {
+    /// Takes the chosen token and then every token the grammar forces after it (fast-forward:
+    /// no sampling, and all decoded in this one batch, at most `room` tokens); unless that
+    /// ends the answer, adds them to `batch` in this sequence, with logits for the last.
+    pub fn stage(
+        &mut self,
+        model: &LlamaModel,
+        batch: &mut LlamaBatch,
+        room: usize,
+    ) -> Result<Status, Error> {
         if self.take(model, self.next) {
             return Ok(Status::Finished);
         }
-        self.index = batch.n_tokens();
-        batch
-            .add(self.next, self.n_past, &[self.slot.seq], true)
-            .map_err(decode_error)?;
+        let mut staged = vec![self.next];
+        for forced in self.sampler.forced() {
+            if staged.len() >= room.max(1) {
+                break;
+            }
+            self.forced += 1;
+            if self.take(model, forced) {
+                return Ok(Status::Finished);
+            }
+            staged.push(forced);
+        }
+        let seq = [self.slot.seq];
+        for (j, token) in staged.iter().enumerate() {
+            let last = j + 1 == staged.len();
+            batch
+                .add(*token, self.n_past + j as i32, &seq, last)
+                .map_err(decode_error)?;
+        }
+        self.index = batch.n_tokens() - 1;
+        self.staged = staged.len() as i32;
         Ok(Status::Running)
     }
 
     /// After the batch is decoded: chooses the next token from this sequence's logits.
     pub fn advance(&mut self, ctx: &LlamaContext<'_>) -> Result<Status, Error> {
-        self.n_past += 1;
+        self.n_past += self.staged;
         self.next = self.sampler.choose(ctx.get_logits_ith(self.index))?;
         Ok(Status::Running)
     }
@@ -199,6 +236,11 @@ impl Generation {
     /// Tokens generated so far.
     pub fn generated(&self) -> u32 {
         self.output.generated
+    }
+
+    /// Tokens the grammar forced so far.
+    pub fn forced(&self) -> usize {
+        self.forced
     }
 
     /// Ends the generation: sends the end (or `error`) and gives the slot back, recording

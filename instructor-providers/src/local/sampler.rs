@@ -9,6 +9,8 @@ use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::data::LlamaTokenData;
 use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
+use llguidance::Matcher;
+use toktrie::SimpleVob;
 
 /// Sampling settings of one generation.
 #[derive(Debug, Clone, Copy)]
@@ -20,8 +22,16 @@ pub(crate) struct Settings {
     pub seed: u64,
 }
 
+/// What constrains the tokens: llama.cpp's GBNF sampler or an llguidance matcher.
+pub(crate) enum Rule {
+    Gbnf(LlamaSampler),
+    Guided(Box<Matcher>),
+}
+
 pub(crate) struct Sampler {
-    grammar: Option<LlamaSampler>,
+    grammar: Option<Rule>,
+    /// The matcher's mask for the current step, computed once when first needed.
+    mask: Option<SimpleVob>,
     settings: Settings,
     rng: fastrand::Rng,
     recent: Vec<LlamaToken>,
@@ -63,9 +73,10 @@ fn lowest(top: &[LlamaTokenData]) -> (usize, f32) {
 }
 
 impl Sampler {
-    pub fn new(grammar: Option<LlamaSampler>, settings: Settings) -> Self {
+    pub fn new(grammar: Option<Rule>, settings: Settings) -> Self {
         Self {
             grammar,
+            mask: None,
             settings,
             rng: fastrand::Rng::with_seed(settings.seed),
             recent: Vec::new(),
@@ -75,8 +86,14 @@ impl Sampler {
 
     /// Records a chosen token in the grammar and the repeat window.
     pub fn accept(&mut self, token: LlamaToken) {
-        if let Some(g) = &mut self.grammar {
-            g.accept(token);
+        self.mask = None;
+        match &mut self.grammar {
+            Some(Rule::Gbnf(g)) => g.accept(token),
+            Some(Rule::Guided(m)) if !m.is_stopped() => {
+                // A refused token leaves the matcher in error; the next choice reports it.
+                let _ = m.consume_token(token.0.cast_unsigned());
+            }
+            _ => {}
         }
         if self.settings.repeat_penalty != 1.0 {
             self.recent.push(token);
@@ -103,15 +120,45 @@ impl Sampler {
         Some(l)
     }
 
-    /// Keeps the candidates the grammar allows.
-    fn allowed(&mut self, mut candidates: Vec<LlamaTokenData>) -> Vec<LlamaTokenData> {
-        if let Some(g) = &mut self.grammar {
-            let mut arr = LlamaTokenDataArray::new(candidates, false);
-            g.apply(&mut arr);
-            candidates = arr.data;
-            candidates.retain(|c| c.logit().is_finite());
+    /// The tokens the grammar forces next (llguidance only), not yet accepted.
+    pub fn forced(&mut self) -> Vec<LlamaToken> {
+        match &mut self.grammar {
+            Some(Rule::Guided(m)) if !m.is_stopped() => m
+                .compute_ff_tokens()
+                .into_iter()
+                .map(|t| LlamaToken(t.cast_signed()))
+                .collect(),
+            _ => Vec::new(),
         }
-        candidates
+    }
+
+    /// Keeps the candidates the grammar allows.
+    fn allowed(
+        &mut self,
+        mut candidates: Vec<LlamaTokenData>,
+    ) -> Result<Vec<LlamaTokenData>, Error> {
+        match &mut self.grammar {
+            Some(Rule::Gbnf(g)) => {
+                let mut arr = LlamaTokenDataArray::new(candidates, false);
+                g.apply(&mut arr);
+                candidates = arr.data;
+                candidates.retain(|c| c.logit().is_finite());
+            }
+            Some(Rule::Guided(m)) => {
+                if self.mask.is_none() {
+                    let mask = m.compute_mask_or_eos().map_err(|e| Error::Backend {
+                        message: format!("the grammar failed: {e}"),
+                        source: None,
+                    })?;
+                    self.mask = Some(mask);
+                }
+                if let Some(mask) = &self.mask {
+                    candidates.retain(|c| mask.is_allowed(c.id().0.cast_unsigned()));
+                }
+            }
+            None => {}
+        }
+        Ok(candidates)
     }
 
     /// Chooses the next token from `logits`.
@@ -125,11 +172,11 @@ impl Sampler {
             self.settings.top_k.max(1)
         };
         let top = top_k(logits, k);
-        let mut candidates = self.allowed(top);
+        let mut candidates = self.allowed(top)?;
         if candidates.is_empty() && self.grammar.is_some() && k < WIDE {
             // The model's favourite was not allowed: the allowed token is nearly always
             // among its next few, far cheaper to check than the whole vocabulary.
-            candidates = self.allowed(top_k(logits, WIDE));
+            candidates = self.allowed(top_k(logits, WIDE))?;
         }
         if candidates.is_empty() && self.grammar.is_some() {
             self.full_masks += 1;
@@ -139,7 +186,7 @@ impl Sampler {
                     .enumerate()
                     .map(|(i, &l)| data(i, l))
                     .collect(),
-            );
+            )?;
         }
         if candidates.is_empty() {
             return Err(Error::Backend {

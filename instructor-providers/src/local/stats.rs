@@ -22,6 +22,9 @@ pub struct LocalStats {
     pub reused_prompt_tokens: u64,
     /// Tokens generated.
     pub generated_tokens: u64,
+    /// Of those, tokens the grammar forced: appended without sampling, decoded in the
+    /// same batch as the token before them (fast-forward).
+    pub forced_tokens: u64,
     /// Decoding steps (one batch each).
     pub steps: u64,
     /// Sequences those steps decoded, summed.
@@ -45,6 +48,7 @@ pub(crate) struct Counters {
     prompt_tokens: AtomicU64,
     reused_prompt_tokens: AtomicU64,
     generated_tokens: AtomicU64,
+    forced_tokens: AtomicU64,
     steps: AtomicU64,
     step_sequences: AtomicU64,
 }
@@ -58,9 +62,11 @@ impl Counters {
             .fetch_add(reused as u64, Ordering::Relaxed);
     }
 
-    pub fn generated(&self, tokens: u32) {
+    pub fn generated(&self, tokens: u32, forced: usize) {
         self.generated_tokens
             .fetch_add(u64::from(tokens), Ordering::Relaxed);
+        self.forced_tokens
+            .fetch_add(forced as u64, Ordering::Relaxed);
     }
 
     pub fn step(&self, sequences: usize) {
@@ -75,6 +81,7 @@ impl Counters {
             prompt_tokens: self.prompt_tokens.load(Ordering::Relaxed),
             reused_prompt_tokens: self.reused_prompt_tokens.load(Ordering::Relaxed),
             generated_tokens: self.generated_tokens.load(Ordering::Relaxed),
+            forced_tokens: self.forced_tokens.load(Ordering::Relaxed),
             steps: self.steps.load(Ordering::Relaxed),
             step_sequences: self.step_sequences.load(Ordering::Relaxed),
         }

@@ -22,6 +22,7 @@ use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::Sender;
 
 use super::generation::{decode_error, Generation, Slot, Status};
+use super::guidance::Guidance;
 use super::prompt::{render, Format, Turn};
 use super::sampler::Settings;
 use super::stats::Counters;
@@ -29,9 +30,18 @@ use super::LocalOptions;
 
 pub(crate) use super::output::Chunk;
 
+/// What constrains a job's answer.
+#[derive(Debug, Clone)]
+pub(crate) enum Constraint {
+    /// A GBNF grammar, for llama.cpp's sampler.
+    Gbnf(std::sync::Arc<str>),
+    /// A JSON schema (its text), for llguidance.
+    Schema(std::sync::Arc<str>),
+}
+
 pub(crate) struct Job {
     pub turns: Vec<Turn>,
-    pub grammar: Option<std::sync::Arc<str>>,
+    pub constraint: Option<Constraint>,
     pub max_tokens: u32,
     pub settings: Settings,
     pub stop: Vec<String>,
@@ -78,7 +88,7 @@ pub(crate) fn run(
         Ok((backend, model))
     })();
     let (backend, model) = match setup {
-        Ok(v) => v,
+        Ok((backend, model)) => (backend, std::sync::Arc::new(model)),
         Err(e) => {
             let _ = ready.send(Err(e));
             return;
@@ -129,7 +139,7 @@ pub(crate) fn run(
 
 /// What the serving loop works with besides the context.
 struct Env<'a> {
-    model: &'a LlamaModel,
+    model: &'a std::sync::Arc<LlamaModel>,
     format: &'a Format,
     options: &'a LocalOptions,
     counters: &'a Counters,
@@ -153,7 +163,12 @@ fn serve(env: &Env<'_>, ctx: &mut LlamaContext<'_>, jobs: &Receiver<Job>) {
         .collect();
     let mut running: Vec<Generation> = Vec::with_capacity(parallel);
     let n_batch = options.batch_size.max(8) as usize;
-    let mut batch = LlamaBatch::new(n_batch.max(parallel), 1);
+    let capacity = n_batch.max(parallel);
+    let mut batch = LlamaBatch::new(capacity, 1);
+    // Each running job may stage its token and the ones its grammar forces, up to its share.
+    let room = capacity / parallel;
+    // llguidance's tokenizer environment, built at the first job that needs it.
+    let mut guidance = None;
     loop {
         while !free.is_empty() {
             let job = if running.is_empty() {
@@ -167,11 +182,11 @@ fn serve(env: &Env<'_>, ctx: &mut LlamaContext<'_>, jobs: &Receiver<Job>) {
                     Err(_) => break,
                 }
             };
-            admit(env, ctx, &mut free, &mut running, job);
+            admit(env, ctx, &mut guidance, &mut free, &mut running, job);
         }
         batch.clear();
         sweep(&mut running, &mut free, counters, |g| {
-            g.stage(model, &mut batch)
+            g.stage(model, &mut batch, room)
         });
         if batch.n_tokens() == 0 {
             continue;
@@ -181,7 +196,7 @@ fn serve(env: &Env<'_>, ctx: &mut LlamaContext<'_>, jobs: &Receiver<Job>) {
             // Every sequence in the batch is in an unknown state: end their jobs, reuse none.
             let message = decode_error(e).to_string();
             for g in running.drain(..) {
-                counters.generated(g.generated());
+                counters.generated(g.generated(), g.forced());
                 let error = Error::Backend {
                     message: message.clone(),
                     source: None,
@@ -222,7 +237,7 @@ fn sweep(
             Err(e) => Some(e),
         };
         let done = running.remove(i);
-        counters.generated(done.generated());
+        counters.generated(done.generated(), done.forced());
         free.push(done.finish(error));
     }
 }
@@ -231,6 +246,7 @@ fn sweep(
 fn admit(
     env: &Env<'_>,
     ctx: &mut LlamaContext<'_>,
+    guidance: &mut Option<Guidance>,
     free: &mut Vec<Slot>,
     running: &mut Vec<Generation>,
     job: Job,
@@ -257,6 +273,7 @@ fn admit(
     let slot = free.swap_remove(best);
     match Generation::start(
         model,
+        guidance,
         ctx,
         slot,
         tokens,
