@@ -73,6 +73,8 @@ struct Row {
     /// Per target: bodies built.
     sent: Vec<usize>,
     grammar: usize,
+    /// Compiled by llguidance (the local model's other engine), with its settings.
+    guidance: usize,
     /// Test instances of compiled schemas, and how many the check classified as the test says.
     tests: usize,
     agreed: usize,
@@ -160,8 +162,8 @@ fn main() {
     for t in &targets {
         print!(" {} |", t.label);
     }
-    println!(" local GBNF | instances classified right |");
-    println!("|---|---|---|{}---|---|", "---|".repeat(targets.len()));
+    println!(" local GBNF | local llguidance | instances classified right |");
+    println!("|---|---|---|{}---|---|---|", "---|".repeat(targets.len()));
     let pct = |n: usize, of: usize| {
         if of == 0 {
             "-".to_owned()
@@ -179,8 +181,9 @@ fn main() {
             print!(" {} |", pct(*n, row.compiled));
         }
         println!(
-            " {} | {} |",
+            " {} | {} | {} |",
             pct(row.grammar, row.compiled),
+            pct(row.guidance, row.compiled),
             if row.tests == 0 {
                 "-".to_owned()
             } else {
@@ -194,6 +197,32 @@ fn main() {
     for (message, n) in common.iter().take(25) {
         println!("- {n} × {message}");
     }
+}
+
+/// Whether llguidance compiles `schema` with the local engine's settings (the layout and
+/// lenient mode), over a byte-level vocabulary: compiling does not depend on the model.
+fn guidance_compiles(schema: &serde_json::Value) -> Result<(), String> {
+    use std::sync::OnceLock;
+    static FACTORY: OnceLock<Result<llguidance::ParserFactory, String>> = OnceLock::new();
+    let factory = FACTORY
+        .get_or_init(|| {
+            llguidance::ParserFactory::new_simple(&toktrie::ApproximateTokEnv::single_byte_env())
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()?;
+    let mut schema = schema.clone();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert(
+            "x-guidance".to_owned(),
+            serde_json::json!({"whitespace_flexible": false, "key_separator": ": ",
+                "item_separator": ", ", "lenient": true}),
+        );
+    }
+    let grammar = llguidance::api::TopLevelGrammar::from_json_schema(schema);
+    factory
+        .create_parser(grammar)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn measure(file: &Path, targets: &[Target], row: &mut Row, errors: &mut BTreeMap<String, usize>) {
@@ -248,6 +277,18 @@ fn measure(file: &Path, targets: &[Target], row: &mut Row, errors: &mut BTreeMap
                     .entry(format!("{} {}", t.label, kind(&e)))
                     .or_default() += 1
             }
+        }
+    }
+    match guidance_compiles(&dynamic.type_schema().request_schema) {
+        Ok(()) => row.guidance += 1,
+        Err(e) => {
+            let mut end = e.len().min(90);
+            while !e.is_char_boundary(end) {
+                end -= 1;
+            }
+            *errors
+                .entry(format!("llguidance: {}", &e[..end]))
+                .or_default() += 1;
         }
     }
     match gbnf::compile(&dynamic.type_schema().request_schema) {
