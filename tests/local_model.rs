@@ -313,6 +313,41 @@ async fn llguidance_fast_forwards_the_forced_tokens_and_every_answer_fits_the_sc
         right += usize::from(person.name == *name && person.age == *age && person.city == *city);
     }
     assert!(right * 2 > CASES.len(), "{right} of {} right", CASES.len());
+    // Worked examples are shown in the layout the answer is held to: with them, sentiments
+    // come out right (shown compact, the fixed `": "` layout made the model miss one).
+    #[derive(Instruct, Deserialize, Debug, PartialEq)]
+    #[serde(rename_all = "lowercase")]
+    enum Mood {
+        Positive,
+        Negative,
+    }
+    #[derive(Instruct, Deserialize, Debug)]
+    struct Verdict {
+        sentiment: Mood,
+    }
+    let reviews = [
+        ("I love this phone, it is wonderful.", Mood::Positive),
+        ("Terrible, it broke after one day.", Mood::Negative),
+        ("Great value, works perfectly, very happy.", Mood::Positive),
+        ("Awful product, a complete waste of money.", Mood::Negative),
+    ];
+    for (text, expected) in reviews {
+        let verdict = client
+            .create::<Verdict>()
+            .example(
+                "Broke in a week, very disappointed.",
+                &serde_json::json!({"sentiment": "negative"}),
+            )
+            .example(
+                "Lovely, works great.",
+                &serde_json::json!({"sentiment": "positive"}),
+            )
+            .user(text)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(verdict.sentiment, expected, "{text}");
+    }
     let stats = model.stats();
     // `{"name": "`, `", "age": `, `", "city": "`, `"}`: the keys and punctuation are
     // forced, so a good share of the tokens were not sampled.

@@ -103,9 +103,10 @@ pub enum Engine {
     /// the JSON Schema it covers, and the tokens the grammar forces appended without
     /// sampling, decoded in one batch (fast-forward). As with the GBNF compiler, objects
     /// take only their listed properties, numbers without bounds at most 18 digits, and
-    /// the JSON has one space after `:` and `,` and none elsewhere. Not yet the default:
-    /// on Gemma 3 270M it picks a different token than GBNF at two borderline choices of
-    /// the test suite (a sentiment, a repeated list item).
+    /// the JSON has one space after `:` and `,` and none elsewhere (the examples the prompt
+    /// shows are written in that layout too). Not yet the default: on Gemma 3 270M one list
+    /// of the test suite ("apples, pears and plums") is repeated until the token limit,
+    /// which the GBNF engine ends.
     Guidance,
 }
 
@@ -114,7 +115,9 @@ pub enum Engine {
 struct Compiled {
     grammar: Result<Arc<str>, String>,
     schema: Arc<str>,
+    /// The instruction, its examples compact (GBNF) or spaced (llguidance).
     instruction: String,
+    spaced_instruction: String,
 }
 
 /// The grammar, schema text and instruction for a schema.
@@ -122,7 +125,8 @@ fn compile(schema: &TypeSchema) -> Result<Arc<Compiled>, String> {
     Ok(Arc::new(Compiled {
         grammar: crate::gbnf::compile(&schema.request_schema).map(Arc::from),
         schema: Arc::from(schema.request_schema.to_string()),
-        instruction: prompt::instruction(schema),
+        instruction: prompt::instruction(schema, false),
+        spaced_instruction: prompt::instruction(schema, true),
     }))
 }
 
@@ -275,11 +279,17 @@ impl LocalModel {
         }
         let o = &self.shared.options;
         let (tx, rx) = tokio::sync::mpsc::channel(64);
+        // Under llguidance's fixed layout, the prompt shows JSON in that same layout.
+        let spaced = compiled.is_some() && o.engine == Engine::Guidance;
+        let instruction = compiled.as_ref().map(|c| {
+            if spaced {
+                c.spaced_instruction.as_str()
+            } else {
+                c.instruction.as_str()
+            }
+        });
         let job = Job {
-            turns: prompt::turns(
-                &request.messages,
-                compiled.as_ref().map(|c| c.instruction.as_str()),
-            ),
+            turns: prompt::turns(&request.messages, instruction, spaced),
             constraint: match &compiled {
                 None => None,
                 Some(c) => Some(match o.engine {

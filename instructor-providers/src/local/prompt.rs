@@ -77,8 +77,73 @@ fn fields(root: &Value, schema: &Value, out: &mut String) {
     }
 }
 
-/// The instruction for an extraction of `schema` (built once per type).
-pub(crate) fn instruction(schema: &TypeSchema) -> String {
+/// Writes JSON as the fixed layout of the llguidance engine does: one space after `:` and
+/// `,`, none elsewhere.
+struct Spaced;
+
+impl serde_json::ser::Formatter for Spaced {
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+}
+
+/// `value` in the layout an answer is held to: compact (the model chooses its spacing
+/// under the GBNF grammar, which allows at most one space), or spaced as llguidance's
+/// fixed layout writes it, so the examples a prompt shows are written as the answer must be.
+pub(crate) fn json_text(value: &Value, spaced: bool) -> String {
+    if !spaced {
+        return value.to_string();
+    }
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Spaced);
+    match serde::Serialize::serialize(value, &mut ser) {
+        Ok(()) => String::from_utf8(out).unwrap_or_else(|_| value.to_string()),
+        Err(_) => value.to_string(),
+    }
+}
+
+/// A JSON answer in a turn, rewritten in the spaced layout (other text is kept).
+fn respaced(text: String) -> String {
+    let trimmed = text.trim();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return text;
+    }
+    match serde_json::from_str::<Value>(trimmed) {
+        Ok(value) => json_text(&value, true),
+        Err(_) => text,
+    }
+}
+
+/// The instruction for an extraction of `schema` (built once per type), its examples in
+/// the compact or the spaced layout.
+pub(crate) fn instruction(schema: &TypeSchema, spaced: bool) -> String {
     let mut text = String::from("Extract the data from the text below as JSON.");
     if let Some(d) = &schema.description {
         text.push(' ');
@@ -92,15 +157,16 @@ pub(crate) fn instruction(schema: &TypeSchema) -> String {
     }
     for example in &schema.examples {
         text.push_str("Example answer: ");
-        text.push_str(&example.to_string());
+        text.push_str(&json_text(example, spaced));
         text.push('\n');
     }
     text
 }
 
 /// The conversation as turns, the instruction (if any) leading the first user turn, system
-/// text merged into it.
-pub(crate) fn turns(messages: &[Message], instruction: Option<&str>) -> Vec<Turn> {
+/// text merged into it; with `spaced`, the JSON answers of earlier turns (worked examples,
+/// re-asked answers) rewritten in the spaced layout.
+pub(crate) fn turns(messages: &[Message], instruction: Option<&str>, spaced: bool) -> Vec<Turn> {
     let mut system: Vec<String> = instruction.map(str::to_owned).into_iter().collect();
     let mut out: Vec<Turn> = Vec::new();
     for m in messages {
@@ -110,6 +176,9 @@ pub(crate) fn turns(messages: &[Message], instruction: Option<&str>) -> Vec<Turn
                 let mut text = m.text();
                 for call in &m.tool_calls {
                     text.push_str(&call.arguments.to_text());
+                }
+                if spaced {
+                    text = respaced(text);
                 }
                 out.push(Turn {
                     role: "assistant",
@@ -180,7 +249,7 @@ mod tests {
             Message::assistant("{\"age\": 300}"),
             Message::user("age must be at most 150"),
         ];
-        let t = turns(&messages, Some("Extract."));
+        let t = turns(&messages, Some("Extract."), false);
         let p = render(&Format::Gemma, &t);
         assert_eq!(
             p,
@@ -189,5 +258,23 @@ mod tests {
              <start_of_turn>user\nage must be at most 150<end_of_turn>\n<start_of_turn>model\n"
         );
         assert!(render(&Format::Plain, &t).ends_with("Assistant: "));
+    }
+
+    #[test]
+    fn answers_are_shown_in_the_layout_they_are_held_to() {
+        let messages = vec![
+            Message::user("Lovely."),
+            Message::assistant(r#"{"sentiment":"positive","tags":["a","b"]}"#),
+        ];
+        let t = turns(&messages, None, true);
+        assert_eq!(
+            t[1].text,
+            r#"{"sentiment": "positive", "tags": ["a", "b"]}"#
+        );
+        let t = turns(&messages, None, false);
+        assert_eq!(t[1].text, r#"{"sentiment":"positive","tags":["a","b"]}"#);
+        // Text that is not JSON is kept as written.
+        let t = turns(&[Message::assistant("not {json")], None, true);
+        assert_eq!(t[0].text, "not {json");
     }
 }
