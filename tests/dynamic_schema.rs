@@ -50,6 +50,11 @@ async fn server(bodies: &[Value]) -> MockServer {
     server
 }
 
+/// Extracts a value of `schema` from the one user message `text`.
+async fn ask(client: &Client, schema: &DynamicSchema, text: &str) -> Result<Value, Error> {
+    client.create_dynamic(schema).user(text).send().await
+}
+
 async fn sent(server: &MockServer) -> Vec<Value> {
     server
         .received_requests()
@@ -100,12 +105,13 @@ fn text_answer(text: &str) -> Value {
 async fn tools_mode_sends_the_schema_as_the_tool_and_returns_the_value() {
     let server = server(&[tool_answer("Person", r#"{"name":"Jason","age":30}"#)]).await;
     let schema = person();
-    let value = openai(&server.uri(), Mode::Tools)
-        .create_dynamic(&schema)
-        .user("Jason is 30 years old")
-        .send()
-        .await
-        .unwrap();
+    let value = ask(
+        &openai(&server.uri(), Mode::Tools),
+        &schema,
+        "Jason is 30 years old",
+    )
+    .await
+    .unwrap();
     assert_eq!(value, json!({"name": "Jason", "age": 30}));
     let body = &sent(&server).await[0];
     let tool = &body["tools"][0]["function"];
@@ -179,12 +185,13 @@ async fn json_mode_puts_the_schema_in_the_prompt_and_re_asks_in_a_user_message()
     ])
     .await;
     let schema = person();
-    let value = openai(&server.uri(), Mode::Json)
-        .create_dynamic(&schema)
-        .user("Jason is 30 years old")
-        .send()
-        .await
-        .unwrap();
+    let value = ask(
+        &openai(&server.uri(), Mode::Json),
+        &schema,
+        "Jason is 30 years old",
+    )
+    .await
+    .unwrap();
     assert_eq!(value, json!({"name": "Jason", "age": 30}));
     let bodies = sent(&server).await;
     assert_eq!(bodies[0]["response_format"]["type"], "json_object");
@@ -208,10 +215,7 @@ async fn json_schema_mode_sends_openai_strict_dialect() {
         json!({"type": "object", "properties": {"name": {"type": "string"}, "nick": {"type": "string"}}, "required": ["name"]}),
     )
     .unwrap();
-    openai(&server.uri(), Mode::JsonSchema)
-        .create_dynamic(&schema)
-        .user("Jason")
-        .send()
+    ask(&openai(&server.uri(), Mode::JsonSchema), &schema, "Jason")
         .await
         .unwrap();
     let rf = &sent(&server).await[0]["response_format"]["json_schema"];
@@ -233,10 +237,7 @@ async fn a_schema_a_dialect_cannot_express_is_a_typed_error_before_any_request()
         json!({"type": "object", "properties": {"labels": {"type": "object", "additionalProperties": {"type": "string"}}}}),
     )
     .unwrap();
-    let err = openai(&server.uri(), Mode::ToolsStrict)
-        .create_dynamic(&schema)
-        .user("x")
-        .send()
+    let err = ask(&openai(&server.uri(), Mode::ToolsStrict), &schema, "x")
         .await
         .unwrap_err();
     assert!(matches!(err, Error::SchemaIncompatible { .. }), "{err:?}");
@@ -262,12 +263,7 @@ async fn anthropic_gets_its_dialect_and_the_local_check_still_holds() {
     )
     .model("claude-sonnet-4-5")
     .mode(Mode::JsonSchema);
-    let value = client
-        .create_dynamic(&person())
-        .user("Jason is 30")
-        .send()
-        .await
-        .unwrap();
+    let value = ask(&client, &person(), "Jason is 30").await.unwrap();
     assert_eq!(value["age"], 30);
     let bodies = sent(&server).await;
     let sent_schema = &bodies[0]["output_config"]["format"]["schema"];
@@ -313,12 +309,7 @@ async fn one_handle_serves_many_calls_and_a_new_schema_never_reads_an_old_ones_f
         json!({"type": "object", "properties": {"species": {"type": "string"}}, "required": ["species"]}),
     )
     .unwrap();
-    let c = client
-        .create_dynamic(&pet)
-        .user("a cat")
-        .send()
-        .await
-        .unwrap();
+    let c = ask(&client, &pet, "a cat").await.unwrap();
     assert_eq!(c, json!({"species": "cat"}));
     let bodies = sent(&server).await;
     assert_eq!(bodies[0]["tools"], bodies[1]["tools"]);
@@ -337,12 +328,7 @@ async fn a_list_schema_is_wrapped_for_the_request_and_unwrapped_in_the_answer() 
         .with_tool_call("Tags", r#"{"items": ["red"]}"#)
         .with_tool_call("Tags", r#"{"items": ["red", "blue"]}"#);
     let client = Client::new(provider.clone()).mode(Mode::Tools);
-    let tags = client
-        .create_dynamic(&schema)
-        .user("red, blue")
-        .send()
-        .await
-        .unwrap();
+    let tags = ask(&client, &schema, "red, blue").await.unwrap();
     assert_eq!(tags, json!(["red", "blue"]));
     let requests = provider.requests();
     assert_eq!(
@@ -469,12 +455,7 @@ async fn parallel_tools_offer_the_element_schema_and_check_every_call() {
             call("b", r#"{"name": "Bob"}"#),
         ]));
     let client = Client::new(provider.clone()).mode(Mode::ParallelTools);
-    let people = client
-        .create_dynamic(&schema)
-        .user("Ann and Bob")
-        .send()
-        .await
-        .unwrap();
+    let people = ask(&client, &schema, "Ann and Bob").await.unwrap();
     assert_eq!(people, json!([{"name": "Ann"}, {"name": "Bob"}]));
     let requests = provider.requests();
     assert_eq!(requests[0].output.tools.len(), 1);
@@ -523,18 +504,8 @@ async fn cached_answers_are_keyed_by_the_runtime_schema() {
         .mode(Mode::Json)
         .cache(instructor::cache::MemoryCache::new(100, 1 << 20));
     let schema = person();
-    let first = client
-        .create_dynamic(&schema)
-        .user("Jason is 30")
-        .send()
-        .await
-        .unwrap();
-    let again = client
-        .create_dynamic(&schema)
-        .user("Jason is 30")
-        .send()
-        .await
-        .unwrap();
+    let first = ask(&client, &schema, "Jason is 30").await.unwrap();
+    let again = ask(&client, &schema, "Jason is 30").await.unwrap();
     assert_eq!(first, again);
     assert_eq!(provider.requests().len(), 1);
     // Another schema with the same prompt is another question.
@@ -544,12 +515,7 @@ async fn cached_answers_are_keyed_by_the_runtime_schema() {
         json!({"type": "object", "properties": {"species": {"type": "string"}}}),
     )
     .unwrap();
-    let other = client
-        .create_dynamic(&pet)
-        .user("Jason is 30")
-        .send()
-        .await
-        .unwrap();
+    let other = ask(&client, &pet, "Jason is 30").await.unwrap();
     assert_eq!(other, json!({"species": "cat"}));
     assert_eq!(provider.requests().len(), 2);
 }

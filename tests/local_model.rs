@@ -74,6 +74,23 @@ async fn extracts_name_age_and_city() {
     assert!(right >= 4, "only {right} of 5 extractions were right");
 }
 
+/// A sentiment of `text`, the call shown one negative and one positive worked example.
+async fn with_two_examples<T: Instruct>(client: &Client, text: &str) -> Result<T, Error> {
+    client
+        .create::<T>()
+        .example(
+            "Broke in a week, very disappointed.",
+            &serde_json::json!({"sentiment": "negative"}),
+        )
+        .example(
+            "Lovely, works great.",
+            &serde_json::json!({"sentiment": "positive"}),
+        )
+        .user(text)
+        .send()
+        .await
+}
+
 #[tokio::test]
 async fn classification_is_always_a_valid_variant() {
     /// Whether the review is positive or negative.
@@ -107,20 +124,7 @@ async fn classification_is_always_a_valid_variant() {
     for (text, expected) in reviews {
         // Parsing into the enum is the check that the variant is valid; two worked
         // examples steer a base model away from its prior.
-        let r = client
-            .create::<Review>()
-            .example(
-                "Broke in a week, very disappointed.",
-                &serde_json::json!({"sentiment": "negative"}),
-            )
-            .example(
-                "Lovely, works great.",
-                &serde_json::json!({"sentiment": "positive"}),
-            )
-            .user(text)
-            .send()
-            .await
-            .unwrap();
+        let r: Review = with_two_examples(&client, text).await.unwrap();
         eprintln!("{text} -> {:?}", r.sentiment);
         right += usize::from(r.sentiment == expected);
     }
@@ -332,20 +336,7 @@ async fn llguidance_fast_forwards_the_forced_tokens_and_every_answer_fits_the_sc
         ("Awful product, a complete waste of money.", Mood::Negative),
     ];
     for (text, expected) in reviews {
-        let verdict = client
-            .create::<Verdict>()
-            .example(
-                "Broke in a week, very disappointed.",
-                &serde_json::json!({"sentiment": "negative"}),
-            )
-            .example(
-                "Lovely, works great.",
-                &serde_json::json!({"sentiment": "positive"}),
-            )
-            .user(text)
-            .send()
-            .await
-            .unwrap();
+        let verdict: Verdict = with_two_examples(&client, text).await.unwrap();
         assert_eq!(verdict.sentiment, expected, "{text}");
     }
     let stats = model.stats();
