@@ -18,9 +18,14 @@ use futures::StreamExt;
 use instructor::providers::{Engine, LocalModel, LocalOptions};
 use instructor::{Client, Mode};
 
-#[path = "../tests/common/people.rs"]
-mod people;
-use people::{Person, CASES};
+#[path = "../tests/common/quality.rs"]
+mod quality;
+use quality::{Person, CASES};
+
+thread_local! {
+    /// `VERBOSE=1` prints every answer.
+    static VERBOSE: bool = std::env::var("VERBOSE").is_ok_and(|v| v == "1");
+}
 
 const ROUNDS: usize = 3;
 
@@ -29,9 +34,13 @@ struct Row {
     ms: f64,
     tok_s: f64,
     right: usize,
+    parsed: usize,
     n: usize,
+    /// Right of each family, where measured.
+    families: Vec<(&'static str, usize, usize)>,
 }
 
+/// Every case of every family once, through `client` in `mode`.
 async fn measure(name: &'static str, client: &Client, mode: Mode) -> Row {
     // One untimed call warms the caches (grammar compile, first allocation).
     let _ = client
@@ -41,40 +50,23 @@ async fn measure(name: &'static str, client: &Client, mode: Mode) -> Row {
         .max_retries(0)
         .send()
         .await;
-    let (mut right, mut tokens, mut n) = (0, 0u64, 0);
+    let mut total = quality::Score::default();
+    let mut families = Vec::new();
     let start = Instant::now();
-    for _ in 0..ROUNDS {
-        for (text, name, age, city) in CASES {
-            n += 1;
-            match client
-                .create::<Person>()
-                .user(*text)
-                .mode(mode)
-                .max_retries(0)
-                .send_with_completion()
-                .await
-            {
-                Ok((p, c)) => {
-                    tokens += c.usage.output_tokens;
-                    right += usize::from(p.name == *name && p.age == *age && p.city == *city);
-                }
-                Err(instructor::Error::RetriesExhausted { usage, .. }) => {
-                    tokens += usage.output_tokens
-                }
-                Err(instructor::Error::IncompleteOutput { usage, .. }) => {
-                    tokens += usage.output_tokens
-                }
-                Err(e) => panic!("{name}: {e}"),
-            }
-        }
+    for family in quality::FAMILIES {
+        let score = quality::score(client, family, mode, VERBOSE.with(|v| *v)).await;
+        families.push((family.name, score.right, score.n));
+        total += score;
     }
     let secs = start.elapsed().as_secs_f64();
     Row {
         name,
-        ms: 1000.0 * secs / n as f64,
-        tok_s: tokens as f64 / secs,
-        right,
-        n,
+        ms: 1000.0 * secs / total.n as f64,
+        tok_s: total.output_tokens as f64 / secs,
+        right: total.right,
+        parsed: total.parsed,
+        n: total.n,
+        families,
     }
 }
 
@@ -93,12 +85,13 @@ async fn measure_bulk(name: &'static str, client: &Client, concurrency: usize) -
         .with(|call| call.mode(Mode::Grammar).max_retries(0))
         .run()
         .unwrap();
-    let (mut right, mut n) = (0, 0);
+    let (mut right, mut parsed, mut n) = (0, 0, 0);
     while let Some((key, result)) = results.next().await {
         n += 1;
         let i: usize = key.split('-').nth(1).unwrap().parse().unwrap();
         let (_, name, age, city) = CASES[i];
         if let Ok(p) = result {
+            parsed += 1;
             right += usize::from(p.name == name && p.age == age && p.city == city);
         }
     }
@@ -109,25 +102,16 @@ async fn measure_bulk(name: &'static str, client: &Client, concurrency: usize) -
         ms: 1000.0 * secs / n as f64,
         tok_s: tokens as f64 / secs,
         right,
+        parsed,
         n,
+        families: Vec::new(),
     }
 }
 
 fn python(model: &str) -> Option<Row> {
-    let cases = serde_json::to_string(
-        &CASES
-            .iter()
-            .map(|(t, n, a, c)| (t, n, a, c))
-            .collect::<Vec<_>>(),
-    )
-    .ok()?;
+    let cases = quality::as_json();
     let out = std::process::Command::new("python3")
-        .args([
-            "benches/python_instructor.py",
-            model,
-            &ROUNDS.to_string(),
-            &cases,
-        ])
+        .args(["benches/python_instructor.py", model, &cases])
         .output()
         .ok()?;
     if !out.status.success() {
@@ -146,7 +130,19 @@ fn python(model: &str) -> Option<Row> {
         ms: v["ms"].as_f64()?,
         tok_s: v["tok_s"].as_f64()?,
         right: v["right"].as_u64()? as usize,
+        parsed: v["parsed"].as_u64()? as usize,
         n: v["n"].as_u64()? as usize,
+        families: v["families"]
+            .as_array()?
+            .iter()
+            .filter_map(|f| {
+                let name = quality::FAMILIES
+                    .iter()
+                    .find(|x| f[0].as_str() == Some(x.name))?
+                    .name;
+                Some((name, f[1].as_u64()? as usize, f[2].as_u64()? as usize))
+            })
+            .collect(),
     })
 }
 
@@ -175,30 +171,18 @@ async fn main() {
         threads: 1,
         ..LocalOptions::default()
     };
-    let plain_model = LocalModel::load_with(&model, options.clone()).unwrap();
+    let load = |o: LocalOptions| LocalModel::load_with(&model, o).unwrap();
+    let plain_model = load(LocalOptions {
+        engine: Engine::Gbnf,
+        ..options.clone()
+    });
     let plain = Client::new(plain_model.clone()).max_tokens(128);
-    let batched = LocalModel::load_with(
-        &model,
-        LocalOptions {
-            parallel: 4,
-            ..options.clone()
-        },
-    )
-    .unwrap();
-    let four_at_a_time = Client::new(batched.clone()).max_tokens(128);
-    let guided_model = LocalModel::load_with(
-        &model,
-        LocalOptions {
-            engine: Engine::Guidance,
-            ..options.clone()
-        },
-    )
-    .unwrap();
+    let guided_model = load(options.clone());
     let guided = Client::new(guided_model.clone()).max_tokens(128);
     let before = plain_model.stats();
     let mut rows = vec![
-        measure("ours: grammar (constrained)", &plain, Mode::Grammar).await,
         measure("ours: unconstrained (json prompt)", &plain, Mode::Json).await,
+        measure("ours: grammar, GBNF", &plain, Mode::Grammar).await,
         measure(
             "ours: grammar, llguidance + fast-forward",
             &guided,
@@ -208,33 +192,52 @@ async fn main() {
     ];
     let g = guided_model.stats();
     let reuse = plain_model.stats();
-    rows.push(measure_bulk("ours: bulk, grammar, one sequence", &plain, 8).await);
-    let bulk_start = batched.stats();
-    rows.push(
-        measure_bulk(
-            "ours: bulk, grammar, 4 sequences per batch",
-            &four_at_a_time,
-            8,
-        )
-        .await,
-    );
-    let bulk = batched.stats();
-    let theirs = python(&model);
-    println!(
-        "\n{:<52} {:>12} {:>9} {:>8}",
-        "extraction of name/age/city (1 thread)", "ms/extract", "tok/s", "right"
-    );
-    if let Some(t) = theirs {
-        rows.push(t);
+    // `QUICK=1`: the quality rows only.
+    let quick = std::env::var("QUICK").is_ok_and(|v| v == "1");
+    let mut steps = Vec::new();
+    if !quick {
+        for (name, parallel) in [
+            ("ours: bulk of people, 1 call at a time", 1),
+            ("ours: bulk of people, 4 calls in one batch", 4),
+            ("ours: bulk of people, 8 calls in one batch", 8),
+        ] {
+            let batched = load(LocalOptions {
+                parallel,
+                ..options.clone()
+            });
+            let client = Client::new(batched.clone()).max_tokens(128);
+            let start = batched.stats();
+            rows.push(measure_bulk(name, &client, parallel).await);
+            steps.push((parallel, LocalStatsDelta(start, batched.stats())));
+        }
+        if let Some(theirs) = python(&model) {
+            rows.push(theirs);
+        }
     }
+    println!(
+        "\n{:<52} {:>10} {:>7} {:>6} {:>7}  per family (right)",
+        "Gemma 3 270M, 1 thread", "ms/extract", "tok/s", "right", "parsed"
+    );
     for r in &rows {
+        let families: Vec<String> = r
+            .families
+            .iter()
+            .map(|(name, right, n)| format!("{name} {right}/{n}"))
+            .collect();
         println!(
-            "{:<52} {:>12.1} {:>9.1} {:>5}/{}",
-            r.name, r.ms, r.tok_s, r.right, r.n
+            "{:<52} {:>10.1} {:>7.1} {:>3}/{:<2} {:>4}/{:<2}  {}",
+            r.name,
+            r.ms,
+            r.tok_s,
+            r.right,
+            r.n,
+            r.parsed,
+            r.n,
+            families.join(", ")
         );
     }
     println!(
-        "\nprompt tokens reused from a sequence's cache (one call at a time): {} of {} ({:.0}%)",
+        "\nprompt tokens reused from a sequence's cache (GBNF row): {} of {} ({:.0}%)",
         reuse.reused_prompt_tokens - before.reused_prompt_tokens,
         reuse.prompt_tokens - before.prompt_tokens,
         100.0 * (reuse.reused_prompt_tokens - before.reused_prompt_tokens) as f64
@@ -244,17 +247,19 @@ async fn main() {
         "llguidance: {} of {} generated tokens forced (appended without sampling)",
         g.forced_tokens, g.generated_tokens
     );
-    println!(
-        "bulk with 4 sequences: {:.2} sequences per decoding step",
-        LocalStatsDelta(bulk_start, bulk).sequences_per_step()
-    );
-    if let (Some(ours), Some(theirs)) = (
-        rows.first(),
-        rows.iter().find(|r| r.name.starts_with("python")),
-    ) {
+    for (parallel, delta) in &steps {
         println!(
-            "\nlatency ours/theirs: {:.2} (lower is better)",
-            ours.ms / theirs.ms
+            "bulk with {parallel} calls at once: {:.2} sequences per decoding step",
+            delta.sequences_per_step()
         );
+    }
+    if let Some(theirs) = rows.iter().find(|r| r.name.starts_with("python")) {
+        for ours in rows.iter().filter(|r| r.name.starts_with("ours: grammar")) {
+            println!(
+                "latency {}/python: {:.2} (lower is better)",
+                ours.name,
+                ours.ms / theirs.ms
+            );
+        }
     }
 }

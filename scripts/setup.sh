@@ -26,6 +26,10 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# Every feature but the GPU backends (`cuda`, `vulkan`, `metal`), which need their toolkits
+# and hardware: what clippy, the docs and the tests build with.
+export INSTRUCTOR_FEATURES="local,disk-cache,redis-cache,progress-bar"
+
 # llama.cpp, built from source by llama-cpp-sys-2: cmake, a C++ compiler, libclang.
 setup_local_build() {
   local need=()

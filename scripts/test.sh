@@ -13,7 +13,7 @@ setup_local_build
 setup_redis
 export INSTRUCTOR_TEST_MODEL="${INSTRUCTOR_TEST_MODEL:-$(setup_model)}"
 
-cargo test --workspace --all-targets --all-features --no-run
+cargo test --workspace --all-targets --features "$INSTRUCTOR_FEATURES" --no-run
 
 # A real llama-cpp-python server for the server tests, on a free loopback port, one thread.
 if ! python3 -c 'import llama_cpp.server' 2>/dev/null; then
@@ -56,7 +56,7 @@ done
 redis_up || { echo "redis-server does not answer:" >&2; cat "$redis_log" >&2; exit 1; }
 export REDIS_URL="redis://127.0.0.1:$redis_port/"
 
-cargo test --workspace --all-targets --all-features
+cargo test --workspace --all-targets --features "$INSTRUCTOR_FEATURES"
 # The derive's UI tests compile each case; without `local`, so llama.cpp is not built twice.
 cargo test --test ui
-cargo test --workspace --doc --all-features
+cargo test --workspace --doc --features "$INSTRUCTOR_FEATURES"

@@ -10,8 +10,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-#[path = "common/people.rs"]
-mod people;
+#[path = "common/quality.rs"]
+mod quality;
 
 use std::sync::OnceLock;
 
@@ -19,7 +19,7 @@ use common::streams::{all_items, drain, failure};
 use futures::StreamExt;
 use instructor::providers::{Engine, LocalModel, LocalOptions};
 use instructor::{Client, Error, Instruct, Mode, Provider};
-use people::{Person, CASES};
+use quality::{Person, CASES};
 use serde::Deserialize;
 
 fn model_path() -> Option<String> {
@@ -401,4 +401,135 @@ async fn concurrent_calls_decode_together_in_one_batch() {
         stats.sequences_per_step() > 1.5,
         "the calls did not share decoding steps: {stats:?}"
     );
+}
+
+#[tokio::test]
+async fn gpu_layers_is_honoured_on_a_cpu_build() {
+    // This build has no GPU backend: asking for every layer on the GPU (the default) loads
+    // and answers exactly as keeping them all on the CPU does.
+    let Some(on_cpu) = own_model_with(LocalOptions {
+        gpu_layers: 0,
+        ..LocalOptions::default()
+    }) else {
+        return;
+    };
+    let Some(offloaded) = own_model(1) else {
+        return;
+    };
+    assert_eq!(LocalOptions::default().gpu_layers, u32::MAX);
+    let text = CASES[0].0;
+    let a = answer(&Client::new(on_cpu).max_tokens(64), text).await;
+    let b = answer(&Client::new(offloaded).max_tokens(64), text).await;
+    assert_eq!(a, b);
+    assert!(a.contains(CASES[0].1), "{a}");
+}
+
+/// Every family of held-out sentences (`tests/common/quality.rs`), on the default engine,
+/// against what it achieves (`cargo bench --features local --bench local` prints the same
+/// counts): whole answers right, members right, and answers that parse. A change that
+/// makes the small model worse at any family fails here.
+#[tokio::test]
+async fn held_out_families_come_out_right() {
+    let Some(client) = client() else { return };
+    // (family, answers right, members right, answers parsed), at least.
+    let floors = [
+        ("person", 6, 18, 6),
+        ("sentiment", 2, 2, 5),
+        ("order", 1, 1, 4),
+        ("contact", 0, 11, 6),
+    ];
+    let mut failures = Vec::new();
+    for (family, (name, right, members, parsed)) in quality::FAMILIES.iter().zip(floors) {
+        assert_eq!(family.name, name);
+        let s = quality::score(&client, family, Mode::Grammar, true).await;
+        eprintln!(
+            "{name}: {}/{} right, {}/{} members right, {} parsed",
+            s.right, s.n, s.members_right, s.members, s.parsed
+        );
+        if s.right < right || s.members_right < members || s.parsed < parsed {
+            failures.push(format!(
+                "{name}: {s:?}, want at least {right} right, {members} members, {parsed} parsed"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// A verbatim field under llguidance can only be copied from the input: the model cannot
+/// invent a name or a city, even where the text gives none.
+#[tokio::test]
+async fn verbatim_fields_are_copied_from_the_input_while_decoding() {
+    /// Someone seen somewhere.
+    #[derive(Instruct, Deserialize, Debug)]
+    struct Sighting {
+        /// Who was seen.
+        #[instruct(verbatim)]
+        name: String,
+        /// Where; null when the text does not say.
+        #[instruct(verbatim)]
+        city: Option<String>,
+    }
+    let Some(model) = own_model_with(LocalOptions {
+        engine: Engine::Guidance,
+        ..LocalOptions::default()
+    }) else {
+        return;
+    };
+    let client = Client::new(model).max_tokens(64);
+    for text in [
+        "Jason was seen in Paris.",
+        "Our neighbour Mrs. O'Brien (\"Molly\") came by.",
+        "Somebody called Ødegaard waved at us from a train near Bergen.",
+        "Nobody came.",
+    ] {
+        let (s, completion) = client
+            .create::<Sighting>()
+            .user(text)
+            .max_retries(0)
+            .send_with_completion()
+            .await
+            .unwrap();
+        eprintln!("{text} -> {s:?}");
+        assert!(text.contains(s.name.trim()), "{text}: {s:?}");
+        if let Some(city) = &s.city {
+            assert!(text.contains(city.trim()), "{text}: {s:?}");
+        }
+        // The answer is read whole from the grammar's layout, with no repair.
+        assert!(completion.repairs.is_empty(), "{:?}", completion.repairs);
+    }
+}
+
+/// A keyword llguidance does not implement is a typed error that names it, before anything
+/// is decoded, not a constraint silently dropped.
+#[tokio::test]
+async fn a_keyword_llguidance_cannot_hold_is_a_typed_error_naming_it() {
+    let Some(model) = own_model_with(LocalOptions {
+        engine: Engine::Guidance,
+        ..LocalOptions::default()
+    }) else {
+        return;
+    };
+    let schema = instructor::DynamicSchema::new(
+        "Word",
+        "A word.",
+        serde_json::json!({"type": "object", "properties": {
+            "word": {"type": "string", "not": {"const": "no"}}
+        }, "required": ["word"]}),
+    )
+    .unwrap();
+    let client = Client::new(model.clone()).max_tokens(16);
+    let err = client
+        .create_dynamic(&schema)
+        .user("yes")
+        .mode(Mode::Grammar)
+        .send()
+        .await
+        .unwrap_err();
+    match err.root() {
+        Error::SchemaIncompatible { message } => {
+            assert!(message.contains("\"not\""), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(model.stats().generated_tokens, 0);
 }

@@ -3,10 +3,10 @@
 //! `benches/local.rs`, so the bench measures what the test checks).
 
 use instructor::Instruct;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A person mentioned in the text.
-#[derive(Instruct, Deserialize, Debug, PartialEq)]
+#[derive(Instruct, Deserialize, Serialize, Debug, PartialEq)]
 pub struct Person {
     /// First name as written.
     pub name: String,

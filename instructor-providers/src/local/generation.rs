@@ -59,6 +59,8 @@ pub(crate) struct Generation {
     staged: i32,
     /// Tokens the grammar forced, appended without sampling.
     forced: usize,
+    /// Lists ended before an item that repeated an earlier one.
+    pub closed_lists: usize,
     /// Why the answer ended, once it has.
     finished: Option<FinishReason>,
 }
@@ -88,7 +90,17 @@ impl Generation {
             .max_tokens
             .min((n_ctx_seq - tokens.len() - 1) as u32)
             .max(1);
-        let output = Output::new(job.constraint.is_some(), job.stop, max_tokens, job.out);
+        let guided = matches!(
+            job.constraint,
+            Some(Constraint::Schema(_) | Constraint::Lark(_))
+        );
+        let output = Output::new(
+            job.constraint.is_some(),
+            guided,
+            job.stop,
+            max_tokens,
+            job.out,
+        );
         let grammar = match &job.constraint {
             Some(Constraint::Gbnf(g)) => match LlamaSampler::grammar(model, g, "root") {
                 Ok(s) => Some(Rule::Gbnf(s)),
@@ -101,6 +113,12 @@ impl Generation {
             },
             Some(Constraint::Schema(schema)) => {
                 match Guidance::matcher_in(guidance, model, schema) {
+                    Ok(m) => Some(Rule::Guided(Box::new(m))),
+                    Err(e) => return Err(Box::new((slot, output, e))),
+                }
+            }
+            Some(Constraint::Lark(lark)) => {
+                match Guidance::lark_matcher_in(guidance, model, lark) {
                     Ok(m) => Some(Rule::Guided(Box::new(m))),
                     Err(e) => return Err(Box::new((slot, output, e))),
                 }
@@ -168,34 +186,36 @@ impl Generation {
             index: 0,
             staged: 0,
             forced: 0,
+            closed_lists: 0,
             finished: None,
         })
     }
 
     /// Takes the chosen token and then every token the grammar forces after it (fast-forward:
     /// no sampling, and all decoded in this one batch, at most `room` tokens); unless that
-    /// ends the answer, adds them to `batch` in this sequence, with logits for the last.
+    /// ends the answer, adds the tokens not yet decoded to `batch` in this sequence, with
+    /// logits for the last.
     pub fn stage(
         &mut self,
         model: &LlamaModel,
+        ctx: &mut LlamaContext<'_>,
         batch: &mut LlamaBatch,
         room: usize,
     ) -> Result<Status, Error> {
-        if self.take(model, self.next) {
+        if self.take(model, ctx, self.next)? {
             return Ok(Status::Finished);
         }
-        let mut staged = vec![self.next];
         for forced in self.sampler.forced() {
-            if staged.len() >= room.max(1) {
+            if self.history.len() - self.n_past as usize >= room.max(1) {
                 break;
             }
             self.forced += 1;
-            if self.take(model, forced) {
+            if self.take(model, ctx, forced)? {
                 return Ok(Status::Finished);
             }
-            staged.push(forced);
         }
         let seq = [self.slot.seq];
+        let staged = &self.history[self.n_past as usize..];
         for (j, token) in staged.iter().enumerate() {
             let last = j + 1 == staged.len();
             batch
@@ -215,9 +235,26 @@ impl Generation {
     }
 
     /// Accepts a token into the grammar and the history and emits it; whether that ends the
-    /// answer (the finish is kept for [`finish`](Self::finish)).
-    fn take(&mut self, model: &LlamaModel, token: LlamaToken) -> bool {
+    /// answer (the finish is kept for [`finish`](Self::finish)). When it completes a list
+    /// item that repeats an earlier one, the item is undone and the list closed instead.
+    fn take(
+        &mut self,
+        model: &LlamaModel,
+        ctx: &mut LlamaContext<'_>,
+        token: LlamaToken,
+    ) -> Result<bool, Error> {
         self.sampler.accept(token);
+        if self.emit(model, token) {
+            return Ok(true);
+        }
+        match self.output.repeat {
+            Some(at) => self.close_list(model, ctx, at),
+            None => Ok(false),
+        }
+    }
+
+    /// Adds an accepted token to the history and the output; whether that ends the answer.
+    fn emit(&mut self, model: &LlamaModel, token: LlamaToken) -> bool {
         self.history.push(token);
         match self.output.push(model, token) {
             Some(finish) => {
@@ -226,6 +263,40 @@ impl Generation {
             }
             None => false,
         }
+    }
+
+    /// Ends the list before the held item that starts at the separator `at`: the grammar,
+    /// the history and the output go back to the token holding the separator, the sequence
+    /// forgets what it held past there, and the list's `]` is written instead. If the
+    /// grammar does not allow the list to end there, the item stays.
+    fn close_list(
+        &mut self,
+        model: &LlamaModel,
+        ctx: &mut LlamaContext<'_>,
+        at: usize,
+    ) -> Result<bool, Error> {
+        let closed = self
+            .output
+            .undo(at)
+            .and_then(|undo| Some((self.sampler.close_list(undo.drop, &undo.closing)?, undo)));
+        let Some((closing, undo)) = closed else {
+            self.output.release();
+            return Ok(false);
+        };
+        self.output.apply(&undo);
+        self.history.truncate(self.history.len() - undo.drop);
+        if (self.history.len() as i32) < self.n_past {
+            self.n_past = self.history.len() as i32;
+            ctx.clear_kv_cache_seq(Some(self.slot.seq as u32), Some(self.n_past as u32), None)
+                .map_err(decode_error)?;
+        }
+        self.closed_lists += 1;
+        for token in closing {
+            if self.emit(model, token) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The prompt's length in tokens.

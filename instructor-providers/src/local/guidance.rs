@@ -42,11 +42,16 @@ impl TokenizerEnv for ModelTokenizer {
 /// Holds a schema to what a small model must not stray from, as the GBNF compiler does: an
 /// object has only the properties it lists (JSON Schema allows others unless told not to,
 /// and a base model invents them), and a number without bounds at most 18 integer digits
-/// (16 with a fraction), so it cannot run on until the token limit.
+/// (16 with a fraction), so it cannot run on until the token limit. `uniqueItems`, which no
+/// grammar holds, is left to the check after parsing (the derive's sets, a runtime
+/// schema's validator); every other keyword llguidance does not implement is an error.
 fn tighten(schema: &mut serde_json::Value) {
     use serde_json::Value;
     match schema {
         Value::Object(map) => {
+            if map.contains_key("items") || map.get("type") == Some(&Value::from("array")) {
+                map.shift_remove("uniqueItems");
+            }
             if map.contains_key("properties") && !map.contains_key("additionalProperties") {
                 map.insert("additionalProperties".to_owned(), Value::Bool(false));
             }
@@ -73,8 +78,10 @@ fn tighten(schema: &mut serde_json::Value) {
 }
 
 /// How the JSON is laid out: one space after `:` and `,`, none elsewhere (a base model
-/// otherwise fills free whitespace until the token limit), keys in the schema's order.
-fn with_layout(schema: &serde_json::Value) -> serde_json::Value {
+/// otherwise fills free whitespace until the token limit), keys in the schema's order; and
+/// llguidance's strict mode, so a keyword it does not implement is an error naming it
+/// rather than a constraint silently dropped.
+pub(crate) fn with_layout(schema: &serde_json::Value) -> serde_json::Value {
     let mut schema = schema.clone();
     tighten(&mut schema);
     if let Some(object) = schema.as_object_mut() {
@@ -84,7 +91,7 @@ fn with_layout(schema: &serde_json::Value) -> serde_json::Value {
                 "whitespace_flexible": false,
                 "key_separator": ": ",
                 "item_separator": ", ",
-                "lenient": true,
+                "lenient": false,
             }),
         );
     }
@@ -147,7 +154,27 @@ impl Guidance {
             serde_json::from_str(schema).map_err(|e| Error::SchemaIncompatible {
                 message: format!("the schema is not JSON: {e}"),
             })?;
-        let grammar = TopLevelGrammar::from_json_schema(with_layout(&value));
+        let matcher = self.compile(TopLevelGrammar::from_json_schema(with_layout(&value)))?;
+        let copy = matcher.deep_clone();
+        self.ready.insert(Arc::clone(schema), matcher);
+        Ok(copy)
+    }
+
+    /// A matcher for a Lark grammar written for one call (a verbatim field's source texts),
+    /// compiled each time.
+    pub fn lark_matcher_in(
+        slot: &mut Option<Guidance>,
+        model: &Arc<LlamaModel>,
+        lark: &str,
+    ) -> Result<Matcher, Error> {
+        let guidance = match slot {
+            Some(g) => g,
+            None => slot.insert(Guidance::new(model)?),
+        };
+        guidance.compile(TopLevelGrammar::from_lark(lark.to_owned()))
+    }
+
+    fn compile(&self, grammar: TopLevelGrammar) -> Result<Matcher, Error> {
         let parser =
             self.factory
                 .create_parser(grammar)
@@ -155,13 +182,11 @@ impl Guidance {
                     message: format!("llguidance cannot compile the schema: {e}"),
                 })?;
         let matcher = Matcher::new(Ok(parser));
-        if let Some(e) = matcher.get_error() {
-            return Err(Error::SchemaIncompatible {
+        match matcher.get_error() {
+            Some(e) => Err(Error::SchemaIncompatible {
                 message: format!("llguidance cannot compile the schema: {e}"),
-            });
+            }),
+            None => Ok(matcher),
         }
-        let copy = matcher.deep_clone();
-        self.ready.insert(Arc::clone(schema), matcher);
-        Ok(copy)
     }
 }

@@ -6,8 +6,10 @@ mod generation;
 mod guidance;
 mod output;
 mod prompt;
+mod repeat;
 mod sampler;
 mod stats;
+mod verbatim;
 mod worker;
 
 use std::collections::HashMap;
@@ -39,12 +41,18 @@ pub struct LocalOptions {
     pub context_size: u32,
     /// Prompt tokens decoded per batch.
     pub batch_size: u32,
+    /// How many of the model's layers run on the GPU (llama.cpp's `n_gpu_layers`); the
+    /// default, `u32::MAX`, offloads them all, as llama.cpp does. It takes effect in builds
+    /// with a GPU backend (the `cuda`, `vulkan` or `metal` feature); a CPU build has no
+    /// device to offload to and runs every layer on the CPU. `0` keeps the model on the CPU
+    /// in any build.
+    pub gpu_layers: u32,
     /// CPU threads. The default is 1 on machines with two cores or fewer, where a second
     /// thread competing with other work slows generation down, else half the cores.
     pub threads: usize,
     /// The answer's token limit when the call sets none.
     pub max_tokens: u32,
-    /// What constrains decoding to the schema (default [`Engine::Gbnf`]).
+    /// What constrains decoding to the schema (default [`Engine::Guidance`]).
     pub engine: Engine,
     /// How many calls run at once, each in its own sequence of one context (whose size is
     /// `context_size` times this), decoding together in one batch per step: concurrent
@@ -72,10 +80,11 @@ impl Default for LocalOptions {
         Self {
             context_size: 2048,
             batch_size: 512,
+            gpu_layers: u32::MAX,
             threads: if cores <= 2 { 1 } else { cores / 2 },
             max_tokens: 512,
             parallel: 1,
-            engine: Engine::Gbnf,
+            engine: Engine::Guidance,
             top_k: 40,
             top_p: 0.95,
             repeat_penalty: 1.0,
@@ -89,25 +98,29 @@ impl Default for LocalOptions {
 ///
 /// ```
 /// use instructor_providers::{Engine, LocalOptions};
-/// let o = LocalOptions { engine: Engine::Guidance, ..LocalOptions::default() };
-/// assert_eq!(LocalOptions::default().engine, Engine::Gbnf);
+/// let o = LocalOptions { engine: Engine::Gbnf, ..LocalOptions::default() };
+/// assert_eq!(LocalOptions::default().engine, Engine::Guidance);
 /// # let _ = o;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Engine {
-    /// Our own GBNF compiler and llama.cpp's grammar sampler (the default): no
-    /// fast-forward, and the schemas it cannot express are refused.
-    Gbnf,
-    /// llguidance (the engine behind llama.cpp's, vLLM's and SGLang's structured output):
-    /// the JSON Schema it covers, and the tokens the grammar forces appended without
-    /// sampling, decoded in one batch (fast-forward). As with the GBNF compiler, objects
-    /// take only their listed properties, numbers without bounds at most 18 digits, and
-    /// the JSON has one space after `:` and `,` and none elsewhere (the examples the prompt
-    /// shows are written in that layout too). Not yet the default: on Gemma 3 270M one list
-    /// of the test suite ("apples, pears and plums") is repeated until the token limit,
-    /// which the GBNF engine ends.
+    /// llguidance (the engine behind llama.cpp's, vLLM's and SGLang's structured output),
+    /// the default. It covers more of JSON Schema than our GBNF compiler, and a keyword it
+    /// does not implement is an error naming it. The tokens the grammar forces are
+    /// appended without sampling and decoded in one batch (fast-forward); objects take only
+    /// their listed properties, numbers without bounds at most 18 digits, and the JSON has
+    /// one space after `:` and `,` and none elsewhere (the examples the prompt shows are
+    /// written in that layout too). On top of the grammar: a list item that repeats an
+    /// earlier one ends the list instead, a token repeated more than 8 times in a row gives
+    /// way to the next best, and `#[instruct(verbatim)]` strings of the root object can
+    /// only be copied from the call's user text.
     Guidance,
+    /// Our own GBNF compiler and llama.cpp's grammar sampler: no fast-forward, no list
+    /// guard, no verbatim constraint, and the schemas it cannot express are refused. Kept
+    /// as the baseline the local bench measures llguidance against, and for models whose
+    /// vocabulary llguidance cannot walk.
+    Gbnf,
 }
 
 /// What is prepared once per type: the GBNF grammar (or what it cannot express), the
@@ -118,6 +131,8 @@ struct Compiled {
     /// The instruction, its examples compact (GBNF) or spaced (llguidance).
     instruction: String,
     spaced_instruction: String,
+    /// The type's part of the grammar that holds verbatim fields to the user text.
+    verbatim: Option<verbatim::Verbatim>,
 }
 
 /// The grammar, schema text and instruction for a schema.
@@ -127,6 +142,7 @@ fn compile(schema: &TypeSchema) -> Result<Arc<Compiled>, String> {
         schema: Arc::from(schema.request_schema.to_string()),
         instruction: prompt::instruction(schema, false),
         spaced_instruction: prompt::instruction(schema, true),
+        verbatim: verbatim::Verbatim::build(&schema.request_schema),
     }))
 }
 
@@ -293,7 +309,14 @@ impl LocalModel {
             constraint: match &compiled {
                 None => None,
                 Some(c) => Some(match o.engine {
-                    Engine::Guidance => Constraint::Schema(Arc::clone(&c.schema)),
+                    Engine::Guidance => match c
+                        .verbatim
+                        .as_ref()
+                        .and_then(|v| v.grammar(&request.messages))
+                    {
+                        Some(lark) => Constraint::Lark(lark),
+                        None => Constraint::Schema(Arc::clone(&c.schema)),
+                    },
                     Engine::Gbnf => Constraint::Gbnf(
                         c.grammar
                             .clone()

@@ -1,10 +1,13 @@
 //! What one generation sends back: tokens turned into text (UTF-8 split across tokens held
 //! back), stop sequences, the end of the JSON value, the token limit.
 
+use instructor_core::json::ValueEnd;
 use instructor_core::{Error, FinishReason, Usage};
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::Sender;
+
+use super::repeat::{RepeatGuard, Seen};
 
 /// What a job streams back.
 #[derive(Debug)]
@@ -13,20 +16,39 @@ pub(crate) enum Chunk {
     Done { finish: FinishReason, usage: Usage },
 }
 
-/// Output state of one generation: text decoding, stop conditions, counts.
+/// Output state of one generation: text decoding, stop conditions, counts, and (under
+/// llguidance) the list guard's hold on an item that may turn out to repeat.
 pub(crate) struct Output {
     pending_bytes: Vec<u8>,
     text: String,
-    json: Option<instructor_core::json::ValueEnd>,
+    /// How much of `text` the caller has been sent.
+    sent: usize,
+    /// Where each token of the answer began in `text`.
+    starts: Vec<usize>,
+    json: Option<ValueEnd>,
+    guard: Option<RepeatGuard>,
+    /// The separator of a list item whose key is not known yet: text from here is held.
+    hold: Option<usize>,
+    /// The separator of a held item found to repeat an earlier one.
+    pub repeat: Option<usize>,
     stop: Vec<String>,
     pub generated: u32,
     max_tokens: u32,
     out: Sender<Result<Chunk, Error>>,
 }
 
+/// How to undo a repeated list item: drop the answer's last `drop` tokens, then write
+/// `closing` (what the dropped tokens held before the separator, and `]`).
+pub(crate) struct Undo {
+    pub drop: usize,
+    pub closing: String,
+    keep: usize,
+}
+
 impl Output {
     pub fn new(
         constrained: bool,
+        guarded: bool,
         stop: Vec<String>,
         max_tokens: u32,
         out: Sender<Result<Chunk, Error>>,
@@ -34,7 +56,12 @@ impl Output {
         Self {
             pending_bytes: Vec::new(),
             text: String::new(),
-            json: constrained.then(instructor_core::json::ValueEnd::default),
+            sent: 0,
+            starts: Vec::new(),
+            json: constrained.then(ValueEnd::default),
+            guard: guarded.then(RepeatGuard::default),
+            hold: None,
+            repeat: None,
             stop,
             generated: 0,
             max_tokens,
@@ -43,7 +70,9 @@ impl Output {
     }
 
     /// Sends the end of the answer.
-    pub fn done(&self, finish: FinishReason, prompt_tokens: usize) {
+    pub fn done(&mut self, finish: FinishReason, prompt_tokens: usize) {
+        self.hold = None;
+        self.flush();
         let usage = Usage::new(prompt_tokens as u64, u64::from(self.generated));
         let _ = self.out.blocking_send(Ok(Chunk::Done { finish, usage }));
     }
@@ -53,6 +82,17 @@ impl Output {
         let _ = self.out.blocking_send(Err(error));
     }
 
+    /// Sends what is not sent yet and not held; whether the reader is still there.
+    fn flush(&mut self) -> bool {
+        let end = self.hold.unwrap_or(self.text.len()).max(self.sent);
+        if end > self.sent {
+            let chunk = self.text[self.sent..end].to_owned();
+            self.sent = end;
+            return self.out.blocking_send(Ok(Chunk::Text(chunk))).is_ok();
+        }
+        true
+    }
+
     /// Emits a chosen token; `Some` when generation must end.
     pub fn push(&mut self, model: &LlamaModel, token: LlamaToken) -> Option<FinishReason> {
         let vocab = model.vocab();
@@ -60,6 +100,7 @@ impl Output {
             return Some(FinishReason::Stop);
         }
         self.generated += 1;
+        self.starts.push(self.text.len());
         let piece = vocab.token_to_piece(token, false, None);
         self.pending_bytes.extend_from_slice(&piece);
         let valid = match std::str::from_utf8(&self.pending_bytes) {
@@ -72,17 +113,14 @@ impl Output {
             self.text.push_str(&chunk);
             if let Some(s) = self.stop.iter().find(|s| self.text.ends_with(s.as_str())) {
                 let keep = self.text.len() - s.len();
-                let cut = chunk.len().saturating_sub(self.text.len() - keep);
-                self.text.truncate(keep);
-                if cut > 0 {
-                    let _ = self
-                        .out
-                        .blocking_send(Ok(Chunk::Text(chunk[..cut].to_owned())));
-                }
+                self.text.truncate(keep.max(self.sent));
+                self.hold = None;
+                self.flush();
                 return Some(FinishReason::Stop);
             }
             let done = self.json.as_mut().is_some_and(|j| j.feed(&chunk));
-            if self.out.blocking_send(Ok(Chunk::Text(chunk))).is_err() {
+            self.watch(&chunk);
+            if !self.flush() {
                 // The reader is gone: stop working for nobody.
                 return Some(FinishReason::Other("cancelled".to_owned()));
             }
@@ -94,6 +132,59 @@ impl Output {
             return Some(FinishReason::Length);
         }
         None
+    }
+
+    /// Lets the list guard read `chunk`: holds an item from its separator until its key is
+    /// known, and notes a repeat.
+    fn watch(&mut self, chunk: &str) {
+        let Some(guard) = self.guard.as_mut() else {
+            return;
+        };
+        for seen in guard.feed(chunk) {
+            match seen {
+                Seen::Separator(at) => {
+                    self.hold.get_or_insert(at);
+                }
+                Seen::NewKey => self.hold = None,
+                Seen::Repeat(at) if self.hold == Some(at) => self.repeat = Some(at),
+                Seen::Repeat(_) => {}
+            }
+        }
+    }
+
+    /// How to undo the held item after the separator at `at`, if it can be undone.
+    pub fn undo(&self, at: usize) -> Option<Undo> {
+        let keep = self.starts.iter().rposition(|&s| s <= at)?;
+        let begin = self.starts[keep];
+        Some(Undo {
+            drop: self.starts.len() - keep,
+            closing: format!("{}]", self.text.get(begin..at)?),
+            keep,
+        })
+    }
+
+    /// Drops the tokens `undo` names (never sent) and reads the text again up to there.
+    pub fn apply(&mut self, undo: &Undo) {
+        let begin = self.starts[undo.keep];
+        self.starts.truncate(undo.keep);
+        self.text.truncate(begin);
+        self.pending_bytes.clear();
+        self.hold = None;
+        self.repeat = None;
+        if let Some(j) = self.json.as_mut() {
+            *j = ValueEnd::default();
+            j.feed(&self.text);
+        }
+        if let Some(g) = self.guard.as_mut() {
+            *g = RepeatGuard::default();
+            let _ = g.feed(&self.text);
+        }
+    }
+
+    /// Gives up on undoing a repeat: the held text goes out as it is.
+    pub fn release(&mut self) {
+        self.hold = None;
+        self.repeat = None;
     }
 }
 

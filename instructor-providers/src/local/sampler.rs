@@ -35,6 +35,10 @@ pub(crate) struct Sampler {
     settings: Settings,
     rng: fastrand::Rng,
     recent: Vec<LlamaToken>,
+    /// The last token taken and how many times in a row.
+    run: (LlamaToken, usize),
+    /// Whether the run's token is out of the candidates for this step.
+    breaking: bool,
     /// How often the full-vocabulary mask was needed (for tracing).
     pub full_masks: usize,
 }
@@ -45,6 +49,12 @@ fn data(id: usize, logit: f32) -> LlamaTokenData {
 
 /// How many candidates are checked against the grammar before the whole vocabulary.
 const WIDE: usize = 64;
+
+/// The longest run of one token a constrained answer may hold: a small model that starts
+/// repeating a token inside a value (`"phone": "1100000000…`, a number's zeros) rarely stops
+/// before the token limit. After this many, the token must give way to the next best the
+/// grammar allows (the value's end, as a rule); where nothing else is allowed, it stays.
+const MAX_RUN: usize = 8;
 
 /// The `k` highest logits in one pass, without sorting the vocabulary: only a logit above
 /// the current k-th best does any work.
@@ -80,6 +90,8 @@ impl Sampler {
             settings,
             rng: fastrand::Rng::with_seed(settings.seed),
             recent: Vec::new(),
+            run: (LlamaToken(-1), 0),
+            breaking: false,
             full_masks: 0,
         }
     }
@@ -87,6 +99,11 @@ impl Sampler {
     /// Records a chosen token in the grammar and the repeat window.
     pub fn accept(&mut self, token: LlamaToken) {
         self.mask = None;
+        self.run = if self.run.0 == token {
+            (token, self.run.1 + 1)
+        } else {
+            (token, 1)
+        };
         match &mut self.grammar {
             Some(Rule::Gbnf(g)) => g.accept(token),
             Some(Rule::Guided(m)) if !m.is_stopped() => {
@@ -132,6 +149,29 @@ impl Sampler {
         }
     }
 
+    /// Takes back the last `drop` tokens and writes `closing` instead, if the grammar (an
+    /// llguidance matcher) allows that; the tokens of `closing`, already accepted.
+    pub fn close_list(&mut self, drop: usize, closing: &str) -> Option<Vec<LlamaToken>> {
+        let Some(Rule::Guided(matcher)) = &mut self.grammar else {
+            return None;
+        };
+        let mut trial = matcher.deep_clone();
+        trial.rollback(drop).ok()?;
+        let tokens = trial.tok_env().ok()?.tokenize_bytes(closing.as_bytes());
+        if tokens.is_empty() || trial.validate_tokens(&tokens).ok()? != tokens.len() {
+            return None;
+        }
+        trial.consume_tokens(&tokens).ok()?;
+        **matcher = trial;
+        self.mask = None;
+        Some(
+            tokens
+                .into_iter()
+                .map(|t| LlamaToken(t.cast_signed()))
+                .collect(),
+        )
+    }
+
     /// Keeps the candidates the grammar allows.
     fn allowed(
         &mut self,
@@ -158,6 +198,9 @@ impl Sampler {
             }
             None => {}
         }
+        if self.breaking {
+            candidates.retain(|c| c.id() != self.run.0);
+        }
         Ok(candidates)
     }
 
@@ -171,6 +214,7 @@ impl Sampler {
         } else {
             self.settings.top_k.max(1)
         };
+        self.breaking = self.grammar.is_some() && self.run.1 >= MAX_RUN;
         let top = top_k(logits, k);
         let mut candidates = self.allowed(top)?;
         if candidates.is_empty() && self.grammar.is_some() && k < WIDE {
@@ -180,13 +224,19 @@ impl Sampler {
         }
         if candidates.is_empty() && self.grammar.is_some() {
             self.full_masks += 1;
-            candidates = self.allowed(
+            let all = || {
                 logits
                     .iter()
                     .enumerate()
                     .map(|(i, &l)| data(i, l))
-                    .collect(),
-            )?;
+                    .collect()
+            };
+            candidates = self.allowed(all())?;
+            if candidates.is_empty() && self.breaking {
+                // Only the run's token is allowed: the grammar wins.
+                self.breaking = false;
+                candidates = self.allowed(all())?;
+            }
         }
         if candidates.is_empty() {
             return Err(Error::Backend {

@@ -37,6 +37,8 @@ pub(crate) enum Constraint {
     Gbnf(std::sync::Arc<str>),
     /// A JSON schema (its text), for llguidance.
     Schema(std::sync::Arc<str>),
+    /// A Lark grammar written for this call (verbatim fields), for llguidance.
+    Lark(String),
 }
 
 pub(crate) struct Job {
@@ -69,6 +71,11 @@ fn load_error(path: &str, message: impl ToString) -> Error {
     }
 }
 
+/// How the model is loaded: `gpu_layers` passed to llama.cpp as `n_gpu_layers`.
+pub(crate) fn model_params(options: &LocalOptions) -> LlamaModelParams {
+    LlamaModelParams::default().with_n_gpu_layers(options.gpu_layers)
+}
+
 /// Loads the model and serves jobs until every sender is gone. The outcome of loading is
 /// reported once on `ready`.
 pub(crate) fn run(
@@ -83,7 +90,7 @@ pub(crate) fn run(
         if !std::path::Path::new(&path).is_file() {
             return Err(load_error(&path, "no such file"));
         }
-        let model = LlamaModel::load_from_file(backend, &path, &LlamaModelParams::default())
+        let model = LlamaModel::load_from_file(backend, &path, &model_params(&options))
             .map_err(|e| load_error(&path, format!("{e} (is it a GGUF model file?)")))?;
         Ok((backend, model))
     })();
@@ -186,7 +193,7 @@ fn serve(env: &Env<'_>, ctx: &mut LlamaContext<'_>, jobs: &Receiver<Job>) {
         }
         batch.clear();
         sweep(&mut running, &mut free, counters, |g| {
-            g.stage(model, &mut batch, room)
+            g.stage(model, ctx, &mut batch, room)
         });
         if batch.n_tokens() == 0 {
             continue;
@@ -340,4 +347,26 @@ fn prompt(model: &LlamaModel, format: &Format, turns: &[Turn]) -> Result<String,
             message: format!("the model's chat template: {e}"),
             source: Some(Box::new(e)),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_layers_reach_llama_cpp() {
+        let params = |gpu_layers| {
+            model_params(&LocalOptions {
+                gpu_layers,
+                ..LocalOptions::default()
+            })
+        };
+        assert_eq!(params(0).n_gpu_layers(), 0);
+        assert_eq!(params(12).n_gpu_layers(), 12);
+        // The default offloads every layer, as llama.cpp's own default does.
+        assert_eq!(
+            params(LocalOptions::default().gpu_layers).n_gpu_layers(),
+            i32::MAX
+        );
+    }
 }
