@@ -7,13 +7,12 @@
 
 mod common;
 
-use std::time::Duration;
-
+use common::openai_at;
 use futures::StreamExt;
-use instructor::providers::{Anthropic, OpenAi};
+use instructor::providers::Anthropic;
 use instructor::stream::Update;
 use instructor::testing::ScriptedProvider;
-use instructor::{Client, DynamicSchema, Error, Mode, Part, RetryPolicy};
+use instructor::{Client, DynamicSchema, Error, Mode, Part};
 use serde_json::{json, Value};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -55,6 +54,21 @@ async fn ask(client: &Client, schema: &DynamicSchema, text: &str) -> Result<Valu
     client.create_dynamic(schema).user(text).send().await
 }
 
+/// Extracts a person from "Jason is 30 years old" in `mode` from the server, which must give
+/// Jason aged 30; the schema asked with, to compare with what was sent.
+async fn ask_jason(server: &MockServer, mode: Mode) -> DynamicSchema {
+    let schema = person();
+    let value = ask(
+        &openai_at(&server.uri(), mode),
+        &schema,
+        "Jason is 30 years old",
+    )
+    .await
+    .unwrap();
+    assert_eq!(value, json!({"name": "Jason", "age": 30}));
+    schema
+}
+
 async fn sent(server: &MockServer) -> Vec<Value> {
     server
         .received_requests()
@@ -63,20 +77,6 @@ async fn sent(server: &MockServer) -> Vec<Value> {
         .iter()
         .map(|r| serde_json::from_slice(&r.body).unwrap())
         .collect()
-}
-
-fn openai(url: &str, mode: Mode) -> Client {
-    Client::new(
-        OpenAi::new()
-            .base_url(format!("{url}/v1"))
-            .api_key("sk-test-key"),
-    )
-    .model("gpt-4o-2024-08-06")
-    .mode(mode)
-    .transport_retries(RetryPolicy {
-        initial_backoff: Duration::from_millis(1),
-        ..RetryPolicy::default()
-    })
 }
 
 /// An OpenAI chat completion answering with one tool call.
@@ -104,15 +104,7 @@ fn text_answer(text: &str) -> Value {
 #[tokio::test]
 async fn tools_mode_sends_the_schema_as_the_tool_and_returns_the_value() {
     let server = server(&[tool_answer("Person", r#"{"name":"Jason","age":30}"#)]).await;
-    let schema = person();
-    let value = ask(
-        &openai(&server.uri(), Mode::Tools),
-        &schema,
-        "Jason is 30 years old",
-    )
-    .await
-    .unwrap();
-    assert_eq!(value, json!({"name": "Jason", "age": 30}));
+    let schema = ask_jason(&server, Mode::Tools).await;
     let body = &sent(&server).await[0];
     let tool = &body["tools"][0]["function"];
     assert_eq!(tool["name"], "Person");
@@ -133,7 +125,7 @@ async fn a_violation_is_re_asked_with_its_pointer_and_message_then_the_fix_is_ac
     ])
     .await;
     let schema = person();
-    let (value, completion) = openai(&server.uri(), Mode::Tools)
+    let (value, completion) = openai_at(&server.uri(), Mode::Tools)
         .create_dynamic(&schema)
         .user("Jason is 30 years old")
         .max_retries(1)
@@ -184,15 +176,7 @@ async fn json_mode_puts_the_schema_in_the_prompt_and_re_asks_in_a_user_message()
         text_answer(r#"{"name": "Jason", "age": 30}"#),
     ])
     .await;
-    let schema = person();
-    let value = ask(
-        &openai(&server.uri(), Mode::Json),
-        &schema,
-        "Jason is 30 years old",
-    )
-    .await
-    .unwrap();
-    assert_eq!(value, json!({"name": "Jason", "age": 30}));
+    ask_jason(&server, Mode::Json).await;
     let bodies = sent(&server).await;
     assert_eq!(bodies[0]["response_format"]["type"], "json_object");
     let system = bodies[0]["messages"][0]["content"].to_string();
@@ -215,9 +199,13 @@ async fn json_schema_mode_sends_openai_strict_dialect() {
         json!({"type": "object", "properties": {"name": {"type": "string"}, "nick": {"type": "string"}}, "required": ["name"]}),
     )
     .unwrap();
-    ask(&openai(&server.uri(), Mode::JsonSchema), &schema, "Jason")
-        .await
-        .unwrap();
+    ask(
+        &openai_at(&server.uri(), Mode::JsonSchema),
+        &schema,
+        "Jason",
+    )
+    .await
+    .unwrap();
     let rf = &sent(&server).await[0]["response_format"]["json_schema"];
     assert_eq!(rf["strict"], true);
     // The strict dialect makes every property required and optional ones nullable.
@@ -237,7 +225,7 @@ async fn a_schema_a_dialect_cannot_express_is_a_typed_error_before_any_request()
         json!({"type": "object", "properties": {"labels": {"type": "object", "additionalProperties": {"type": "string"}}}}),
     )
     .unwrap();
-    let err = ask(&openai(&server.uri(), Mode::ToolsStrict), &schema, "x")
+    let err = ask(&openai_at(&server.uri(), Mode::ToolsStrict), &schema, "x")
         .await
         .unwrap_err();
     assert!(matches!(err, Error::SchemaIncompatible { .. }), "{err:?}");
@@ -290,7 +278,7 @@ async fn one_handle_serves_many_calls_and_a_new_schema_never_reads_an_old_ones_f
         tool_answer("Pet", r#"{"species":"cat"}"#),
     ])
     .await;
-    let client = openai(&server.uri(), Mode::Tools);
+    let client = openai_at(&server.uri(), Mode::Tools);
     let schema = person();
     let copy = schema.clone();
     let a = client.create_dynamic(&schema).user("A is 1").send();
