@@ -6,16 +6,18 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::bulk::{number, user_answer, user_text, Answer, JsonMode};
+use common::journal::temp_journal;
 use common::UserDetail;
 use futures::StreamExt;
 use instructor::bulk::Progress;
-use instructor::provider::{async_trait, Capabilities, Provider, Request, Response};
-use instructor::{Client, Error, Mode, Role, Usage};
+use instructor::provider::{async_trait, Request, Response};
+use instructor::{Client, Error};
 use serde_json::Value;
 
 /// Answers from the request's first user message: `n=7` gives `{"name": "u7", "age": 7}`
@@ -32,11 +34,11 @@ struct Echo {
 }
 
 impl Echo {
-    fn new(pause_ms: u64) -> Arc<Self> {
-        Arc::new(Self {
+    fn new(pause_ms: u64) -> Arc<JsonMode<Self>> {
+        Arc::new(JsonMode(Self {
             pause_ms,
             ..Self::default()
-        })
+        }))
     }
     fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
@@ -44,29 +46,15 @@ impl Echo {
 }
 
 #[async_trait]
-impl Provider for Echo {
-    fn name(&self) -> &str {
-        "echo"
-    }
+impl Answer for Echo {
+    const NAME: &'static str = "echo";
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(Mode::ALL).with_default_mode(Mode::Json)
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
+    async fn answer(&self, request: &Request) -> Result<Response, Error> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        let text = request
-            .messages
-            .iter()
-            .find(|m| m.role == Role::User)
-            .map(|m| m.text())
-            .unwrap_or_default();
-        let n: u64 = text
-            .strip_prefix("n=")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+        let text = user_text(request);
+        let n = number(&text);
         let pause = if self.reverse {
             self.pause_ms * 40u64.saturating_sub(n)
         } else {
@@ -80,12 +68,11 @@ impl Provider for Echo {
                 body: "bad request".into(),
             });
         }
-        Ok(Response::text(format!(r#"{{"name": "u{n}", "age": {n}}}"#))
-            .with_usage(Usage::new(10, 5)))
+        Ok(user_answer(n))
     }
 }
 
-fn client(echo: &Arc<Echo>) -> Client {
+fn client(echo: &Arc<JsonMode<Echo>>) -> Client {
     Client::from_shared(echo.clone())
 }
 
@@ -102,19 +89,6 @@ fn user(n: u32) -> UserDetail {
         name: format!("u{}", n % 100),
         age: (n % 100) as u8,
     }
-}
-
-fn temp_journal(name: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "instructor-bulk-{name}-{}-{:x}.jsonl",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let _ = std::fs::remove_file(&path);
-    path
 }
 
 /// Every line of the journal, parsed (each must be a whole entry).
@@ -158,11 +132,11 @@ async fn hundred_inputs_run_eight_at_a_time_each_with_its_own_value() {
 
 #[tokio::test]
 async fn ordered_mode_yields_input_order_even_when_later_inputs_finish_first() {
-    let echo = Arc::new(Echo {
+    let echo = Arc::new(JsonMode(Echo {
         pause_ms: 1,
         reverse: true,
         ..Echo::default()
-    });
+    }));
     let client = client(&echo);
     let order = |ordered: bool| {
         let client = client.clone();
@@ -493,23 +467,12 @@ struct ThrottleLog {
 }
 
 #[async_trait]
-impl Provider for Throttled {
-    fn name(&self) -> &str {
-        "throttled"
-    }
+impl Answer for Throttled {
+    const NAME: &'static str = "throttled";
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(Mode::ALL).with_default_mode(Mode::Json)
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
+    async fn answer(&self, request: &Request) -> Result<Response, Error> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
-        let text = request
-            .messages
-            .iter()
-            .find(|m| m.role == Role::User)
-            .map(|m| m.text())
-            .unwrap_or_default();
+        let text = user_text(request);
         let now = std::time::Instant::now();
         {
             let mut log = self.log.lock().unwrap();
@@ -522,23 +485,18 @@ impl Provider for Throttled {
                 });
             }
         }
-        let n: u64 = text
-            .strip_prefix("n=")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        Ok(Response::text(format!(r#"{{"name": "u{n}", "age": {n}}}"#))
-            .with_usage(Usage::new(10, 5)))
+        Ok(user_answer(number(&text)))
     }
 }
 
 #[tokio::test]
 async fn push_back_lowers_the_limit_for_every_worker_and_it_recovers() {
-    let throttled = Arc::new(Throttled {
+    let throttled = Arc::new(JsonMode(Throttled {
         refusing: 30,
         retry_after: Duration::from_millis(50),
         calls: AtomicUsize::new(0),
         log: Mutex::default(),
-    });
+    }));
     let client = Client::from_shared(throttled.clone());
     let limits = Arc::new(Mutex::new(Vec::new()));
     let seen = limits.clone();

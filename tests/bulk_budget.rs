@@ -9,9 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::bulk::{Answer, JsonMode};
 use common::UserDetail;
-use instructor::provider::{async_trait, Capabilities, Provider, Request, Response};
-use instructor::{Client, Error, Mode, Role, Usage};
+use instructor::bulk::{Bulk, Totals};
+use instructor::provider::{async_trait, Request, Response};
+use instructor::{Client, Error, Role, Usage};
 use tokio::time::Instant;
 
 /// Answers after `pause` with a valid user and `usage`, recording when (in virtual time)
@@ -48,16 +50,10 @@ impl Metered {
 }
 
 #[async_trait]
-impl Provider for Metered {
-    fn name(&self) -> &str {
-        "metered"
-    }
+impl Answer for Metered {
+    const NAME: &'static str = "metered";
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(Mode::ALL).with_default_mode(Mode::Json)
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
+    async fn answer(&self, request: &Request) -> Result<Response, Error> {
         let n = {
             let mut sent = self.sent.lock().unwrap();
             sent.push(self.started.elapsed());
@@ -76,6 +72,22 @@ impl Provider for Metered {
         };
         Ok(Response::text(text).with_usage(self.usage))
     }
+}
+
+/// `metered` shared, as a provider.
+fn shared(metered: Metered) -> Arc<JsonMode<Metered>> {
+    Arc::new(JsonMode(metered))
+}
+
+/// Runs `n` inputs through `metered` in a run set up by `configure`; the totals.
+async fn run(
+    metered: &Arc<JsonMode<Metered>>,
+    n: u32,
+    configure: impl for<'c> FnOnce(Bulk<'c, UserDetail>) -> Bulk<'c, UserDetail>,
+) -> Totals {
+    let client = Client::from_shared(metered.clone());
+    let inputs = client.extract_many::<UserDetail>(inputs(n));
+    configure(inputs).run().unwrap().drain().await
 }
 
 fn inputs(n: u32) -> Vec<(String, String)> {
@@ -99,16 +111,11 @@ fn most_in_window(sent: &[Duration], window: Duration) -> usize {
 
 #[tokio::test(start_paused = true)]
 async fn thirty_requests_a_minute_spread_ninety_items_over_three_minutes() {
-    let metered = Arc::new(Metered::new(Usage::new(10, 5)));
-    let client = Client::from_shared(metered.clone());
-    let totals = client
-        .extract_many::<UserDetail>(inputs(90))
-        .concurrency(16)
-        .requests_per_minute(30)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
+    let metered = shared(Metered::new(Usage::new(10, 5)));
+    let totals = run(&metered, 90, |bulk| {
+        bulk.concurrency(16).requests_per_minute(30)
+    })
+    .await;
     assert_eq!(totals.succeeded, 90);
     let mut sent = metered.sent();
     sent.sort();
@@ -130,20 +137,16 @@ async fn thirty_requests_a_minute_spread_ninety_items_over_three_minutes() {
 #[tokio::test(start_paused = true)]
 async fn re_asks_are_charged_to_the_requests_budget() {
     // The first item is asked three times; the items after it wait for those requests.
-    let metered = Arc::new(Metered {
+    let metered = shared(Metered {
         reasks: 2,
         ..Metered::new(Usage::new(10, 5))
     });
-    let client = Client::from_shared(metered.clone());
-    let totals = client
-        .extract_many::<UserDetail>(inputs(10))
-        .concurrency(1)
-        .with(|call| call.max_retries(2))
-        .requests_per_minute(60)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
+    let totals = run(&metered, 10, |bulk| {
+        bulk.concurrency(1)
+            .with(|call| call.max_retries(2))
+            .requests_per_minute(60)
+    })
+    .await;
     assert_eq!(totals.succeeded, 10);
     let sent = metered.sent();
     assert_eq!(sent.len(), 12);
@@ -157,18 +160,14 @@ async fn tokens_per_minute_is_settled_with_the_real_usage() {
     // Each item really uses 900 tokens, several times what is reserved for it up front (its
     // request's bytes / 4, schema included, plus max_tokens 50): the settling must make up
     // the difference.
-    let metered = Arc::new(Metered::new(Usage::new(600, 300)));
-    let client = Client::from_shared(metered.clone());
+    let metered = shared(Metered::new(Usage::new(600, 300)));
     let tokens_per_minute = 9000;
-    let totals = client
-        .extract_many::<UserDetail>(inputs(30))
-        .concurrency(4)
-        .with(|call| call.max_tokens(50))
-        .tokens_per_minute(tokens_per_minute)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
+    let totals = run(&metered, 30, |bulk| {
+        bulk.concurrency(4)
+            .with(|call| call.max_tokens(50))
+            .tokens_per_minute(tokens_per_minute)
+    })
+    .await;
     assert_eq!(totals.succeeded, 30);
     assert_eq!(totals.usage.total_tokens, 30 * 900);
     let mut sent = metered.sent();
@@ -199,20 +198,16 @@ async fn the_reservation_counts_max_tokens_before_the_request_is_sent() {
     // Each answer is small and takes a second, but each call may write 3,000 tokens: at
     // 6,000 a minute the second item, reserved while the first is in flight, waits about
     // half a minute for the first one's reservation.
-    let metered = Arc::new(Metered {
+    let metered = shared(Metered {
         pause: Duration::from_secs(1),
         ..Metered::new(Usage::new(10, 5))
     });
-    let client = Client::from_shared(metered.clone());
-    let totals = client
-        .extract_many::<UserDetail>(inputs(2))
-        .concurrency(2)
-        .with(|call| call.max_tokens(3000))
-        .tokens_per_minute(6000)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
+    let totals = run(&metered, 2, |bulk| {
+        bulk.concurrency(2)
+            .with(|call| call.max_tokens(3000))
+            .tokens_per_minute(6000)
+    })
+    .await;
     assert_eq!(totals.succeeded, 2);
     let sent = metered.sent();
     assert_eq!(sent[0], Duration::ZERO);
@@ -227,20 +222,16 @@ async fn budgets_compose_with_the_concurrency_limit() {
     // Each answer takes a second. Three at once is three a second, below the budget of ten
     // a second: the concurrency limit holds the run back, and the budget still caps the
     // first second.
-    let metered = Arc::new(Metered {
+    let metered = shared(Metered {
         pause: Duration::from_secs(1),
         ..Metered::new(Usage::new(10, 5))
     });
-    let client = Client::from_shared(metered.clone());
-    let totals = client
-        .extract_many::<UserDetail>(inputs(30))
-        .concurrency(3)
-        .requests_per_minute(600)
-        .tokens_per_minute(1_000_000)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
+    let totals = run(&metered, 30, |bulk| {
+        bulk.concurrency(3)
+            .requests_per_minute(600)
+            .tokens_per_minute(1_000_000)
+    })
+    .await;
     assert_eq!(totals.succeeded, 30);
     assert_eq!(metered.most_in_flight.load(Ordering::SeqCst), 3);
     let mut sent = metered.sent();
@@ -250,19 +241,14 @@ async fn budgets_compose_with_the_concurrency_limit() {
     assert_eq!(sent.last().unwrap().as_secs(), 9, "{sent:?}");
 
     // With two a minute, the budget holds it back instead: one at once, then one every 30 s.
-    let metered = Arc::new(Metered {
+    let metered = shared(Metered {
         pause: Duration::from_secs(1),
         ..Metered::new(Usage::new(10, 5))
     });
-    let client = Client::from_shared(metered.clone());
-    client
-        .extract_many::<UserDetail>(inputs(4))
-        .concurrency(3)
-        .requests_per_minute(2)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
+    run(&metered, 4, |bulk| {
+        bulk.concurrency(3).requests_per_minute(2)
+    })
+    .await;
     let secs: Vec<u64> = metered.sent().iter().map(|d| d.as_secs()).collect();
     assert_eq!(secs, [0, 29, 59, 89]);
 }

@@ -6,7 +6,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod batch;
+pub mod bulk;
 pub mod family;
+pub mod journal;
 pub mod streams;
 
 use std::path::PathBuf;
