@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,7 @@ use common::bulk::{number, user_answer, user_text, Answer, JsonMode};
 use common::journal::temp_journal;
 use common::UserDetail;
 use futures::StreamExt;
-use instructor::bulk::Progress;
+use instructor::bulk::{Bulk, Progress};
 use instructor::provider::{async_trait, Request, Response};
 use instructor::{Client, Error};
 use serde_json::Value;
@@ -77,7 +78,7 @@ fn client(echo: &Arc<JsonMode<Echo>>) -> Client {
 }
 
 /// Input `k{i}` asks for `n={i % 100}`.
-fn inputs(range: std::ops::Range<u32>) -> Vec<(String, String)> {
+fn inputs(range: Range<u32>) -> Vec<(String, String)> {
     range
         .map(|i| (format!("k{i}"), format!("n={}", i % 100)))
         .collect()
@@ -89,6 +90,13 @@ fn user(n: u32) -> UserDetail {
         name: format!("u{}", n % 100),
         age: (n % 100) as u8,
     }
+}
+
+/// Inputs `k{i}` for `range` (as [`inputs`] makes them) through `client`, journaled at `path`.
+fn journaled<'c>(client: &'c Client, range: Range<u32>, path: &Path) -> Bulk<'c, UserDetail> {
+    client
+        .extract_many::<UserDetail>(inputs(range))
+        .journal(path)
 }
 
 /// Every line of the journal, parsed (each must be a whole entry).
@@ -286,14 +294,7 @@ async fn a_torn_last_line_is_ignored_and_its_item_runs_again() {
     let path = temp_journal("torn");
     let echo = Echo::new(0);
     let client = client(&echo);
-    let run = |n| {
-        client
-            .extract_many::<UserDetail>(inputs(0..n))
-            .journal(&path)
-            .run()
-            .unwrap()
-            .drain()
-    };
+    let run = |n| journaled(&client, 0..n, &path).run().unwrap().drain();
     run(6).await;
     // Cut the last line in half, as a kill mid-write would.
     let text = std::fs::read_to_string(&path).unwrap();
@@ -316,12 +317,13 @@ async fn a_run_stopped_early_resumes_where_it_left_off() {
     let path = temp_journal("partial");
     let echo = Echo::new(2);
     let client = client(&echo);
-    let mut results = client
-        .extract_many::<UserDetail>(inputs(0..40))
-        .concurrency(4)
-        .journal(&path)
-        .run()
-        .unwrap();
+    let start = || {
+        journaled(&client, 0..40, &path)
+            .concurrency(4)
+            .run()
+            .unwrap()
+    };
+    let mut results = start();
     for _ in 0..10 {
         results.next().await.unwrap().1.unwrap();
     }
@@ -333,12 +335,7 @@ async fn a_run_stopped_early_resumes_where_it_left_off() {
     );
 
     let mut rest = Vec::new();
-    let mut results = client
-        .extract_many::<UserDetail>(inputs(0..40))
-        .concurrency(4)
-        .journal(&path)
-        .run()
-        .unwrap();
+    let mut results = start();
     while let Some((key, r)) = results.next().await {
         r.unwrap();
         rest.push(key);
@@ -404,10 +401,8 @@ async fn a_killed_process_loses_only_what_was_in_flight() {
     assert!((20..200).contains(&whole), "{whole} lines");
 
     let echo = Echo::new(0);
-    let totals = client(&echo)
-        .extract_many::<UserDetail>(inputs(0..200))
+    let totals = journaled(&client(&echo), 0..200, &path)
         .concurrency(16)
-        .journal(&path)
         .run()
         .unwrap()
         .drain()

@@ -79,6 +79,14 @@ fn shared(metered: Metered) -> Arc<JsonMode<Metered>> {
     Arc::new(JsonMode(metered))
 }
 
+/// A provider answering each request after a second, with a small usage.
+fn pausing() -> Arc<JsonMode<Metered>> {
+    shared(Metered {
+        pause: Duration::from_secs(1),
+        ..Metered::new(Usage::new(10, 5))
+    })
+}
+
 /// Runs `n` inputs through `metered` in a run set up by `configure`; the totals.
 async fn run(
     metered: &Arc<JsonMode<Metered>>,
@@ -198,10 +206,7 @@ async fn the_reservation_counts_max_tokens_before_the_request_is_sent() {
     // Each answer is small and takes a second, but each call may write 3,000 tokens: at
     // 6,000 a minute the second item, reserved while the first is in flight, waits about
     // half a minute for the first one's reservation.
-    let metered = shared(Metered {
-        pause: Duration::from_secs(1),
-        ..Metered::new(Usage::new(10, 5))
-    });
+    let metered = pausing();
     let totals = run(&metered, 2, |bulk| {
         bulk.concurrency(2)
             .with(|call| call.max_tokens(3000))
@@ -222,10 +227,7 @@ async fn budgets_compose_with_the_concurrency_limit() {
     // Each answer takes a second. Three at once is three a second, below the budget of ten
     // a second: the concurrency limit holds the run back, and the budget still caps the
     // first second.
-    let metered = shared(Metered {
-        pause: Duration::from_secs(1),
-        ..Metered::new(Usage::new(10, 5))
-    });
+    let metered = pausing();
     let totals = run(&metered, 30, |bulk| {
         bulk.concurrency(3)
             .requests_per_minute(600)
@@ -241,10 +243,7 @@ async fn budgets_compose_with_the_concurrency_limit() {
     assert_eq!(sent.last().unwrap().as_secs(), 9, "{sent:?}");
 
     // With two a minute, the budget holds it back instead: one at once, then one every 30 s.
-    let metered = shared(Metered {
-        pause: Duration::from_secs(1),
-        ..Metered::new(Usage::new(10, 5))
-    });
+    let metered = pausing();
     run(&metered, 4, |bulk| {
         bulk.concurrency(3).requests_per_minute(2)
     })

@@ -35,6 +35,11 @@ fn person() -> DynamicSchema {
     .unwrap()
 }
 
+/// A schema without a description, as a program might build one.
+fn untitled(name: &str, schema: Value) -> DynamicSchema {
+    DynamicSchema::new(name, "", schema).unwrap()
+}
+
 /// A server giving `bodies` in order, one per request.
 async fn server(bodies: &[Value]) -> MockServer {
     let server = MockServer::builder().start().await;
@@ -193,12 +198,10 @@ async fn json_mode_puts_the_schema_in_the_prompt_and_re_asks_in_a_user_message()
 #[tokio::test]
 async fn json_schema_mode_sends_openai_strict_dialect() {
     let server = server(&[text_answer(r#"{"name": "Jason", "age": 30}"#)]).await;
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "Person",
-        "",
         json!({"type": "object", "properties": {"name": {"type": "string"}, "nick": {"type": "string"}}, "required": ["name"]}),
-    )
-    .unwrap();
+    );
     ask(
         &openai_at(&server.uri(), Mode::JsonSchema),
         &schema,
@@ -219,12 +222,10 @@ async fn json_schema_mode_sends_openai_strict_dialect() {
 #[tokio::test]
 async fn a_schema_a_dialect_cannot_express_is_a_typed_error_before_any_request() {
     let server = server(&[]).await;
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "Labels",
-        "",
         json!({"type": "object", "properties": {"labels": {"type": "object", "additionalProperties": {"type": "string"}}}}),
-    )
-    .unwrap();
+    );
     let err = ask(&openai_at(&server.uri(), Mode::ToolsStrict), &schema, "x")
         .await
         .unwrap_err();
@@ -291,12 +292,10 @@ async fn one_handle_serves_many_calls_and_a_new_schema_never_reads_an_old_ones_f
     drop((schema, copy));
     // A schema made after the first is freed may sit at the same address: its request must
     // still carry its own tool.
-    let pet = DynamicSchema::new(
+    let pet = untitled(
         "Pet",
-        "",
         json!({"type": "object", "properties": {"species": {"type": "string"}}, "required": ["species"]}),
-    )
-    .unwrap();
+    );
     let c = ask(&client, &pet, "a cat").await.unwrap();
     assert_eq!(c, json!({"species": "cat"}));
     let bodies = sent(&server).await;
@@ -306,12 +305,10 @@ async fn one_handle_serves_many_calls_and_a_new_schema_never_reads_an_old_ones_f
 
 #[tokio::test]
 async fn a_list_schema_is_wrapped_for_the_request_and_unwrapped_in_the_answer() {
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "Tags",
-        "",
         json!({"type": "array", "items": {"type": "string"}, "minItems": 2}),
-    )
-    .unwrap();
+    );
     let provider = ScriptedProvider::new()
         .with_tool_call("Tags", r#"{"items": ["red"]}"#)
         .with_tool_call("Tags", r#"{"items": ["red", "blue"]}"#);
@@ -380,12 +377,10 @@ fn the_local_grammar_compiles_a_runtime_schema() {
         instructor::providers::gbnf::compile(&schema.type_schema().request_schema).unwrap();
     assert!(grammar.contains(r#""\"name\"""#), "{grammar}");
     assert!(grammar.contains(r#""\"age\"""#), "{grammar}");
-    let list = DynamicSchema::new(
+    let list = untitled(
         "Tags",
-        "",
         json!({"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}),
-    )
-    .unwrap();
+    );
     let grammar = instructor::providers::gbnf::compile(&list.type_schema().request_schema).unwrap();
     assert!(grammar.contains(r#""\"items\"""#), "{grammar}");
 }
@@ -422,12 +417,10 @@ async fn iterable_streaming_checks_each_element_against_the_schema() {
 
 #[tokio::test]
 async fn parallel_tools_offer_the_element_schema_and_check_every_call() {
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "People",
-        "",
         json!({"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}),
-    )
-    .unwrap();
+    );
     let call = |id: &str, args: &str| instructor::ToolCall {
         id: id.into(),
         name: "item".into(),
@@ -460,17 +453,15 @@ async fn parallel_tools_offer_the_element_schema_and_check_every_call() {
 
 #[test]
 fn draft_7_definitions_are_sent_as_defs_so_dialects_and_grammars_follow_them() {
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "Order",
-        "",
         json!({
             "type": "object",
             "properties": {"ship_to": {"$ref": "#/definitions/address"}},
             "required": ["ship_to"],
             "definitions": {"address": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
         }),
-    )
-    .unwrap();
+    );
     let sent = &schema.type_schema().request_schema;
     assert_eq!(sent["properties"]["ship_to"]["$ref"], "#/$defs/address");
     assert_eq!(sent["$defs"]["address"]["required"], json!(["city"]));
@@ -497,12 +488,10 @@ async fn cached_answers_are_keyed_by_the_runtime_schema() {
     assert_eq!(first, again);
     assert_eq!(provider.requests().len(), 1);
     // Another schema with the same prompt is another question.
-    let pet = DynamicSchema::new(
+    let pet = untitled(
         "Pet",
-        "",
         json!({"type": "object", "properties": {"species": {"type": "string"}}}),
-    )
-    .unwrap();
+    );
     let other = ask(&client, &pet, "Jason is 30").await.unwrap();
     assert_eq!(other, json!({"species": "cat"}));
     assert_eq!(provider.requests().len(), 2);
@@ -518,16 +507,14 @@ fn native_bodies_carry_the_runtime_schema_in_each_dialect() {
         request.model = Some("m".into());
         p.wire_body(&request)
     };
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "Order",
-        "",
         json!({
             "type": "object",
             "properties": {"ship_to": {"$ref": "#/definitions/address"}},
             "definitions": {"address": {"type": "object", "properties": {"city": {"type": "string"}}}}
         }),
-    )
-    .unwrap();
+    );
     let gemini = body(&Gemini::new().api_key("k"), &schema).unwrap();
     let sent = &gemini["generationConfig"]["responseJsonSchema"];
     assert_eq!(sent["properties"]["ship_to"]["$ref"], "#/$defs/address");
@@ -537,16 +524,14 @@ fn native_bodies_carry_the_runtime_schema_in_each_dialect() {
         ollama["format"]["properties"]["ship_to"]["properties"]["city"]["type"],
         "string"
     );
-    let recursive = DynamicSchema::new(
+    let recursive = untitled(
         "Tree",
-        "",
         json!({
             "type": "object",
             "properties": {"root": {"$ref": "#/$defs/node"}},
             "$defs": {"node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}}
         }),
-    )
-    .unwrap();
+    );
     let err = body(&Ollama::new(), &recursive).unwrap_err();
     assert!(matches!(err, Error::SchemaIncompatible { .. }), "{err:?}");
 }
