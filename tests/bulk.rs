@@ -73,6 +73,13 @@ impl Answer for Echo {
     }
 }
 
+/// An [`Echo`] pausing `pause_ms`, and a client of it.
+fn echo_client(pause_ms: u64) -> (Arc<JsonMode<Echo>>, Client) {
+    let echo = Echo::new(pause_ms);
+    let client = client(&echo);
+    (echo, client)
+}
+
 fn client(echo: &Arc<JsonMode<Echo>>) -> Client {
     Client::from_shared(echo.clone())
 }
@@ -120,8 +127,7 @@ fn keys(lines: &[Value]) -> Vec<String> {
 
 #[tokio::test]
 async fn hundred_inputs_run_eight_at_a_time_each_with_its_own_value() {
-    let echo = Echo::new(3);
-    let client = client(&echo);
+    let (echo, client) = echo_client(3);
     let results: Vec<_> = client
         .extract_many::<UserDetail>(inputs(0..100))
         .concurrency(8)
@@ -171,8 +177,7 @@ async fn ordered_mode_yields_input_order_even_when_later_inputs_finish_first() {
 
 #[tokio::test]
 async fn a_failing_item_yields_its_typed_error_and_totals_count_it() {
-    let echo = Echo::new(0);
-    let client = client(&echo);
+    let (echo, client) = echo_client(0);
     let mut all = inputs(0..10);
     all.push(("bad-age".into(), "n=200".into()));
     all.push(("bad-http".into(), "http".into()));
@@ -212,8 +217,7 @@ async fn a_failing_item_yields_its_typed_error_and_totals_count_it() {
 
 #[tokio::test]
 async fn progress_is_reported_as_each_item_finishes() {
-    let echo = Echo::new(1);
-    let client = client(&echo);
+    let (_, client) = echo_client(1);
     let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
     let log = seen.clone();
     let totals = client
@@ -239,8 +243,7 @@ async fn progress_is_reported_as_each_item_finishes() {
 #[tokio::test]
 async fn a_journal_records_every_item_and_a_rerun_skips_them_all() {
     let path = temp_journal("rerun");
-    let echo = Echo::new(0);
-    let client = client(&echo);
+    let (echo, client) = echo_client(0);
     let mut all = inputs(0..49);
     all.push(("bad".into(), "http".into()));
     let totals = client
@@ -292,8 +295,7 @@ async fn a_journal_records_every_item_and_a_rerun_skips_them_all() {
 #[tokio::test]
 async fn a_torn_last_line_is_ignored_and_its_item_runs_again() {
     let path = temp_journal("torn");
-    let echo = Echo::new(0);
-    let client = client(&echo);
+    let (echo, client) = echo_client(0);
     let run = |n| journaled(&client, 0..n, &path).run().unwrap().drain();
     run(6).await;
     // Cut the last line in half, as a kill mid-write would.
@@ -315,8 +317,7 @@ async fn a_torn_last_line_is_ignored_and_its_item_runs_again() {
 #[tokio::test]
 async fn a_run_stopped_early_resumes_where_it_left_off() {
     let path = temp_journal("partial");
-    let echo = Echo::new(2);
-    let client = client(&echo);
+    let (_, client) = echo_client(2);
     let start = || {
         journaled(&client, 0..40, &path)
             .concurrency(4)
@@ -422,8 +423,7 @@ async fn a_killed_process_loses_only_what_was_in_flight() {
 
 #[tokio::test]
 async fn inputs_may_be_a_stream_and_are_read_only_as_slots_free() {
-    let echo = Echo::new(1);
-    let client = client(&echo);
+    let (_, client) = echo_client(1);
     let pulled = Arc::new(AtomicUsize::new(0));
     let counter = pulled.clone();
     let source = futures::stream::iter(0..1_000_000u32).map(move |i| {

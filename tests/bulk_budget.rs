@@ -87,15 +87,18 @@ fn pausing() -> Arc<JsonMode<Metered>> {
     })
 }
 
-/// Runs `n` inputs through `metered` in a run set up by `configure`; the totals.
+/// Runs `n` inputs through `metered` in a run set up by `configure`; every one must succeed.
+/// The totals, and when each request went (as [`Metered::sent`] tells).
 async fn run(
     metered: &Arc<JsonMode<Metered>>,
     n: u32,
     configure: impl for<'c> FnOnce(Bulk<'c, UserDetail>) -> Bulk<'c, UserDetail>,
-) -> Totals {
+) -> (Totals, Vec<Duration>) {
     let client = Client::from_shared(metered.clone());
     let inputs = client.extract_many::<UserDetail>(inputs(n));
-    configure(inputs).run().unwrap().drain().await
+    let totals = configure(inputs).run().unwrap().drain().await;
+    assert_eq!(totals.succeeded, u64::from(n));
+    (totals, metered.sent())
 }
 
 fn inputs(n: u32) -> Vec<(String, String)> {
@@ -120,12 +123,10 @@ fn most_in_window(sent: &[Duration], window: Duration) -> usize {
 #[tokio::test(start_paused = true)]
 async fn thirty_requests_a_minute_spread_ninety_items_over_three_minutes() {
     let metered = shared(Metered::new(Usage::new(10, 5)));
-    let totals = run(&metered, 90, |bulk| {
+    let (_, mut sent) = run(&metered, 90, |bulk| {
         bulk.concurrency(16).requests_per_minute(30)
     })
     .await;
-    assert_eq!(totals.succeeded, 90);
-    let mut sent = metered.sent();
     sent.sort();
     assert_eq!(sent.len(), 90);
     // One every two seconds after a second's worth at once: the last goes at 177 s.
@@ -149,14 +150,12 @@ async fn re_asks_are_charged_to_the_requests_budget() {
         reasks: 2,
         ..Metered::new(Usage::new(10, 5))
     });
-    let totals = run(&metered, 10, |bulk| {
+    let (_, sent) = run(&metered, 10, |bulk| {
         bulk.concurrency(1)
             .with(|call| call.max_retries(2))
             .requests_per_minute(60)
     })
     .await;
-    assert_eq!(totals.succeeded, 10);
-    let sent = metered.sent();
     assert_eq!(sent.len(), 12);
     // Twelve requests at one a second (the first two at once): the last at 10 s, not 8 s.
     assert_eq!(sent.last().unwrap().as_secs(), 10, "{sent:?}");
@@ -170,15 +169,13 @@ async fn tokens_per_minute_is_settled_with_the_real_usage() {
     // the difference.
     let metered = shared(Metered::new(Usage::new(600, 300)));
     let tokens_per_minute = 9000;
-    let totals = run(&metered, 30, |bulk| {
+    let (totals, mut sent) = run(&metered, 30, |bulk| {
         bulk.concurrency(4)
             .with(|call| call.max_tokens(50))
             .tokens_per_minute(tokens_per_minute)
     })
     .await;
-    assert_eq!(totals.succeeded, 30);
     assert_eq!(totals.usage.total_tokens, 30 * 900);
-    let mut sent = metered.sent();
     sent.sort();
     // 27,000 tokens at 9,000 a minute: about three minutes. The last item starts once the
     // 29 before it are paid for (174 s), less a second's burst and what the three items
@@ -207,14 +204,12 @@ async fn the_reservation_counts_max_tokens_before_the_request_is_sent() {
     // 6,000 a minute the second item, reserved while the first is in flight, waits about
     // half a minute for the first one's reservation.
     let metered = pausing();
-    let totals = run(&metered, 2, |bulk| {
+    let (_, sent) = run(&metered, 2, |bulk| {
         bulk.concurrency(2)
             .with(|call| call.max_tokens(3000))
             .tokens_per_minute(6000)
     })
     .await;
-    assert_eq!(totals.succeeded, 2);
-    let sent = metered.sent();
     assert_eq!(sent[0], Duration::ZERO);
     assert!(
         (Duration::from_secs(29)..Duration::from_secs(32)).contains(&sent[1]),
@@ -228,15 +223,13 @@ async fn budgets_compose_with_the_concurrency_limit() {
     // a second: the concurrency limit holds the run back, and the budget still caps the
     // first second.
     let metered = pausing();
-    let totals = run(&metered, 30, |bulk| {
+    let (_, mut sent) = run(&metered, 30, |bulk| {
         bulk.concurrency(3)
             .requests_per_minute(600)
             .tokens_per_minute(1_000_000)
     })
     .await;
-    assert_eq!(totals.succeeded, 30);
     assert_eq!(metered.most_in_flight.load(Ordering::SeqCst), 3);
-    let mut sent = metered.sent();
     sent.sort();
     assert!(most_in_window(&sent, Duration::from_secs(1)) <= 3);
     // Thirty answers of a second each, three at a time: the last starts at 9 s.
@@ -244,10 +237,10 @@ async fn budgets_compose_with_the_concurrency_limit() {
 
     // With two a minute, the budget holds it back instead: one at once, then one every 30 s.
     let metered = pausing();
-    run(&metered, 4, |bulk| {
+    let (_, sent) = run(&metered, 4, |bulk| {
         bulk.concurrency(3).requests_per_minute(2)
     })
     .await;
-    let secs: Vec<u64> = metered.sent().iter().map(|d| d.as_secs()).collect();
+    let secs: Vec<u64> = sent.iter().map(|d| d.as_secs()).collect();
     assert_eq!(secs, [0, 29, 59, 89]);
 }
