@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::streams::{all_items, drain};
-use common::{jason, recorder, UserDetail, JASON};
+use common::{ask, ask_completion, jason, recorder, UserDetail, JASON};
 use instructor::cache::{Cache, CacheError, CacheKey, MemoryCache};
 use instructor::provider::{async_trait, Capabilities, EventStream, Provider, Request, Response};
 use instructor::testing::ScriptedProvider;
@@ -92,10 +92,7 @@ async fn the_key_follows_everything_that_changes_the_answer() {
     struct Other {
         name: String,
     }
-    let (_, c) = client
-        .create::<Other>()
-        .user("Jason is 30")
-        .send_with_completion()
+    let (_, c) = ask_completion::<Other>(&client, "Jason is 30")
         .await
         .unwrap();
     assert!(!c.cached, "a different type must not hit");
@@ -135,12 +132,7 @@ async fn keys_are_stable_across_runs_and_clients() {
             .model("m")
             .seed(1)
             .hook(hook);
-        client
-            .create::<UserDetail>()
-            .user("Jason is 30")
-            .send()
-            .await
-            .unwrap();
+        ask::<UserDetail>(&client, "Jason is 30").await.unwrap();
         // The store runs in its own task: wait for it.
         for _ in 0..100 {
             if !seen.lock().unwrap().is_empty() {
@@ -287,10 +279,7 @@ async fn a_failing_or_corrupt_backend_never_fails_the_call() {
         let client = Client::new(provider.clone())
             .cache(Broken { garbage })
             .hook(hook);
-        let (value, c) = client
-            .create::<UserDetail>()
-            .user("Jason")
-            .send_with_completion()
+        let (value, c) = ask_completion::<UserDetail>(&client, "Jason")
             .await
             .unwrap();
         assert_eq!(value, jason());
@@ -324,10 +313,7 @@ async fn partial_streams_replay_a_hit_and_store_what_they_finish() {
     assert_eq!(usage, Usage::default(), "a replayed stream costs no tokens");
     assert!(!partials.is_empty(), "the hit is replayed as updates");
     // A one-shot call of the same request is the same entry.
-    let (_, c) = client
-        .create::<UserDetail>()
-        .user("Jason")
-        .send_with_completion()
+    let (_, c) = ask_completion::<UserDetail>(&client, "Jason")
         .await
         .unwrap();
     assert!(c.cached);
