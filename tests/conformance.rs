@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use common::family::Family;
 use common::streams::drain;
-use common::{jason, UserDetail};
+use common::{bodies, jason, UserDetail};
 use instructor::providers::{Anthropic, Cohere, Gemini, Mistral, Ollama, OpenAi};
 use instructor::testing::ScriptedProvider;
 use instructor::{Client, Error, Image, Instruct, Message, Mode, Provider, Request, RetryPolicy};
@@ -228,16 +228,6 @@ async fn serve(replies: Vec<Reply>) -> MockServer {
         mock.mount(&server).await;
     }
     server
-}
-
-async fn bodies(server: &MockServer) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
 }
 
 async fn received(server: &MockServer) -> usize {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::openai_at;
+use common::{bodies, openai_at};
 use futures::StreamExt;
 use instructor::providers::Anthropic;
 use instructor::stream::Update;
@@ -74,16 +74,6 @@ async fn ask_jason(server: &MockServer, mode: Mode) -> DynamicSchema {
     schema
 }
 
-async fn sent(server: &MockServer) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
-}
-
 /// An OpenAI chat completion answering with one tool call.
 fn tool_answer(name: &str, arguments: &str) -> Value {
     json!({
@@ -110,7 +100,7 @@ fn text_answer(text: &str) -> Value {
 async fn tools_mode_sends_the_schema_as_the_tool_and_returns_the_value() {
     let server = server(&[tool_answer("Person", r#"{"name":"Jason","age":30}"#)]).await;
     let schema = ask_jason(&server, Mode::Tools).await;
-    let body = &sent(&server).await[0];
+    let body = &bodies(&server).await[0];
     let tool = &body["tools"][0]["function"];
     assert_eq!(tool["name"], "Person");
     assert_eq!(tool["description"], "A person mentioned in the text.");
@@ -147,7 +137,7 @@ async fn a_violation_is_re_asked_with_its_pointer_and_message_then_the_fix_is_ac
     assert_eq!(e.path, "/age");
     assert_eq!(e.message, "300 is greater than the maximum of 150");
     // The re-ask answers the tool call with the pointer and the message.
-    let bodies = sent(&server).await;
+    let bodies = bodies(&server).await;
     assert_eq!(bodies.len(), 2);
     let feedback = bodies[1]["messages"]
         .as_array()
@@ -182,7 +172,7 @@ async fn json_mode_puts_the_schema_in_the_prompt_and_re_asks_in_a_user_message()
     ])
     .await;
     ask_jason(&server, Mode::Json).await;
-    let bodies = sent(&server).await;
+    let bodies = bodies(&server).await;
     assert_eq!(bodies[0]["response_format"]["type"], "json_object");
     let system = bodies[0]["messages"][0]["content"].to_string();
     assert!(system.contains(r#"\"maximum\":150"#), "{system}");
@@ -209,7 +199,7 @@ async fn json_schema_mode_sends_openai_strict_dialect() {
     )
     .await
     .unwrap();
-    let rf = &sent(&server).await[0]["response_format"]["json_schema"];
+    let rf = &bodies(&server).await[0]["response_format"]["json_schema"];
     assert_eq!(rf["strict"], true);
     // The strict dialect makes every property required and optional ones nullable.
     assert_eq!(rf["schema"]["required"], json!(["name", "nick"]));
@@ -230,7 +220,7 @@ async fn a_schema_a_dialect_cannot_express_is_a_typed_error_before_any_request()
         .await
         .unwrap_err();
     assert!(matches!(err, Error::SchemaIncompatible { .. }), "{err:?}");
-    assert!(sent(&server).await.is_empty());
+    assert!(bodies(&server).await.is_empty());
 }
 
 #[tokio::test]
@@ -254,7 +244,7 @@ async fn anthropic_gets_its_dialect_and_the_local_check_still_holds() {
     .mode(Mode::JsonSchema);
     let value = ask(&client, &person(), "Jason is 30").await.unwrap();
     assert_eq!(value["age"], 30);
-    let bodies = sent(&server).await;
+    let bodies = bodies(&server).await;
     let sent_schema = &bodies[0]["output_config"]["format"]["schema"];
     // Bounds the API does not enforce become hints; the answer is still checked locally.
     assert_eq!(
@@ -298,7 +288,7 @@ async fn one_handle_serves_many_calls_and_a_new_schema_never_reads_an_old_ones_f
     );
     let c = ask(&client, &pet, "a cat").await.unwrap();
     assert_eq!(c, json!({"species": "cat"}));
-    let bodies = sent(&server).await;
+    let bodies = bodies(&server).await;
     assert_eq!(bodies[0]["tools"], bodies[1]["tools"]);
     assert_eq!(bodies[2]["tools"][0]["function"]["name"], "Pet");
 }

@@ -96,13 +96,7 @@ impl Replay {
 
     /// The request bodies the server received, in order.
     pub async fn bodies(&self) -> Vec<Value> {
-        self.server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .iter()
-            .map(|r| serde_json::from_slice(&r.body).expect("request body is JSON"))
-            .collect()
+        bodies(&self.server).await
     }
 
     /// The body of the `i`th request the server received.
@@ -170,6 +164,17 @@ pub fn openai_at(url: &str, mode: Mode) -> Client {
         initial_backoff: Duration::from_millis(1),
         ..RetryPolicy::default()
     })
+}
+
+/// The request bodies `server` received, in order.
+pub async fn bodies(server: &MockServer) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).expect("request body is JSON"))
+        .collect()
 }
 
 /// A server answering every request with `template`.
