@@ -47,46 +47,8 @@ const MAP_NOT_STRICT: &str = "a map (HashMap/BTreeMap) has no fixed property nam
 const VALUE_NOT_STRICT: &str =
     "serde_json::Value accepts any JSON, and OpenAI strict mode needs a fixed schema";
 
-macro_rules! integer {
-    ($($t:ty),*) => {$(
-        impl Instruct for $t {
-            const NAME: &'static str = stringify!($t);
-            type Partial = Self;
-            fn partial_from(value: &Value) -> Option<Self> {
-                complete(value)
-            }
-            fn schema(_: &mut SchemaGenerator) -> Value {
-                json!({"type": "integer", "minimum": <$t>::MIN, "maximum": <$t>::MAX})
-            }
-        }
-    )*};
-}
-integer!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
-
-impl Instruct for i128 {
-    const NAME: &'static str = "i128";
-    type Partial = Self;
-    fn partial_from(value: &Value) -> Option<Self> {
-        complete(value)
-    }
-    fn schema(_: &mut SchemaGenerator) -> Value {
-        json!({"type": "integer"})
-    }
-}
-
-impl Instruct for u128 {
-    const NAME: &'static str = "u128";
-    type Partial = Self;
-    fn partial_from(value: &Value) -> Option<Self> {
-        complete(value)
-    }
-    fn schema(_: &mut SchemaGenerator) -> Value {
-        json!({"type": "integer", "minimum": 0})
-    }
-}
-
 macro_rules! simple {
-    ($($t:ty => $name:literal, $schema:tt;)*) => {$(
+    ($($t:ty => $name:expr, $schema:tt;)*) => {$(
         impl Instruct for $t {
             const NAME: &'static str = $name;
             type Partial = Self;
@@ -106,7 +68,18 @@ simple! {
     String => "String", {"type": "string"};
     char => "char", {"type": "string", "minLength": 1, "maxLength": 1};
     () => "unit", {"type": "null"};
+    // The 128-bit integers carry no range (`u128` only its sign).
+    i128 => "i128", {"type": "integer"};
+    u128 => "u128", {"type": "integer", "minimum": 0};
 }
+
+/// The integers of 64 bits or fewer, with their type's range.
+macro_rules! integer {
+    ($($t:ty),*) => {$(
+        simple! { $t => stringify!($t), {"type": "integer", "minimum": <$t>::MIN, "maximum": <$t>::MAX}; }
+    )*};
+}
+integer!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl Instruct for Value {
     const NAME: &'static str = "Value";
