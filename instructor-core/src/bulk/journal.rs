@@ -200,9 +200,7 @@ impl Journal {
     }
 
     fn lock(&self) -> MutexGuard<'_, Writer> {
-        self.writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        super::lock(&self.writer)
     }
 }
 

@@ -81,7 +81,7 @@ mod stream;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::stream::BoxStream;
 use futures::StreamExt;
@@ -427,4 +427,9 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
     fn notify(&self) -> Option<Notify<'c>> {
         self.on_progress.clone()
     }
+}
+
+/// Locks `mutex`, taking its state over if a holder panicked.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
