@@ -10,10 +10,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::slow::Slow;
 use common::streams::{all_items, drain};
 use common::{ask, ask_completion, jason, recorder, UserDetail, JASON};
 use instructor::cache::{Cache, CacheError, CacheKey, MemoryCache};
-use instructor::provider::{async_trait, Capabilities, EventStream, Provider, Request, Response};
+use instructor::provider::{async_trait, Provider, Response};
 use instructor::testing::ScriptedProvider;
 use instructor::{Client, Error, Event, Mode, Usage};
 use serde_json::json;
@@ -196,32 +197,14 @@ async fn entries_expire_after_their_ttl() {
     assert_eq!(provider.remaining(), 0);
 }
 
-/// Answers after a delay, so that calls overlap while the provider works.
-#[derive(Debug, Clone)]
-struct Slow(ScriptedProvider);
-
-#[async_trait]
-impl Provider for Slow {
-    fn name(&self) -> &str {
-        "slow"
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.0.capabilities()
-    }
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        self.0.send(request).await
-    }
-    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        self.0.stream(request).await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_identical_calls_at_once_make_one_provider_call() {
     let provider = answers(1);
-    let client = Client::new(Slow(provider.clone())).cache(memory());
+    let client = Client::new(Slow {
+        inner: provider.clone(),
+        delay: Duration::from_millis(50),
+    })
+    .cache(memory());
     let calls = (0..100).map(|_| {
         let client = client.clone();
         tokio::spawn(async move {

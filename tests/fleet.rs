@@ -9,14 +9,13 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::slow::Slow;
 use common::{ask, ask_in, jason, UserDetail, JASON};
 use futures::StreamExt;
 use instructor::providers::{Fallback, Pool, Strategy};
 use instructor::stream::{PartialStream, Update};
 use instructor::testing::ScriptedProvider;
-use instructor::{
-    async_trait, Capabilities, Client, Error, Mode, Provider, Request, Response, RetryPolicy,
-};
+use instructor::{Capabilities, Client, Error, Mode, Provider, RetryPolicy};
 
 const TEXT: &str = "Jason is 30 years old";
 
@@ -37,29 +36,6 @@ fn refused() -> Error {
 /// A client that shows every failure as it is (no transport retries).
 fn raw_client(provider: Arc<dyn Provider>) -> Client {
     Client::from_shared(provider).transport_retries(RetryPolicy::none())
-}
-
-/// A member that answers after a delay.
-#[derive(Debug)]
-struct Slow {
-    inner: ScriptedProvider,
-    delay: Duration,
-}
-
-#[async_trait]
-impl Provider for Slow {
-    fn name(&self) -> &str {
-        "slow"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
-        tokio::time::sleep(self.delay).await;
-        self.inner.send(request).await
-    }
 }
 
 fn answering(n: usize) -> ScriptedProvider {

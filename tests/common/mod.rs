@@ -9,6 +9,7 @@ pub mod batch;
 pub mod bulk;
 pub mod family;
 pub mod journal;
+pub mod slow;
 pub mod streams;
 
 use std::path::PathBuf;
