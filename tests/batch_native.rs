@@ -23,10 +23,22 @@ use std::time::Duration;
 use common::batch::{json, jsonl, online_body, received, serve, INPUTS};
 use common::{jason, UserDetail};
 use futures::StreamExt;
-use instructor::batch::{BatchJob, BatchOutcome, BatchState};
+use instructor::batch::{BatchJob, BatchOutcome, BatchState, BatchStatus};
 use instructor::providers::{Anthropic, Gemini};
 use instructor::{Client, Error, Mode};
 use serde_json::{json, Value};
+
+/// Submits the inputs through `client` and waits for the batch to end: its id, its final
+/// status and its results by key.
+async fn submit_and_wait(client: &Client) -> (String, BatchStatus, Results) {
+    let job = client.batch::<UserDetail>(INPUTS).submit().await.unwrap();
+    let id = job.id().to_owned();
+    let status = job.wait(Duration::from_millis(1)).await.unwrap();
+    (id, status, job.results().await.unwrap().collect().await)
+}
+
+/// A batch's results by key.
+type Results = HashMap<String, Result<UserDetail, Error>>;
 
 fn outcome(result: &Result<UserDetail, Error>) -> Option<BatchOutcome> {
     match result.as_ref().err()?.root() {
@@ -82,14 +94,10 @@ async fn anthropic_message_batches_submit_poll_and_read_every_result_type() {
     )
     .model("claude-sonnet-4-5");
 
-    let job = client.batch::<UserDetail>(INPUTS).submit().await.unwrap();
-    assert_eq!(job.id(), id);
-    let status = job.wait(Duration::from_millis(1)).await.unwrap();
+    let (job_id, status, results) = submit_and_wait(&client).await;
+    assert_eq!(job_id, id);
     assert_eq!(status.state, BatchState::Completed);
     assert_eq!((status.counts.total, status.counts.failed), (5, 3));
-
-    let results: HashMap<String, Result<UserDetail, Error>> =
-        job.results().await.unwrap().collect().await;
     assert_eq!(results.len(), 5);
     assert_eq!(results["a"].as_ref().unwrap(), &jason());
     assert_eq!(outcome(&results["b"]), Some(BatchOutcome::Errored));
@@ -210,13 +218,10 @@ async fn gemini_batch_mode_submits_inline_requests_and_reads_inlined_responses()
         .model("gemini-2.5-flash")
         .mode(Mode::Tools);
 
-    let job = client.batch::<UserDetail>(INPUTS).submit().await.unwrap();
-    assert_eq!(job.id(), "batches/123456");
-    let status = job.wait(Duration::from_millis(1)).await.unwrap();
+    let (id, status, results) = submit_and_wait(&client).await;
+    assert_eq!(id, "batches/123456");
     assert_eq!(status.state, BatchState::Expired);
     assert_eq!((status.counts.total, status.counts.succeeded), (5, 2));
-    let results: HashMap<String, Result<UserDetail, Error>> =
-        job.results().await.unwrap().collect().await;
     assert_eq!(results.len(), 5);
     assert_eq!(results["a"].as_ref().unwrap(), &jason());
     assert_eq!(outcome(&results["b"]), Some(BatchOutcome::Errored));

@@ -6,16 +6,19 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::ops::Range;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::bulk::{number, user_answer, user_text, Answer, JsonMode};
+use common::journal::temp_journal;
 use common::UserDetail;
 use futures::StreamExt;
-use instructor::bulk::Progress;
-use instructor::provider::{async_trait, Capabilities, Provider, Request, Response};
-use instructor::{Client, Error, Mode, Role, Usage};
+use instructor::bulk::{Bulk, Progress};
+use instructor::provider::{async_trait, Request, Response};
+use instructor::{Client, Error};
 use serde_json::Value;
 
 /// Answers from the request's first user message: `n=7` gives `{"name": "u7", "age": 7}`
@@ -32,11 +35,11 @@ struct Echo {
 }
 
 impl Echo {
-    fn new(pause_ms: u64) -> Arc<Self> {
-        Arc::new(Self {
+    fn new(pause_ms: u64) -> Arc<JsonMode<Self>> {
+        Arc::new(JsonMode(Self {
             pause_ms,
             ..Self::default()
-        })
+        }))
     }
     fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
@@ -44,29 +47,15 @@ impl Echo {
 }
 
 #[async_trait]
-impl Provider for Echo {
-    fn name(&self) -> &str {
-        "echo"
-    }
+impl Answer for Echo {
+    const NAME: &'static str = "echo";
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(Mode::ALL).with_default_mode(Mode::Json)
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
+    async fn answer(&self, request: &Request) -> Result<Response, Error> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        let text = request
-            .messages
-            .iter()
-            .find(|m| m.role == Role::User)
-            .map(|m| m.text())
-            .unwrap_or_default();
-        let n: u64 = text
-            .strip_prefix("n=")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+        let text = user_text(request);
+        let n = number(&text);
         let pause = if self.reverse {
             self.pause_ms * 40u64.saturating_sub(n)
         } else {
@@ -80,17 +69,23 @@ impl Provider for Echo {
                 body: "bad request".into(),
             });
         }
-        Ok(Response::text(format!(r#"{{"name": "u{n}", "age": {n}}}"#))
-            .with_usage(Usage::new(10, 5)))
+        Ok(user_answer(n))
     }
 }
 
-fn client(echo: &Arc<Echo>) -> Client {
+/// An [`Echo`] pausing `pause_ms`, and a client of it.
+fn echo_client(pause_ms: u64) -> (Arc<JsonMode<Echo>>, Client) {
+    let echo = Echo::new(pause_ms);
+    let client = client(&echo);
+    (echo, client)
+}
+
+fn client(echo: &Arc<JsonMode<Echo>>) -> Client {
     Client::from_shared(echo.clone())
 }
 
 /// Input `k{i}` asks for `n={i % 100}`.
-fn inputs(range: std::ops::Range<u32>) -> Vec<(String, String)> {
+fn inputs(range: Range<u32>) -> Vec<(String, String)> {
     range
         .map(|i| (format!("k{i}"), format!("n={}", i % 100)))
         .collect()
@@ -104,17 +99,11 @@ fn user(n: u32) -> UserDetail {
     }
 }
 
-fn temp_journal(name: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "instructor-bulk-{name}-{}-{:x}.jsonl",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let _ = std::fs::remove_file(&path);
-    path
+/// Inputs `k{i}` for `range` (as [`inputs`] makes them) through `client`, journaled at `path`.
+fn journaled<'c>(client: &'c Client, range: Range<u32>, path: &Path) -> Bulk<'c, UserDetail> {
+    client
+        .extract_many::<UserDetail>(inputs(range))
+        .journal(path)
 }
 
 /// Every line of the journal, parsed (each must be a whole entry).
@@ -138,8 +127,7 @@ fn keys(lines: &[Value]) -> Vec<String> {
 
 #[tokio::test]
 async fn hundred_inputs_run_eight_at_a_time_each_with_its_own_value() {
-    let echo = Echo::new(3);
-    let client = client(&echo);
+    let (echo, client) = echo_client(3);
     let results: Vec<_> = client
         .extract_many::<UserDetail>(inputs(0..100))
         .concurrency(8)
@@ -158,11 +146,11 @@ async fn hundred_inputs_run_eight_at_a_time_each_with_its_own_value() {
 
 #[tokio::test]
 async fn ordered_mode_yields_input_order_even_when_later_inputs_finish_first() {
-    let echo = Arc::new(Echo {
+    let echo = Arc::new(JsonMode(Echo {
         pause_ms: 1,
         reverse: true,
         ..Echo::default()
-    });
+    }));
     let client = client(&echo);
     let order = |ordered: bool| {
         let client = client.clone();
@@ -189,8 +177,7 @@ async fn ordered_mode_yields_input_order_even_when_later_inputs_finish_first() {
 
 #[tokio::test]
 async fn a_failing_item_yields_its_typed_error_and_totals_count_it() {
-    let echo = Echo::new(0);
-    let client = client(&echo);
+    let (echo, client) = echo_client(0);
     let mut all = inputs(0..10);
     all.push(("bad-age".into(), "n=200".into()));
     all.push(("bad-http".into(), "http".into()));
@@ -230,8 +217,7 @@ async fn a_failing_item_yields_its_typed_error_and_totals_count_it() {
 
 #[tokio::test]
 async fn progress_is_reported_as_each_item_finishes() {
-    let echo = Echo::new(1);
-    let client = client(&echo);
+    let (_, client) = echo_client(1);
     let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
     let log = seen.clone();
     let totals = client
@@ -257,8 +243,7 @@ async fn progress_is_reported_as_each_item_finishes() {
 #[tokio::test]
 async fn a_journal_records_every_item_and_a_rerun_skips_them_all() {
     let path = temp_journal("rerun");
-    let echo = Echo::new(0);
-    let client = client(&echo);
+    let (echo, client) = echo_client(0);
     let mut all = inputs(0..49);
     all.push(("bad".into(), "http".into()));
     let totals = client
@@ -310,16 +295,8 @@ async fn a_journal_records_every_item_and_a_rerun_skips_them_all() {
 #[tokio::test]
 async fn a_torn_last_line_is_ignored_and_its_item_runs_again() {
     let path = temp_journal("torn");
-    let echo = Echo::new(0);
-    let client = client(&echo);
-    let run = |n| {
-        client
-            .extract_many::<UserDetail>(inputs(0..n))
-            .journal(&path)
-            .run()
-            .unwrap()
-            .drain()
-    };
+    let (echo, client) = echo_client(0);
+    let run = |n| journaled(&client, 0..n, &path).run().unwrap().drain();
     run(6).await;
     // Cut the last line in half, as a kill mid-write would.
     let text = std::fs::read_to_string(&path).unwrap();
@@ -340,14 +317,14 @@ async fn a_torn_last_line_is_ignored_and_its_item_runs_again() {
 #[tokio::test]
 async fn a_run_stopped_early_resumes_where_it_left_off() {
     let path = temp_journal("partial");
-    let echo = Echo::new(2);
-    let client = client(&echo);
-    let mut results = client
-        .extract_many::<UserDetail>(inputs(0..40))
-        .concurrency(4)
-        .journal(&path)
-        .run()
-        .unwrap();
+    let (_, client) = echo_client(2);
+    let start = || {
+        journaled(&client, 0..40, &path)
+            .concurrency(4)
+            .run()
+            .unwrap()
+    };
+    let mut results = start();
     for _ in 0..10 {
         results.next().await.unwrap().1.unwrap();
     }
@@ -359,12 +336,7 @@ async fn a_run_stopped_early_resumes_where_it_left_off() {
     );
 
     let mut rest = Vec::new();
-    let mut results = client
-        .extract_many::<UserDetail>(inputs(0..40))
-        .concurrency(4)
-        .journal(&path)
-        .run()
-        .unwrap();
+    let mut results = start();
     while let Some((key, r)) = results.next().await {
         r.unwrap();
         rest.push(key);
@@ -430,10 +402,8 @@ async fn a_killed_process_loses_only_what_was_in_flight() {
     assert!((20..200).contains(&whole), "{whole} lines");
 
     let echo = Echo::new(0);
-    let totals = client(&echo)
-        .extract_many::<UserDetail>(inputs(0..200))
+    let totals = journaled(&client(&echo), 0..200, &path)
         .concurrency(16)
-        .journal(&path)
         .run()
         .unwrap()
         .drain()
@@ -453,8 +423,7 @@ async fn a_killed_process_loses_only_what_was_in_flight() {
 
 #[tokio::test]
 async fn inputs_may_be_a_stream_and_are_read_only_as_slots_free() {
-    let echo = Echo::new(1);
-    let client = client(&echo);
+    let (_, client) = echo_client(1);
     let pulled = Arc::new(AtomicUsize::new(0));
     let counter = pulled.clone();
     let source = futures::stream::iter(0..1_000_000u32).map(move |i| {
@@ -493,23 +462,12 @@ struct ThrottleLog {
 }
 
 #[async_trait]
-impl Provider for Throttled {
-    fn name(&self) -> &str {
-        "throttled"
-    }
+impl Answer for Throttled {
+    const NAME: &'static str = "throttled";
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(Mode::ALL).with_default_mode(Mode::Json)
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
+    async fn answer(&self, request: &Request) -> Result<Response, Error> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
-        let text = request
-            .messages
-            .iter()
-            .find(|m| m.role == Role::User)
-            .map(|m| m.text())
-            .unwrap_or_default();
+        let text = user_text(request);
         let now = std::time::Instant::now();
         {
             let mut log = self.log.lock().unwrap();
@@ -522,23 +480,18 @@ impl Provider for Throttled {
                 });
             }
         }
-        let n: u64 = text
-            .strip_prefix("n=")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        Ok(Response::text(format!(r#"{{"name": "u{n}", "age": {n}}}"#))
-            .with_usage(Usage::new(10, 5)))
+        Ok(user_answer(number(&text)))
     }
 }
 
 #[tokio::test]
 async fn push_back_lowers_the_limit_for_every_worker_and_it_recovers() {
-    let throttled = Arc::new(Throttled {
+    let throttled = Arc::new(JsonMode(Throttled {
         refusing: 30,
         retry_after: Duration::from_millis(50),
         calls: AtomicUsize::new(0),
         log: Mutex::default(),
-    });
+    }));
     let client = Client::from_shared(throttled.clone());
     let limits = Arc::new(Mutex::new(Vec::new()));
     let seen = limits.clone();

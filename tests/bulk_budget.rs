@@ -9,9 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::bulk::{Answer, JsonMode};
 use common::UserDetail;
-use instructor::provider::{async_trait, Capabilities, Provider, Request, Response};
-use instructor::{Client, Error, Mode, Role, Usage};
+use instructor::bulk::{Bulk, Totals};
+use instructor::provider::{async_trait, Request, Response};
+use instructor::{Client, Error, Role, Usage};
 use tokio::time::Instant;
 
 /// Answers after `pause` with a valid user and `usage`, recording when (in virtual time)
@@ -48,16 +50,10 @@ impl Metered {
 }
 
 #[async_trait]
-impl Provider for Metered {
-    fn name(&self) -> &str {
-        "metered"
-    }
+impl Answer for Metered {
+    const NAME: &'static str = "metered";
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(Mode::ALL).with_default_mode(Mode::Json)
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
+    async fn answer(&self, request: &Request) -> Result<Response, Error> {
         let n = {
             let mut sent = self.sent.lock().unwrap();
             sent.push(self.started.elapsed());
@@ -76,6 +72,33 @@ impl Provider for Metered {
         };
         Ok(Response::text(text).with_usage(self.usage))
     }
+}
+
+/// `metered` shared, as a provider.
+fn shared(metered: Metered) -> Arc<JsonMode<Metered>> {
+    Arc::new(JsonMode(metered))
+}
+
+/// A provider answering each request after a second, with a small usage.
+fn pausing() -> Arc<JsonMode<Metered>> {
+    shared(Metered {
+        pause: Duration::from_secs(1),
+        ..Metered::new(Usage::new(10, 5))
+    })
+}
+
+/// Runs `n` inputs through `metered` in a run set up by `configure`; every one must succeed.
+/// The totals, and when each request went (as [`Metered::sent`] tells).
+async fn run(
+    metered: &Arc<JsonMode<Metered>>,
+    n: u32,
+    configure: impl for<'c> FnOnce(Bulk<'c, UserDetail>) -> Bulk<'c, UserDetail>,
+) -> (Totals, Vec<Duration>) {
+    let client = Client::from_shared(metered.clone());
+    let inputs = client.extract_many::<UserDetail>(inputs(n));
+    let totals = configure(inputs).run().unwrap().drain().await;
+    assert_eq!(totals.succeeded, u64::from(n));
+    (totals, metered.sent())
 }
 
 fn inputs(n: u32) -> Vec<(String, String)> {
@@ -99,18 +122,11 @@ fn most_in_window(sent: &[Duration], window: Duration) -> usize {
 
 #[tokio::test(start_paused = true)]
 async fn thirty_requests_a_minute_spread_ninety_items_over_three_minutes() {
-    let metered = Arc::new(Metered::new(Usage::new(10, 5)));
-    let client = Client::from_shared(metered.clone());
-    let totals = client
-        .extract_many::<UserDetail>(inputs(90))
-        .concurrency(16)
-        .requests_per_minute(30)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
-    assert_eq!(totals.succeeded, 90);
-    let mut sent = metered.sent();
+    let metered = shared(Metered::new(Usage::new(10, 5)));
+    let (_, mut sent) = run(&metered, 90, |bulk| {
+        bulk.concurrency(16).requests_per_minute(30)
+    })
+    .await;
     sent.sort();
     assert_eq!(sent.len(), 90);
     // One every two seconds after a second's worth at once: the last goes at 177 s.
@@ -130,22 +146,16 @@ async fn thirty_requests_a_minute_spread_ninety_items_over_three_minutes() {
 #[tokio::test(start_paused = true)]
 async fn re_asks_are_charged_to_the_requests_budget() {
     // The first item is asked three times; the items after it wait for those requests.
-    let metered = Arc::new(Metered {
+    let metered = shared(Metered {
         reasks: 2,
         ..Metered::new(Usage::new(10, 5))
     });
-    let client = Client::from_shared(metered.clone());
-    let totals = client
-        .extract_many::<UserDetail>(inputs(10))
-        .concurrency(1)
-        .with(|call| call.max_retries(2))
-        .requests_per_minute(60)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
-    assert_eq!(totals.succeeded, 10);
-    let sent = metered.sent();
+    let (_, sent) = run(&metered, 10, |bulk| {
+        bulk.concurrency(1)
+            .with(|call| call.max_retries(2))
+            .requests_per_minute(60)
+    })
+    .await;
     assert_eq!(sent.len(), 12);
     // Twelve requests at one a second (the first two at once): the last at 10 s, not 8 s.
     assert_eq!(sent.last().unwrap().as_secs(), 10, "{sent:?}");
@@ -157,21 +167,15 @@ async fn tokens_per_minute_is_settled_with_the_real_usage() {
     // Each item really uses 900 tokens, several times what is reserved for it up front (its
     // request's bytes / 4, schema included, plus max_tokens 50): the settling must make up
     // the difference.
-    let metered = Arc::new(Metered::new(Usage::new(600, 300)));
-    let client = Client::from_shared(metered.clone());
+    let metered = shared(Metered::new(Usage::new(600, 300)));
     let tokens_per_minute = 9000;
-    let totals = client
-        .extract_many::<UserDetail>(inputs(30))
-        .concurrency(4)
-        .with(|call| call.max_tokens(50))
-        .tokens_per_minute(tokens_per_minute)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
-    assert_eq!(totals.succeeded, 30);
+    let (totals, mut sent) = run(&metered, 30, |bulk| {
+        bulk.concurrency(4)
+            .with(|call| call.max_tokens(50))
+            .tokens_per_minute(tokens_per_minute)
+    })
+    .await;
     assert_eq!(totals.usage.total_tokens, 30 * 900);
-    let mut sent = metered.sent();
     sent.sort();
     // 27,000 tokens at 9,000 a minute: about three minutes. The last item starts once the
     // 29 before it are paid for (174 s), less a second's burst and what the three items
@@ -199,22 +203,13 @@ async fn the_reservation_counts_max_tokens_before_the_request_is_sent() {
     // Each answer is small and takes a second, but each call may write 3,000 tokens: at
     // 6,000 a minute the second item, reserved while the first is in flight, waits about
     // half a minute for the first one's reservation.
-    let metered = Arc::new(Metered {
-        pause: Duration::from_secs(1),
-        ..Metered::new(Usage::new(10, 5))
-    });
-    let client = Client::from_shared(metered.clone());
-    let totals = client
-        .extract_many::<UserDetail>(inputs(2))
-        .concurrency(2)
-        .with(|call| call.max_tokens(3000))
-        .tokens_per_minute(6000)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
-    assert_eq!(totals.succeeded, 2);
-    let sent = metered.sent();
+    let metered = pausing();
+    let (_, sent) = run(&metered, 2, |bulk| {
+        bulk.concurrency(2)
+            .with(|call| call.max_tokens(3000))
+            .tokens_per_minute(6000)
+    })
+    .await;
     assert_eq!(sent[0], Duration::ZERO);
     assert!(
         (Duration::from_secs(29)..Duration::from_secs(32)).contains(&sent[1]),
@@ -227,42 +222,25 @@ async fn budgets_compose_with_the_concurrency_limit() {
     // Each answer takes a second. Three at once is three a second, below the budget of ten
     // a second: the concurrency limit holds the run back, and the budget still caps the
     // first second.
-    let metered = Arc::new(Metered {
-        pause: Duration::from_secs(1),
-        ..Metered::new(Usage::new(10, 5))
-    });
-    let client = Client::from_shared(metered.clone());
-    let totals = client
-        .extract_many::<UserDetail>(inputs(30))
-        .concurrency(3)
-        .requests_per_minute(600)
-        .tokens_per_minute(1_000_000)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
-    assert_eq!(totals.succeeded, 30);
+    let metered = pausing();
+    let (_, mut sent) = run(&metered, 30, |bulk| {
+        bulk.concurrency(3)
+            .requests_per_minute(600)
+            .tokens_per_minute(1_000_000)
+    })
+    .await;
     assert_eq!(metered.most_in_flight.load(Ordering::SeqCst), 3);
-    let mut sent = metered.sent();
     sent.sort();
     assert!(most_in_window(&sent, Duration::from_secs(1)) <= 3);
     // Thirty answers of a second each, three at a time: the last starts at 9 s.
     assert_eq!(sent.last().unwrap().as_secs(), 9, "{sent:?}");
 
     // With two a minute, the budget holds it back instead: one at once, then one every 30 s.
-    let metered = Arc::new(Metered {
-        pause: Duration::from_secs(1),
-        ..Metered::new(Usage::new(10, 5))
-    });
-    let client = Client::from_shared(metered.clone());
-    client
-        .extract_many::<UserDetail>(inputs(4))
-        .concurrency(3)
-        .requests_per_minute(2)
-        .run()
-        .unwrap()
-        .drain()
-        .await;
-    let secs: Vec<u64> = metered.sent().iter().map(|d| d.as_secs()).collect();
+    let metered = pausing();
+    let (_, sent) = run(&metered, 4, |bulk| {
+        bulk.concurrency(3).requests_per_minute(2)
+    })
+    .await;
+    let secs: Vec<u64> = sent.iter().map(|d| d.as_secs()).collect();
     assert_eq!(secs, [0, 29, 59, 89]);
 }

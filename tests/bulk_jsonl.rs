@@ -8,6 +8,8 @@
 #[allow(dead_code)]
 #[path = "../examples/bulk_jsonl.rs"]
 mod example;
+#[path = "common/journal.rs"]
+mod journal;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use example::{Category, Ticket};
 use futures::StreamExt;
 use instructor::bulk::ProgressBar;
+use journal::temp_journal;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -71,19 +74,6 @@ fn sample() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/tickets.jsonl")
 }
 
-fn temp_journal() -> PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "instructor-bulk-jsonl-{}-{:x}.jsonl",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
 /// The sample's lines as `(id, text)`, ids as the example keys them.
 fn sample_lines(path: &Path) -> Vec<(String, String)> {
     std::fs::read_to_string(path)
@@ -109,7 +99,7 @@ async fn the_example_extracts_every_line_of_the_sample_into_the_journal_and_resu
         .mount(&server)
         .await;
     let client = example::client(&format!("{}/v1", server.uri()), "llama-server", Some("m"));
-    let journal = temp_journal();
+    let journal = temp_journal("jsonl");
     let lines = sample_lines(&sample());
     assert_eq!(lines.len(), 12);
 
@@ -199,7 +189,7 @@ async fn the_example_extracts_every_line_of_the_sample_into_the_journal_and_resu
 
 #[tokio::test]
 async fn bad_and_blank_lines_are_skipped_as_the_file_streams() {
-    let path = temp_journal();
+    let path = temp_journal("jsonl");
     std::fs::write(
         &path,
         "{\"id\": \"a\", \"text\": \"one\"}\n\nnot json\n{\"id\": 2, \"text\": \"two\"}\n{\"text\": \"no id\"}\n",

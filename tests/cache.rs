@@ -10,10 +10,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::slow::Slow;
 use common::streams::{all_items, drain};
-use common::{jason, recorder, UserDetail, JASON};
+use common::{ask, ask_completion, jason, recorder, UserDetail, JASON};
 use instructor::cache::{Cache, CacheError, CacheKey, MemoryCache};
-use instructor::provider::{async_trait, Capabilities, EventStream, Provider, Request, Response};
+use instructor::provider::{async_trait, Provider, Response};
 use instructor::testing::ScriptedProvider;
 use instructor::{Client, Error, Event, Mode, Usage};
 use serde_json::json;
@@ -92,10 +93,7 @@ async fn the_key_follows_everything_that_changes_the_answer() {
     struct Other {
         name: String,
     }
-    let (_, c) = client
-        .create::<Other>()
-        .user("Jason is 30")
-        .send_with_completion()
+    let (_, c) = ask_completion::<Other>(&client, "Jason is 30")
         .await
         .unwrap();
     assert!(!c.cached, "a different type must not hit");
@@ -135,12 +133,7 @@ async fn keys_are_stable_across_runs_and_clients() {
             .model("m")
             .seed(1)
             .hook(hook);
-        client
-            .create::<UserDetail>()
-            .user("Jason is 30")
-            .send()
-            .await
-            .unwrap();
+        ask::<UserDetail>(&client, "Jason is 30").await.unwrap();
         // The store runs in its own task: wait for it.
         for _ in 0..100 {
             if !seen.lock().unwrap().is_empty() {
@@ -204,32 +197,14 @@ async fn entries_expire_after_their_ttl() {
     assert_eq!(provider.remaining(), 0);
 }
 
-/// Answers after a delay, so that calls overlap while the provider works.
-#[derive(Debug, Clone)]
-struct Slow(ScriptedProvider);
-
-#[async_trait]
-impl Provider for Slow {
-    fn name(&self) -> &str {
-        "slow"
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.0.capabilities()
-    }
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        self.0.send(request).await
-    }
-    async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        self.0.stream(request).await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_identical_calls_at_once_make_one_provider_call() {
     let provider = answers(1);
-    let client = Client::new(Slow(provider.clone())).cache(memory());
+    let client = Client::new(Slow {
+        inner: provider.clone(),
+        delay: Duration::from_millis(50),
+    })
+    .cache(memory());
     let calls = (0..100).map(|_| {
         let client = client.clone();
         tokio::spawn(async move {
@@ -287,10 +262,7 @@ async fn a_failing_or_corrupt_backend_never_fails_the_call() {
         let client = Client::new(provider.clone())
             .cache(Broken { garbage })
             .hook(hook);
-        let (value, c) = client
-            .create::<UserDetail>()
-            .user("Jason")
-            .send_with_completion()
+        let (value, c) = ask_completion::<UserDetail>(&client, "Jason")
             .await
             .unwrap();
         assert_eq!(value, jason());
@@ -324,10 +296,7 @@ async fn partial_streams_replay_a_hit_and_store_what_they_finish() {
     assert_eq!(usage, Usage::default(), "a replayed stream costs no tokens");
     assert!(!partials.is_empty(), "the hit is replayed as updates");
     // A one-shot call of the same request is the same entry.
-    let (_, c) = client
-        .create::<UserDetail>()
-        .user("Jason")
-        .send_with_completion()
+    let (_, c) = ask_completion::<UserDetail>(&client, "Jason")
         .await
         .unwrap();
     assert!(c.cached);

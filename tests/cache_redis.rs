@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use instructor::cache::{Cache, CacheKey, RedisCache};
 use instructor::testing::ScriptedProvider;
-use instructor::{Client, Event};
+use instructor::{Client, Completion, Event};
 
 /// A bound on every wait that could hang, so a hang fails the test instead.
 const GUARD: Duration = Duration::from_secs(30);
@@ -182,12 +182,7 @@ async fn machines_share_one_cache() {
         .cache(RedisCache::connect(&url).await.unwrap().prefix(&prefix))
         .hook(on_stored)
         .hook(on_error);
-    let (asked, c1) = first
-        .create::<Vec<String>>()
-        .user("Two colours")
-        .send_with_completion()
-        .await
-        .unwrap();
+    let (asked, c1) = colours(&first, "Two colours").await;
     assert!(!c1.cached);
     assert_eq!(first_provider.requests().len(), 1);
     // The answer is stored in a task of its own: wait for it.
@@ -200,12 +195,7 @@ async fn machines_share_one_cache() {
     let second = Client::new(second_provider.clone())
         .cache(RedisCache::connect(&url).await.unwrap().prefix(&prefix))
         .hook(counter(|e| matches!(e, Event::CacheError { .. })).1);
-    let (replayed, c2) = second
-        .create::<Vec<String>>()
-        .user("Two colours")
-        .send_with_completion()
-        .await
-        .unwrap();
+    let (replayed, c2) = colours(&second, "Two colours").await;
     assert_eq!(replayed, asked);
     assert_eq!(replayed, ["red", "green"]);
     assert!(c2.cached);
@@ -381,15 +371,20 @@ async fn prefixes_are_namespaces() {
     .await;
     let provider_b = ScriptedProvider::new().with_text(r#"["blue"]"#);
     let in_b = Client::new(provider_b.clone()).cache(b);
-    let (value, completion) = in_b
-        .create::<Vec<String>>()
-        .user("Colours")
-        .send_with_completion()
-        .await
-        .unwrap();
+    let (value, completion) = colours(&in_b, "Colours").await;
     assert_eq!(value, ["blue"]);
     assert!(!completion.cached);
     assert_eq!(provider_b.requests().len(), 1);
+}
+
+/// Asks `client` for the list of colours in `text`; the list and its completion.
+async fn colours(client: &Client, text: &str) -> (Vec<String>, Completion) {
+    client
+        .create::<Vec<String>>()
+        .user(text)
+        .send_with_completion()
+        .await
+        .unwrap()
 }
 
 /// The password of the URL shows nowhere: not in the cache's `Debug`, not in the errors of

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use common::family::Family;
 use common::streams::drain;
-use common::{jason, UserDetail};
+use common::{bodies, jason, UserDetail};
 use instructor::providers::{Anthropic, Cohere, Gemini, Mistral, Ollama, OpenAi};
 use instructor::testing::ScriptedProvider;
 use instructor::{Client, Error, Image, Instruct, Message, Mode, Provider, Request, RetryPolicy};
@@ -230,16 +230,6 @@ async fn serve(replies: Vec<Reply>) -> MockServer {
     server
 }
 
-async fn bodies(server: &MockServer) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
-}
-
 async fn received(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
 }
@@ -311,6 +301,21 @@ fn request_for(mode: Mode) -> Request {
 }
 
 /// One extraction of a user.
+/// Asks `row`'s client in `mode`, set up by `setup`, of a server giving `replies`: the error
+/// the extraction must end in, and how many requests the server received.
+async fn failed(
+    row: &Row,
+    mode: Mode,
+    replies: Vec<Reply>,
+    setup: impl FnOnce(Client) -> Client,
+) -> (Error, usize) {
+    let server = serve(replies).await;
+    let err = ask(setup(client(row, &server.uri(), mode)))
+        .await
+        .unwrap_err();
+    (err, received(&server).await)
+}
+
 async fn ask(client: Client) -> Result<UserDetail, Error> {
     client
         .create::<UserDetail>()
@@ -765,16 +770,19 @@ async fn images_go_in_the_documented_shape_or_fail_before_sending() {
 async fn client_errors_are_typed_and_not_retried() {
     for row in rows() {
         for code in [400, 401] {
-            let server = serve(vec![status(code, row.family.error_body(code))]).await;
-            let err = ask(client(&row, &server.uri(), Json).transport_retries(retries(3)))
-                .await
-                .unwrap_err();
+            let (err, sent) = failed(
+                &row,
+                Json,
+                vec![status(code, row.family.error_body(code))],
+                |c| c.transport_retries(retries(3)),
+            )
+            .await;
             let what = format!("{} {code}", row.name);
             assert!(
                 matches!(&err, Error::Http { status, body } if *status == code && body.contains("error")),
                 "{what}: {err:?}"
             );
-            assert_eq!(received(&server).await, 1, "{what}: retried");
+            assert_eq!(sent, 1, "{what}: retried");
         }
     }
 }
@@ -788,14 +796,13 @@ async fn rate_limits_are_typed_and_retried_per_policy() {
             body: row.family.error_body(429),
         };
         // Typed, with the server's wait, when the policy allows no retry.
-        let server = serve(vec![limited("7")]).await;
-        let err = ask(client(&row, &server.uri(), Json)).await.unwrap_err();
+        let (err, sent) = failed(&row, Json, vec![limited("7")], |c| c).await;
         assert!(
             matches!(err, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(7)),
             "{}: {err:?}",
             row.name
         );
-        assert_eq!(received(&server).await, 1, "{}", row.name);
+        assert_eq!(sent, 1, "{}", row.name);
 
         // Retried, then answered.
         let server = serve(vec![limited("0"), ok(row.family.whole(JASON))]).await;
@@ -804,32 +811,35 @@ async fn rate_limits_are_typed_and_retried_per_policy() {
         assert_eq!(received(&server).await, 2, "{}", row.name);
 
         // Retried as often as the policy says, then typed.
-        let server = serve(vec![limited("0")]).await;
-        let err = ask(client(&row, &server.uri(), Json).transport_retries(retries(2)))
-            .await
-            .unwrap_err();
+        let (err, sent) = failed(&row, Json, vec![limited("0")], |c| {
+            c.transport_retries(retries(2))
+        })
+        .await;
         assert!(
             matches!(err, Error::RateLimited { .. }),
             "{}: {err:?}",
             row.name
         );
-        assert_eq!(received(&server).await, 3, "{}", row.name);
+        assert_eq!(sent, 3, "{}", row.name);
     }
 }
 
 #[tokio::test]
 async fn server_errors_are_retried_then_typed() {
     for row in rows() {
-        let server = serve(vec![status(503, row.family.error_body(503))]).await;
-        let err = ask(client(&row, &server.uri(), Json).transport_retries(retries(2)))
-            .await
-            .unwrap_err();
+        let (err, sent) = failed(
+            &row,
+            Json,
+            vec![status(503, row.family.error_body(503))],
+            |c| c.transport_retries(retries(2)),
+        )
+        .await;
         assert!(
             matches!(err, Error::Http { status: 503, .. }),
             "{}: {err:?}",
             row.name
         );
-        assert_eq!(received(&server).await, 3, "{}", row.name);
+        assert_eq!(sent, 3, "{}", row.name);
 
         let server = serve(vec![
             status(500, row.family.error_body(500)),
@@ -847,10 +857,7 @@ async fn refusals_and_content_filters_are_typed_and_not_reasked() {
     let mut seen = 0;
     for row in rows().into_iter().filter(|r| r.withholds) {
         for (what, body, refused) in row.family.withheld() {
-            let server = serve(vec![ok(body)]).await;
-            let err = ask(client(&row, &server.uri(), JsonSchema).max_retries(2))
-                .await
-                .unwrap_err();
+            let (err, sent) = failed(&row, JsonSchema, vec![ok(body)], |c| c.max_retries(2)).await;
             let what = format!("{} {what}", row.name);
             if refused {
                 assert!(matches!(err, Error::Refusal { .. }), "{what}: {err:?}");
@@ -860,7 +867,7 @@ async fn refusals_and_content_filters_are_typed_and_not_reasked() {
                     "{what}: {err:?}"
                 );
             }
-            assert_eq!(received(&server).await, 1, "{what}: re-asked");
+            assert_eq!(sent, 1, "{what}: re-asked");
             seen += 1;
         }
     }
@@ -870,16 +877,19 @@ async fn refusals_and_content_filters_are_typed_and_not_reasked() {
 #[tokio::test]
 async fn truncated_answers_are_incomplete_output() {
     for row in rows() {
-        let server = serve(vec![ok(row.family.truncated_answer(r#"{"name": "Ja"#))]).await;
-        let err = ask(client(&row, &server.uri(), Json).max_retries(2))
-            .await
-            .unwrap_err();
+        let (err, sent) = failed(
+            &row,
+            Json,
+            vec![ok(row.family.truncated_answer(r#"{"name": "Ja"#))],
+            |c| c.max_retries(2),
+        )
+        .await;
         assert!(
             matches!(&err, Error::IncompleteOutput { partial, .. } if partial.contains("\"Ja")),
             "{}: {err:?}",
             row.name
         );
-        assert_eq!(received(&server).await, 1, "{}: re-asked", row.name);
+        assert_eq!(sent, 1, "{}: re-asked", row.name);
     }
 }
 

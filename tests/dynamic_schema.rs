@@ -7,13 +7,12 @@
 
 mod common;
 
-use std::time::Duration;
-
+use common::{bodies, openai_at};
 use futures::StreamExt;
-use instructor::providers::{Anthropic, OpenAi};
+use instructor::providers::Anthropic;
 use instructor::stream::Update;
 use instructor::testing::ScriptedProvider;
-use instructor::{Client, DynamicSchema, Error, Mode, Part, RetryPolicy};
+use instructor::{Client, DynamicSchema, Error, Mode, Part};
 use serde_json::{json, Value};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -36,6 +35,11 @@ fn person() -> DynamicSchema {
     .unwrap()
 }
 
+/// A schema without a description, as a program might build one.
+fn untitled(name: &str, schema: Value) -> DynamicSchema {
+    DynamicSchema::new(name, "", schema).unwrap()
+}
+
 /// A server giving `bodies` in order, one per request.
 async fn server(bodies: &[Value]) -> MockServer {
     let server = MockServer::builder().start().await;
@@ -55,28 +59,19 @@ async fn ask(client: &Client, schema: &DynamicSchema, text: &str) -> Result<Valu
     client.create_dynamic(schema).user(text).send().await
 }
 
-async fn sent(server: &MockServer) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
-}
-
-fn openai(url: &str, mode: Mode) -> Client {
-    Client::new(
-        OpenAi::new()
-            .base_url(format!("{url}/v1"))
-            .api_key("sk-test-key"),
+/// Extracts a person from "Jason is 30 years old" in `mode` from the server, which must give
+/// Jason aged 30; the schema asked with, to compare with what was sent.
+async fn ask_jason(server: &MockServer, mode: Mode) -> DynamicSchema {
+    let schema = person();
+    let value = ask(
+        &openai_at(&server.uri(), mode),
+        &schema,
+        "Jason is 30 years old",
     )
-    .model("gpt-4o-2024-08-06")
-    .mode(mode)
-    .transport_retries(RetryPolicy {
-        initial_backoff: Duration::from_millis(1),
-        ..RetryPolicy::default()
-    })
+    .await
+    .unwrap();
+    assert_eq!(value, json!({"name": "Jason", "age": 30}));
+    schema
 }
 
 /// An OpenAI chat completion answering with one tool call.
@@ -104,16 +99,8 @@ fn text_answer(text: &str) -> Value {
 #[tokio::test]
 async fn tools_mode_sends_the_schema_as_the_tool_and_returns_the_value() {
     let server = server(&[tool_answer("Person", r#"{"name":"Jason","age":30}"#)]).await;
-    let schema = person();
-    let value = ask(
-        &openai(&server.uri(), Mode::Tools),
-        &schema,
-        "Jason is 30 years old",
-    )
-    .await
-    .unwrap();
-    assert_eq!(value, json!({"name": "Jason", "age": 30}));
-    let body = &sent(&server).await[0];
+    let schema = ask_jason(&server, Mode::Tools).await;
+    let body = &bodies(&server).await[0];
     let tool = &body["tools"][0]["function"];
     assert_eq!(tool["name"], "Person");
     assert_eq!(tool["description"], "A person mentioned in the text.");
@@ -133,7 +120,7 @@ async fn a_violation_is_re_asked_with_its_pointer_and_message_then_the_fix_is_ac
     ])
     .await;
     let schema = person();
-    let (value, completion) = openai(&server.uri(), Mode::Tools)
+    let (value, completion) = openai_at(&server.uri(), Mode::Tools)
         .create_dynamic(&schema)
         .user("Jason is 30 years old")
         .max_retries(1)
@@ -150,7 +137,7 @@ async fn a_violation_is_re_asked_with_its_pointer_and_message_then_the_fix_is_ac
     assert_eq!(e.path, "/age");
     assert_eq!(e.message, "300 is greater than the maximum of 150");
     // The re-ask answers the tool call with the pointer and the message.
-    let bodies = sent(&server).await;
+    let bodies = bodies(&server).await;
     assert_eq!(bodies.len(), 2);
     let feedback = bodies[1]["messages"]
         .as_array()
@@ -184,16 +171,8 @@ async fn json_mode_puts_the_schema_in_the_prompt_and_re_asks_in_a_user_message()
         text_answer(r#"{"name": "Jason", "age": 30}"#),
     ])
     .await;
-    let schema = person();
-    let value = ask(
-        &openai(&server.uri(), Mode::Json),
-        &schema,
-        "Jason is 30 years old",
-    )
-    .await
-    .unwrap();
-    assert_eq!(value, json!({"name": "Jason", "age": 30}));
-    let bodies = sent(&server).await;
+    ask_jason(&server, Mode::Json).await;
+    let bodies = bodies(&server).await;
     assert_eq!(bodies[0]["response_format"]["type"], "json_object");
     let system = bodies[0]["messages"][0]["content"].to_string();
     assert!(system.contains(r#"\"maximum\":150"#), "{system}");
@@ -209,16 +188,18 @@ async fn json_mode_puts_the_schema_in_the_prompt_and_re_asks_in_a_user_message()
 #[tokio::test]
 async fn json_schema_mode_sends_openai_strict_dialect() {
     let server = server(&[text_answer(r#"{"name": "Jason", "age": 30}"#)]).await;
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "Person",
-        "",
         json!({"type": "object", "properties": {"name": {"type": "string"}, "nick": {"type": "string"}}, "required": ["name"]}),
+    );
+    ask(
+        &openai_at(&server.uri(), Mode::JsonSchema),
+        &schema,
+        "Jason",
     )
+    .await
     .unwrap();
-    ask(&openai(&server.uri(), Mode::JsonSchema), &schema, "Jason")
-        .await
-        .unwrap();
-    let rf = &sent(&server).await[0]["response_format"]["json_schema"];
+    let rf = &bodies(&server).await[0]["response_format"]["json_schema"];
     assert_eq!(rf["strict"], true);
     // The strict dialect makes every property required and optional ones nullable.
     assert_eq!(rf["schema"]["required"], json!(["name", "nick"]));
@@ -231,17 +212,15 @@ async fn json_schema_mode_sends_openai_strict_dialect() {
 #[tokio::test]
 async fn a_schema_a_dialect_cannot_express_is_a_typed_error_before_any_request() {
     let server = server(&[]).await;
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "Labels",
-        "",
         json!({"type": "object", "properties": {"labels": {"type": "object", "additionalProperties": {"type": "string"}}}}),
-    )
-    .unwrap();
-    let err = ask(&openai(&server.uri(), Mode::ToolsStrict), &schema, "x")
+    );
+    let err = ask(&openai_at(&server.uri(), Mode::ToolsStrict), &schema, "x")
         .await
         .unwrap_err();
     assert!(matches!(err, Error::SchemaIncompatible { .. }), "{err:?}");
-    assert!(sent(&server).await.is_empty());
+    assert!(bodies(&server).await.is_empty());
 }
 
 #[tokio::test]
@@ -265,7 +244,7 @@ async fn anthropic_gets_its_dialect_and_the_local_check_still_holds() {
     .mode(Mode::JsonSchema);
     let value = ask(&client, &person(), "Jason is 30").await.unwrap();
     assert_eq!(value["age"], 30);
-    let bodies = sent(&server).await;
+    let bodies = bodies(&server).await;
     let sent_schema = &bodies[0]["output_config"]["format"]["schema"];
     // Bounds the API does not enforce become hints; the answer is still checked locally.
     assert_eq!(
@@ -290,7 +269,7 @@ async fn one_handle_serves_many_calls_and_a_new_schema_never_reads_an_old_ones_f
         tool_answer("Pet", r#"{"species":"cat"}"#),
     ])
     .await;
-    let client = openai(&server.uri(), Mode::Tools);
+    let client = openai_at(&server.uri(), Mode::Tools);
     let schema = person();
     let copy = schema.clone();
     let a = client.create_dynamic(&schema).user("A is 1").send();
@@ -303,27 +282,23 @@ async fn one_handle_serves_many_calls_and_a_new_schema_never_reads_an_old_ones_f
     drop((schema, copy));
     // A schema made after the first is freed may sit at the same address: its request must
     // still carry its own tool.
-    let pet = DynamicSchema::new(
+    let pet = untitled(
         "Pet",
-        "",
         json!({"type": "object", "properties": {"species": {"type": "string"}}, "required": ["species"]}),
-    )
-    .unwrap();
+    );
     let c = ask(&client, &pet, "a cat").await.unwrap();
     assert_eq!(c, json!({"species": "cat"}));
-    let bodies = sent(&server).await;
+    let bodies = bodies(&server).await;
     assert_eq!(bodies[0]["tools"], bodies[1]["tools"]);
     assert_eq!(bodies[2]["tools"][0]["function"]["name"], "Pet");
 }
 
 #[tokio::test]
 async fn a_list_schema_is_wrapped_for_the_request_and_unwrapped_in_the_answer() {
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "Tags",
-        "",
         json!({"type": "array", "items": {"type": "string"}, "minItems": 2}),
-    )
-    .unwrap();
+    );
     let provider = ScriptedProvider::new()
         .with_tool_call("Tags", r#"{"items": ["red"]}"#)
         .with_tool_call("Tags", r#"{"items": ["red", "blue"]}"#);
@@ -392,12 +367,10 @@ fn the_local_grammar_compiles_a_runtime_schema() {
         instructor::providers::gbnf::compile(&schema.type_schema().request_schema).unwrap();
     assert!(grammar.contains(r#""\"name\"""#), "{grammar}");
     assert!(grammar.contains(r#""\"age\"""#), "{grammar}");
-    let list = DynamicSchema::new(
+    let list = untitled(
         "Tags",
-        "",
         json!({"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}),
-    )
-    .unwrap();
+    );
     let grammar = instructor::providers::gbnf::compile(&list.type_schema().request_schema).unwrap();
     assert!(grammar.contains(r#""\"items\"""#), "{grammar}");
 }
@@ -434,12 +407,10 @@ async fn iterable_streaming_checks_each_element_against_the_schema() {
 
 #[tokio::test]
 async fn parallel_tools_offer_the_element_schema_and_check_every_call() {
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "People",
-        "",
         json!({"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}),
-    )
-    .unwrap();
+    );
     let call = |id: &str, args: &str| instructor::ToolCall {
         id: id.into(),
         name: "item".into(),
@@ -472,17 +443,15 @@ async fn parallel_tools_offer_the_element_schema_and_check_every_call() {
 
 #[test]
 fn draft_7_definitions_are_sent_as_defs_so_dialects_and_grammars_follow_them() {
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "Order",
-        "",
         json!({
             "type": "object",
             "properties": {"ship_to": {"$ref": "#/definitions/address"}},
             "required": ["ship_to"],
             "definitions": {"address": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
         }),
-    )
-    .unwrap();
+    );
     let sent = &schema.type_schema().request_schema;
     assert_eq!(sent["properties"]["ship_to"]["$ref"], "#/$defs/address");
     assert_eq!(sent["$defs"]["address"]["required"], json!(["city"]));
@@ -509,12 +478,10 @@ async fn cached_answers_are_keyed_by_the_runtime_schema() {
     assert_eq!(first, again);
     assert_eq!(provider.requests().len(), 1);
     // Another schema with the same prompt is another question.
-    let pet = DynamicSchema::new(
+    let pet = untitled(
         "Pet",
-        "",
         json!({"type": "object", "properties": {"species": {"type": "string"}}}),
-    )
-    .unwrap();
+    );
     let other = ask(&client, &pet, "Jason is 30").await.unwrap();
     assert_eq!(other, json!({"species": "cat"}));
     assert_eq!(provider.requests().len(), 2);
@@ -530,16 +497,14 @@ fn native_bodies_carry_the_runtime_schema_in_each_dialect() {
         request.model = Some("m".into());
         p.wire_body(&request)
     };
-    let schema = DynamicSchema::new(
+    let schema = untitled(
         "Order",
-        "",
         json!({
             "type": "object",
             "properties": {"ship_to": {"$ref": "#/definitions/address"}},
             "definitions": {"address": {"type": "object", "properties": {"city": {"type": "string"}}}}
         }),
-    )
-    .unwrap();
+    );
     let gemini = body(&Gemini::new().api_key("k"), &schema).unwrap();
     let sent = &gemini["generationConfig"]["responseJsonSchema"];
     assert_eq!(sent["properties"]["ship_to"]["$ref"], "#/$defs/address");
@@ -549,16 +514,14 @@ fn native_bodies_carry_the_runtime_schema_in_each_dialect() {
         ollama["format"]["properties"]["ship_to"]["properties"]["city"]["type"],
         "string"
     );
-    let recursive = DynamicSchema::new(
+    let recursive = untitled(
         "Tree",
-        "",
         json!({
             "type": "object",
             "properties": {"root": {"$ref": "#/$defs/node"}},
             "$defs": {"node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}}
         }),
-    )
-    .unwrap();
+    );
     let err = body(&Ollama::new(), &recursive).unwrap_err();
     assert!(matches!(err, Error::SchemaIncompatible { .. }), "{err:?}");
 }

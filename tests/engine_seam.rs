@@ -10,7 +10,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::streams::{drain, failure};
-use common::{jason, UserDetail};
+use common::{ask, jason, UserDetail};
 use instructor::engine::Step;
 use instructor::testing::ScriptedProvider;
 use instructor::{
@@ -176,12 +176,7 @@ async fn streams_tell_hooks_what_whole_answers_do() {
             .with_text(r#"{"name": "Jason", "age": 30}"#)
     };
     let client = Client::new(script()).hook(hook.clone());
-    client
-        .create::<UserDetail>()
-        .user("x")
-        .send()
-        .await
-        .unwrap();
+    ask::<UserDetail>(&client, "x").await.unwrap();
     let whole = std::mem::take(&mut *seen.lock().unwrap());
 
     let client = Client::new(script()).hook(hook);

@@ -9,14 +9,13 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::slow::Slow;
 use common::{ask, ask_in, jason, UserDetail, JASON};
 use futures::StreamExt;
 use instructor::providers::{Fallback, Pool, Strategy};
-use instructor::stream::Update;
+use instructor::stream::{PartialStream, Update};
 use instructor::testing::ScriptedProvider;
-use instructor::{
-    async_trait, Capabilities, Client, Error, Mode, Provider, Request, Response, RetryPolicy,
-};
+use instructor::{Capabilities, Client, Error, Mode, Provider, RetryPolicy};
 
 const TEXT: &str = "Jason is 30 years old";
 
@@ -39,31 +38,21 @@ fn raw_client(provider: Arc<dyn Provider>) -> Client {
     Client::from_shared(provider).transport_retries(RetryPolicy::none())
 }
 
-/// A member that answers after a delay.
-#[derive(Debug)]
-struct Slow {
-    inner: ScriptedProvider,
-    delay: Duration,
-}
-
-#[async_trait]
-impl Provider for Slow {
-    fn name(&self) -> &str {
-        "slow"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-
-    async fn send(&self, request: &Request) -> Result<Response, Error> {
-        tokio::time::sleep(self.delay).await;
-        self.inner.send(request).await
-    }
-}
-
 fn answering(n: usize) -> ScriptedProvider {
     (0..n).fold(ScriptedProvider::new(), |p, _| p.with_text(JASON))
+}
+
+/// Starts a partial stream of the text's user and reads its first update, which must be a
+/// partial value; the stream, open.
+async fn first_partial(client: &Client) -> PartialStream<'_, UserDetail> {
+    let mut stream = client
+        .create_partial::<UserDetail>()
+        .user(TEXT)
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(stream.next().await, Some(Ok(Update::Partial(_)))));
+    stream
 }
 
 fn in_flight(pool: &Pool) -> usize {
@@ -248,13 +237,7 @@ async fn streams_go_through_the_pool_and_count_in_flight() {
     let pool = Arc::new(Pool::new([a.clone(), b.clone()]));
     let client = raw_client(pool.clone());
 
-    let mut stream = client
-        .create_partial::<UserDetail>()
-        .user(TEXT)
-        .send()
-        .await
-        .unwrap();
-    assert!(matches!(stream.next().await, Some(Ok(Update::Partial(_)))));
+    let mut stream = first_partial(&client).await;
     assert_eq!(pool.status()[0].in_flight, 1, "an open stream is in flight");
     let mut value = None;
     while let Some(update) = stream.next().await {
@@ -267,13 +250,7 @@ async fn streams_go_through_the_pool_and_count_in_flight() {
     assert_eq!(in_flight(&pool), 0);
 
     // A stream dropped half read is no longer in flight.
-    let mut stream = client
-        .create_partial::<UserDetail>()
-        .user(TEXT)
-        .send()
-        .await
-        .unwrap();
-    assert!(matches!(stream.next().await, Some(Ok(Update::Partial(_)))));
+    let stream = first_partial(&client).await;
     assert_eq!(pool.status()[1].in_flight, 1);
     drop(stream);
     assert_eq!(in_flight(&pool), 0);

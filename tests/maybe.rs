@@ -17,6 +17,25 @@ use serde_json::{json, Value};
 const FOUND: &str = r#"{"result": {"name": "Jason", "age": 30}, "error": false, "message": null}"#;
 const ABSENT: &str = r#"{"result": null, "error": true, "message": "The text names no person."}"#;
 
+/// Extracts a `Maybe<UserDetail>` from `text` with a provider giving `answers` in order;
+/// the value and the provider, for its requests.
+async fn maybe_user(answers: &[&str], text: &str) -> (Maybe<UserDetail>, ScriptedProvider) {
+    let p = answers
+        .iter()
+        .fold(ScriptedProvider::new(), |p, answer| p.with_text(answer));
+    let user = ask(&Client::new(p.clone()), text).await.unwrap();
+    (user, p)
+}
+
+/// Extracts a `Maybe<UserDetail>` from `text` with a provider whose first answer is re-asked
+/// with feedback holding `feedback`, and whose second is taken; the value.
+async fn reasked(answers: [&str; 2], text: &str, feedback: &str) -> Maybe<UserDetail> {
+    let (user, p) = maybe_user(&answers, text).await;
+    let sent = reask_feedback(&p);
+    assert!(sent.contains(feedback), "{sent}");
+    user
+}
+
 /// The feedback of the re-ask that follows the first answer.
 fn reask_feedback(p: &ScriptedProvider) -> String {
     let messages = &p.requests()[1].messages;
@@ -27,10 +46,7 @@ fn reask_feedback(p: &ScriptedProvider) -> String {
 
 #[tokio::test]
 async fn a_found_value_is_the_result() {
-    let p = ScriptedProvider::new().with_text(FOUND);
-    let user = ask::<Maybe<UserDetail>>(&Client::new(p.clone()), "Jason is 30")
-        .await
-        .unwrap();
+    let (user, p) = maybe_user(&[FOUND], "Jason is 30").await;
     assert!(user.is_found());
     assert_eq!(user, Maybe::found(jason()));
     assert_eq!(user.into_option(), Some(jason()));
@@ -39,10 +55,7 @@ async fn a_found_value_is_the_result() {
 
 #[tokio::test]
 async fn an_absent_value_is_none_with_the_reason() {
-    let p = ScriptedProvider::new().with_text(ABSENT);
-    let user = ask::<Maybe<UserDetail>>(&Client::new(p.clone()), "The weather is fine.")
-        .await
-        .unwrap();
+    let (user, p) = maybe_user(&[ABSENT], "The weather is fine.").await;
     assert!(!user.is_found());
     assert!(user.error);
     assert_eq!(user.message.as_deref(), Some("The text names no person."));
@@ -56,10 +69,11 @@ async fn an_absent_value_is_none_with_the_reason() {
 
 #[tokio::test]
 async fn missing_error_and_message_fields_take_their_defaults() {
-    let p = ScriptedProvider::new().with_text(r#"{"result": {"name": "Jason", "age": 30}}"#);
-    let user = ask::<Maybe<UserDetail>>(&Client::new(p), "Jason is 30")
-        .await
-        .unwrap();
+    let (user, _) = maybe_user(
+        &[r#"{"result": {"name": "Jason", "age": 30}}"#],
+        "Jason is 30",
+    )
+    .await;
     assert_eq!(user, Maybe::found(jason()));
 }
 
@@ -104,46 +118,37 @@ fn the_schema_lets_the_model_answer_none() {
 #[tokio::test]
 async fn a_contradictory_answer_is_reasked() {
     let both = r#"{"result": {"name": "Jason", "age": 30}, "error": true, "message": "Unsure."}"#;
-    let p = ScriptedProvider::new().with_text(both).with_text(FOUND);
-    let user = ask::<Maybe<UserDetail>>(&Client::new(p.clone()), "Jason is 30")
-        .await
-        .unwrap();
+    let user = reasked(
+        [both, FOUND],
+        "Jason is 30",
+        "/error: `error` is true but `result` holds a value",
+    )
+    .await;
     assert_eq!(user, Maybe::found(jason()));
-    let feedback = reask_feedback(&p);
-    assert!(
-        feedback.contains("/error: `error` is true but `result` holds a value"),
-        "{feedback}"
-    );
 }
 
 #[tokio::test]
 async fn an_unexplained_null_is_reasked() {
     let bare = r#"{"result": null, "error": true, "message": null}"#;
-    let p = ScriptedProvider::new().with_text(bare).with_text(ABSENT);
-    let user = ask::<Maybe<UserDetail>>(&Client::new(p.clone()), "The weather is fine.")
-        .await
-        .unwrap();
+    let user = reasked(
+        [bare, ABSENT],
+        "The weather is fine.",
+        "/message: `result` is null",
+    )
+    .await;
     assert_eq!(user, Maybe::absent("The text names no person."));
-    let feedback = reask_feedback(&p);
-    assert!(
-        feedback.contains("/message: `result` is null"),
-        "{feedback}"
-    );
 }
 
 #[tokio::test]
 async fn the_results_own_validators_run_under_result() {
     let old = r#"{"result": {"name": "Jason", "age": 200}, "error": false, "message": null}"#;
-    let p = ScriptedProvider::new().with_text(old).with_text(FOUND);
-    let user = ask::<Maybe<UserDetail>>(&Client::new(p.clone()), "Jason is 30")
-        .await
-        .unwrap();
+    let user = reasked(
+        [old, FOUND],
+        "Jason is 30",
+        "/result/age: must be at most 150, got 200",
+    )
+    .await;
     assert_eq!(user.into_option(), Some(jason()));
-    let feedback = reask_feedback(&p);
-    assert!(
-        feedback.contains("/result/age: must be at most 150, got 200"),
-        "{feedback}"
-    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ask, ask_in, extract, jason, mock_server, variant, Replay, UserDetail};
+use common::{ask, ask_in, extract, jason, mock_server, openai_at, variant, Replay, UserDetail};
 use instructor::providers::{HttpOptions, Mistral, OpenAi};
 use instructor::{Client, Error, Mode, Provider, RetryPolicy};
 use serde_json::json;
@@ -15,19 +15,7 @@ use wiremock::ResponseTemplate;
 
 /// The OpenAI client of these fixtures in `mode`, for the server at the URL it is given.
 fn openai(mode: Mode) -> impl FnOnce(String) -> Client {
-    move |url| {
-        Client::new(
-            OpenAi::new()
-                .base_url(format!("{url}/v1"))
-                .api_key("sk-test-key"),
-        )
-        .model("gpt-4o-2024-08-06")
-        .mode(mode)
-        .transport_retries(RetryPolicy {
-            initial_backoff: Duration::from_millis(1),
-            ..RetryPolicy::default()
-        })
-    }
+    move |url| openai_at(&url, mode)
 }
 
 /// llama-cpp-python's client in `mode`, for the server at the URL it is given.

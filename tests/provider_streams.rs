@@ -35,6 +35,19 @@ fn openai(replay: &Replay, mode: Mode) -> Client {
     Client::new(provider).model("gpt-4o").mode(mode)
 }
 
+/// Streams the fixture's extraction through the client `client` makes for the replay
+/// server, which must give the [`expected`] user; the replay (for more checks) and the
+/// number of partial updates.
+async fn streams_expected(
+    fixture: &str,
+    client: impl FnOnce(&Replay) -> Client,
+) -> (Replay, usize) {
+    let replay = Replay::start(fixture).await;
+    let (n, value) = partials(&replay, client(&replay)).await;
+    assert_eq!(value.unwrap(), expected());
+    (replay, n)
+}
+
 fn expected() -> UserDetail {
     UserDetail {
         name: "Jason \"J\" Ünal".into(),
@@ -44,9 +57,7 @@ fn expected() -> UserDetail {
 
 #[tokio::test]
 async fn openai_tool_call_deltas() {
-    let replay = Replay::start("openai/stream_tools").await;
-    let (n, value) = partials(&replay, openai(&replay, Mode::Tools)).await;
-    assert_eq!(value.unwrap(), expected());
+    let (replay, n) = streams_expected("openai/stream_tools", |r| openai(r, Mode::Tools)).await;
     assert!(n >= 3, "{n} partials");
     let body = &replay.bodies().await[0];
     assert_eq!(body["stream"], true);
@@ -55,9 +66,8 @@ async fn openai_tool_call_deltas() {
 
 #[tokio::test]
 async fn openai_content_deltas() {
-    let replay = Replay::start("openai/stream_json_schema").await;
-    let (n, value) = partials(&replay, openai(&replay, Mode::JsonSchema)).await;
-    assert_eq!(value.unwrap(), expected());
+    let (_, n) =
+        streams_expected("openai/stream_json_schema", |r| openai(r, Mode::JsonSchema)).await;
     assert!(n >= 3);
 }
 
@@ -84,22 +94,20 @@ async fn openai_in_band_error_ends_the_stream() {
 
 #[tokio::test]
 async fn anthropic_input_json_deltas() {
-    let replay = Replay::start("anthropic/stream_tools").await;
-    let client = Client::new(Anthropic::new().base_url(replay.url()).api_key("k"))
-        .model("claude-sonnet-4-5");
-    let (n, value) = partials(&replay, client).await;
-    assert_eq!(value.unwrap(), expected());
+    let (replay, n) = streams_expected("anthropic/stream_tools", |r| {
+        Client::new(Anthropic::new().base_url(r.url()).api_key("k")).model("claude-sonnet-4-5")
+    })
+    .await;
     assert!(n >= 3);
     assert_eq!(replay.bodies().await[0]["stream"], true);
 }
 
 #[tokio::test]
 async fn gemini_sse_fragments() {
-    let replay = Replay::start("gemini/stream_json_schema").await;
-    let client =
-        Client::new(Gemini::new().base_url(replay.url()).api_key("k")).model("gemini-2.5-flash");
-    let (_, value) = partials(&replay, client).await;
-    assert_eq!(value.unwrap(), expected());
+    let (replay, _) = streams_expected("gemini/stream_json_schema", |r| {
+        Client::new(Gemini::new().base_url(r.url()).api_key("k")).model("gemini-2.5-flash")
+    })
+    .await;
     let req = &replay.requests().await[0];
     assert_eq!(
         req.url.path(),
@@ -114,19 +122,18 @@ async fn gemini_sse_fragments() {
 
 #[tokio::test]
 async fn cohere_typed_events() {
-    let replay = Replay::start("cohere/stream_json_schema").await;
-    let client =
-        Client::new(Cohere::new().base_url(replay.url()).api_key("k")).model("command-a-03-2025");
-    let (_, value) = partials(&replay, client).await;
-    assert_eq!(value.unwrap(), expected());
+    let (replay, _) = streams_expected("cohere/stream_json_schema", |r| {
+        Client::new(Cohere::new().base_url(r.url()).api_key("k")).model("command-a-03-2025")
+    })
+    .await;
     assert_eq!(replay.bodies().await[0]["stream"], true);
 }
 
 #[tokio::test]
 async fn ollama_ndjson() {
-    let replay = Replay::start("ollama/stream_json_schema").await;
-    let client = Client::new(Ollama::new().base_url(replay.url())).model("llama3.2");
-    let (_, value) = partials(&replay, client).await;
-    assert_eq!(value.unwrap(), expected());
+    let (replay, _) = streams_expected("ollama/stream_json_schema", |r| {
+        Client::new(Ollama::new().base_url(r.url())).model("llama3.2")
+    })
+    .await;
     assert_eq!(replay.bodies().await[0]["stream"], true);
 }

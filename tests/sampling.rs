@@ -139,6 +139,11 @@ async fn a_call_overrides_the_client_and_extra_replaces_body_members() {
     );
 }
 
+/// Whether `result` is the configuration error saying `extra` must be a JSON object.
+fn extra_not_an_object(result: &Result<UserDetail, Error>) -> bool {
+    matches!(result, Err(Error::Config(m)) if m.starts_with("`extra` must be a JSON object"))
+}
+
 #[tokio::test]
 async fn an_extra_that_is_not_an_object_fails_before_sending() {
     let server = MockServer::builder().start().await;
@@ -151,7 +156,7 @@ async fn an_extra_that_is_not_an_object_fails_before_sending() {
         .send()
         .await;
     assert!(
-        matches!(err, Err(Error::Config(ref m)) if m.starts_with("`extra` must be a JSON object")),
+        extra_not_an_object(&err),
         "the message is said once, not wrapped in a second configuration error: {err:?}"
     );
     let err = client
@@ -160,9 +165,6 @@ async fn an_extra_that_is_not_an_object_fails_before_sending() {
         .user("x")
         .send()
         .await;
-    assert!(
-        matches!(err, Err(Error::Config(ref m)) if m.starts_with("`extra` must be a JSON object")),
-        "{err:?}"
-    );
+    assert!(extra_not_an_object(&err), "{err:?}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }

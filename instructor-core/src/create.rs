@@ -294,3 +294,19 @@ impl<'c, T: Instruct> Create<'c, T, One> {
         }
     }
 }
+
+/// How a bulk run or a batch shapes each item's call (their `.with(...)`).
+pub(crate) type Shape<'c, T> =
+    Arc<dyn for<'a> Fn(Create<'a, T>) -> Create<'a, T> + Send + Sync + 'c>;
+
+/// An item's call: a fresh extraction of `T` by `client`, as `shape` has it, if given.
+pub(crate) fn item_call<'a, T: Instruct>(
+    client: &'a Client,
+    shape: Option<&Shape<'_, T>>,
+) -> Create<'a, T> {
+    let call = client.create::<T>();
+    match shape {
+        Some(shape) => shape(call),
+        None => call,
+    }
+}

@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 
 use crate::schema::{describe, nullable, SchemaGenerator};
+use crate::std_impls::validate_in_context;
 use crate::validation::ValidationContext;
 use crate::{Instruct, JsonPointer, ValidationErrors};
 
@@ -189,21 +190,12 @@ impl<T: Instruct> Instruct for Maybe<T> {
         })
     }
 
-    fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-        self.validate_in(&ValidationContext::empty(), path, errors);
-    }
-
-    fn validate_in(
-        &self,
-        context: &ValidationContext<'_>,
-        path: &mut JsonPointer,
-        errors: &mut ValidationErrors,
-    ) {
-        if let Some(value) = &self.result {
+    validate_in_context!(|this, context, path, errors| {
+        if let Some(value) = &this.result {
             path.push_key("result");
             value.validate_in(context, path, errors);
             path.pop();
-            if self.error {
+            if this.error {
                 path.push_key("error");
                 errors.push(
                     path,
@@ -211,7 +203,7 @@ impl<T: Instruct> Instruct for Maybe<T> {
                 );
                 path.pop();
             }
-        } else if self.message.as_deref().is_none_or(|m| m.trim().is_empty()) {
+        } else if this.message.as_deref().is_none_or(|m| m.trim().is_empty()) {
             path.push_key("message");
             errors.push(
                 path,
@@ -219,7 +211,7 @@ impl<T: Instruct> Instruct for Maybe<T> {
             );
             path.pop();
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -82,29 +82,17 @@ impl Part {
     }
 }
 
-impl From<Image> for Part {
-    fn from(image: Image) -> Self {
-        Part::Image(image)
-    }
+/// `From` each part's own type: the part of that kind.
+macro_rules! part_from {
+    ($($ty:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$ty> for Part {
+            fn from(part: $ty) -> Self {
+                Part::$variant(part)
+            }
+        }
+    )*};
 }
-
-impl From<Document> for Part {
-    fn from(document: Document) -> Self {
-        Part::Document(document)
-    }
-}
-
-impl From<Audio> for Part {
-    fn from(audio: Audio) -> Self {
-        Part::Audio(audio)
-    }
-}
-
-impl From<String> for Part {
-    fn from(text: String) -> Self {
-        Part::Text(text)
-    }
-}
+part_from!(Image => Image, Document => Document, Audio => Audio, String => Text);
 
 impl From<&str> for Part {
     fn from(text: &str) -> Self {

@@ -47,46 +47,8 @@ const MAP_NOT_STRICT: &str = "a map (HashMap/BTreeMap) has no fixed property nam
 const VALUE_NOT_STRICT: &str =
     "serde_json::Value accepts any JSON, and OpenAI strict mode needs a fixed schema";
 
-macro_rules! integer {
-    ($($t:ty),*) => {$(
-        impl Instruct for $t {
-            const NAME: &'static str = stringify!($t);
-            type Partial = Self;
-            fn partial_from(value: &Value) -> Option<Self> {
-                complete(value)
-            }
-            fn schema(_: &mut SchemaGenerator) -> Value {
-                json!({"type": "integer", "minimum": <$t>::MIN, "maximum": <$t>::MAX})
-            }
-        }
-    )*};
-}
-integer!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
-
-impl Instruct for i128 {
-    const NAME: &'static str = "i128";
-    type Partial = Self;
-    fn partial_from(value: &Value) -> Option<Self> {
-        complete(value)
-    }
-    fn schema(_: &mut SchemaGenerator) -> Value {
-        json!({"type": "integer"})
-    }
-}
-
-impl Instruct for u128 {
-    const NAME: &'static str = "u128";
-    type Partial = Self;
-    fn partial_from(value: &Value) -> Option<Self> {
-        complete(value)
-    }
-    fn schema(_: &mut SchemaGenerator) -> Value {
-        json!({"type": "integer", "minimum": 0})
-    }
-}
-
 macro_rules! simple {
-    ($($t:ty => $name:literal, $schema:tt;)*) => {$(
+    ($($t:ty => $name:expr, $schema:tt;)*) => {$(
         impl Instruct for $t {
             const NAME: &'static str = $name;
             type Partial = Self;
@@ -106,7 +68,18 @@ simple! {
     String => "String", {"type": "string"};
     char => "char", {"type": "string", "minLength": 1, "maxLength": 1};
     () => "unit", {"type": "null"};
+    // The 128-bit integers carry no range (`u128` only its sign).
+    i128 => "i128", {"type": "integer"};
+    u128 => "u128", {"type": "integer", "minimum": 0};
 }
+
+/// The integers of 64 bits or fewer, with their type's range.
+macro_rules! integer {
+    ($($t:ty),*) => {$(
+        simple! { $t => stringify!($t), {"type": "integer", "minimum": <$t>::MIN, "maximum": <$t>::MAX}; }
+    )*};
+}
+integer!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl Instruct for Value {
     const NAME: &'static str = "Value";
@@ -120,21 +93,35 @@ impl Instruct for Value {
     }
 }
 
-/// The validators of a collection: each element (at its index, or under its key, as
-/// `each` walks it) with the call's context.
-macro_rules! validate_elements {
-    ($each:ident) => {
+/// A container's validators: `validate_in` runs the closure-like body with the value, the
+/// call's context, the path and the errors; `validate_at` is `validate_in` with
+/// [`ValidationContext::empty`].
+macro_rules! validate_in_context {
+    (|$this:ident, $context:ident, $path:ident, $errors:ident| $body:block) => {
         fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
             self.validate_in(&ValidationContext::empty(), path, errors);
         }
         fn validate_in(
             &self,
-            context: &ValidationContext<'_>,
-            path: &mut JsonPointer,
-            errors: &mut ValidationErrors,
+            $context: &ValidationContext<'_>,
+            $path: &mut JsonPointer,
+            $errors: &mut ValidationErrors,
         ) {
-            $each(self.iter(), context, path, errors);
+            let $this = self;
+            $body
         }
+    };
+}
+pub(crate) use validate_in_context;
+
+/// The validators of a collection: each element, with the call's context, at the place
+/// [`Place`] gives it under the collection's path. The tokens given turn `self.iter()` into
+/// `(place, element)` pairs.
+macro_rules! validate_elements {
+    ($($places:tt)*) => {
+        validate_in_context!(|this, context, path, errors| {
+            validate_placed(this.iter()$($places)*, context, path, errors);
+        });
     };
 }
 
@@ -157,7 +144,7 @@ impl<T: Instruct> Instruct for Option<T> {
         nullable(generator.subschema::<T>())
     }
     // The value, if any, at the option's own path.
-    validate_elements!(validate_present);
+    validate_elements!(.map(|value| ((), value)));
 }
 
 macro_rules! pointer {
@@ -194,29 +181,46 @@ macro_rules! pointer {
 }
 pointer!(Box, Arc, Rc);
 
-/// Validates the values at the path itself (an `Option`'s value, if present).
-fn validate_present<'a, T: Instruct>(
-    values: impl Iterator<Item = &'a T>,
-    context: &ValidationContext<'_>,
-    path: &mut JsonPointer,
-    errors: &mut ValidationErrors,
-) {
-    for v in values {
-        v.validate_in(context, path, errors);
+/// Where an element sits under its collection's path: at the path itself (`()`, an
+/// `Option`'s value), at its index or under its key.
+trait Place {
+    /// Adds the place to `path`; whether it added anything (to take off again).
+    fn push_onto(self, path: &mut JsonPointer) -> bool;
+}
+
+impl Place for () {
+    fn push_onto(self, _: &mut JsonPointer) -> bool {
+        false
     }
 }
 
-/// Validates each element of a sequence under its index.
-fn validate_each<'a, T: Instruct>(
-    items: impl Iterator<Item = &'a T>,
+impl Place for usize {
+    fn push_onto(self, path: &mut JsonPointer) -> bool {
+        path.push_index(self);
+        true
+    }
+}
+
+impl Place for &String {
+    fn push_onto(self, path: &mut JsonPointer) -> bool {
+        path.push_key(self);
+        true
+    }
+}
+
+/// Validates each element at its place under `path`.
+fn validate_placed<'a, P: Place, T: Instruct + 'a>(
+    elements: impl Iterator<Item = (P, &'a T)>,
     context: &ValidationContext<'_>,
     path: &mut JsonPointer,
     errors: &mut ValidationErrors,
 ) {
-    for (i, item) in items.enumerate() {
-        path.push_index(i);
-        item.validate_in(context, path, errors);
-        path.pop();
+    for (place, element) in elements {
+        let pushed = place.push_onto(path);
+        element.validate_in(context, path, errors);
+        if pushed {
+            path.pop();
+        }
     }
 }
 
@@ -230,7 +234,7 @@ macro_rules! sequence_members {
             elements::<T>(value)
         }
         const STRICT_INCOMPATIBLE: Option<&'static str> = T::STRICT_INCOMPATIBLE;
-        validate_elements!(validate_each);
+        validate_elements!(.enumerate());
     };
 }
 
@@ -281,20 +285,6 @@ where
     }
 }
 
-/// Validates each value of a map under its key.
-fn validate_values<'a, T: Instruct>(
-    entries: impl Iterator<Item = (&'a String, &'a T)>,
-    context: &ValidationContext<'_>,
-    path: &mut JsonPointer,
-    errors: &mut ValidationErrors,
-) {
-    for (k, v) in entries {
-        path.push_key(k);
-        v.validate_in(context, path, errors);
-        path.pop();
-    }
-}
-
 /// The members of a string-keyed map's `Instruct` impl: an object whose values are `T`.
 macro_rules! map_members {
     ($name:literal) => {
@@ -310,7 +300,7 @@ macro_rules! map_members {
         fn schema(generator: &mut SchemaGenerator) -> Value {
             json!({"type": "object", "additionalProperties": generator.subschema::<T>()})
         }
-        validate_elements!(validate_values);
+        validate_elements!();
     };
 }
 
@@ -337,21 +327,13 @@ macro_rules! tuple {
                 let n = items.len();
                 json!({"type": "array", "prefixItems": items, "items": false, "minItems": n, "maxItems": n})
             }
-            fn validate_at(&self, path: &mut JsonPointer, errors: &mut ValidationErrors) {
-                self.validate_in(&ValidationContext::empty(), path, errors);
-            }
-            fn validate_in(
-                &self,
-                context: &ValidationContext<'_>,
-                path: &mut JsonPointer,
-                errors: &mut ValidationErrors,
-            ) {
+            validate_in_context!(|this, context, path, errors| {
                 $(
                     path.push_index($idx);
-                    self.$idx.validate_in(context, path, errors);
+                    this.$idx.validate_in(context, path, errors);
                     path.pop();
                 )+
-            }
+            });
         }
     };
 }

@@ -6,13 +6,18 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod batch;
+pub mod bulk;
 pub mod family;
+pub mod journal;
+pub mod slow;
 pub mod streams;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use instructor::{Client, Completion, Error, Event, Instruct, Mode};
+use instructor::providers::OpenAi;
+use instructor::{Client, Completion, Error, Event, Instruct, Mode, RetryPolicy};
 use serde::Deserialize;
 use serde_json::Value;
 use wiremock::matchers::any;
@@ -92,13 +97,7 @@ impl Replay {
 
     /// The request bodies the server received, in order.
     pub async fn bodies(&self) -> Vec<Value> {
-        self.server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .iter()
-            .map(|r| serde_json::from_slice(&r.body).expect("request body is JSON"))
-            .collect()
+        bodies(&self.server).await
     }
 
     /// The body of the `i`th request the server received.
@@ -150,6 +149,33 @@ pub async fn extract_jason(name: &str, client: impl FnOnce(String) -> Client) ->
 pub async fn extract_err(name: &str, client: impl FnOnce(String) -> Client) -> Error {
     let (result, _) = extract(name, client).await;
     result.unwrap_err()
+}
+
+/// The OpenAI client of the fixtures (`gpt-4o-2024-08-06`, a test key) in `mode`, for the
+/// server at `url`; transport retries back off for a millisecond only.
+pub fn openai_at(url: &str, mode: Mode) -> Client {
+    Client::new(
+        OpenAi::new()
+            .base_url(format!("{url}/v1"))
+            .api_key("sk-test-key"),
+    )
+    .model("gpt-4o-2024-08-06")
+    .mode(mode)
+    .transport_retries(RetryPolicy {
+        initial_backoff: Duration::from_millis(1),
+        ..RetryPolicy::default()
+    })
+}
+
+/// The request bodies `server` received, in order.
+pub async fn bodies(server: &MockServer) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).expect("request body is JSON"))
+        .collect()
 }
 
 /// A server answering every request with `template`.

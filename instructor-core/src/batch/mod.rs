@@ -48,13 +48,12 @@ pub use api::{
 };
 pub use results::BatchResults;
 
+use crate::create::{item_call, Shape};
 use crate::engine::Prepared;
 use crate::{Client, Create, Error, Instruct};
 
 /// Each item's key and planned extraction.
 type Plans<T> = Vec<(String, Prepared<T>)>;
-
-type Build<'c, T> = Arc<dyn for<'a> Fn(Create<'a, T>) -> Create<'a, T> + Send + Sync + 'c>;
 
 /// What happens to an answer that fails parsing or validation.
 ///
@@ -86,7 +85,7 @@ pub enum Reask {
 pub struct Batch<'c, T> {
     client: &'c Client,
     inputs: Vec<(String, String)>,
-    build: Option<Build<'c, T>>,
+    build: Option<Shape<'c, T>>,
 }
 
 impl<'c, T: Instruct> Batch<'c, T> {
@@ -122,11 +121,7 @@ impl<'c, T: Instruct> Batch<'c, T> {
                     "batch key `{key}` is given twice; keys name answers and must be unique"
                 )));
             }
-            let call = client.create::<T>();
-            let call = match &self.build {
-                Some(build) => build(call),
-                None => call,
-            };
+            let call = item_call(client, self.build.as_ref());
             planned.push((key, call.user(text).prepare()?));
         }
         Ok((client.clone(), planned))

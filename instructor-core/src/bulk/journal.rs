@@ -115,6 +115,8 @@ impl Journal {
             number += 1;
             let whole = line.last() == Some(&b'\n');
             let parsed = parse(&line);
+            let not_an_entry =
+                |e| io_error(path, &format!("line {number} is not a journal entry"), e);
             match (whole, parsed) {
                 (true, Ok(entry)) => {
                     if let Some((key, ok)) = entry {
@@ -122,24 +124,12 @@ impl Journal {
                     }
                     good_end += read as u64;
                 }
-                (true, Err(e)) => {
-                    return Err(io_error(
-                        path,
-                        &format!("line {number} is not a journal entry"),
-                        e,
-                    ))
-                }
+                (true, Err(e)) => return Err(not_an_entry(e)),
                 (false, Ok(entry)) => {
                     torn = Some(entry);
                     break;
                 }
-                (false, Err(e)) if !looks_torn(&line) => {
-                    return Err(io_error(
-                        path,
-                        &format!("line {number} is not a journal entry"),
-                        e,
-                    ))
-                }
+                (false, Err(e)) if !looks_torn(&line) => return Err(not_an_entry(e)),
                 (false, Err(_)) => {
                     torn = Some(None);
                     break;
@@ -210,9 +200,7 @@ impl Journal {
     }
 
     fn lock(&self) -> MutexGuard<'_, Writer> {
-        self.writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        super::lock(&self.writer)
     }
 }
 

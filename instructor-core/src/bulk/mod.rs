@@ -81,11 +81,12 @@ mod stream;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
+use crate::create::{item_call, Shape};
 use crate::{Client, Create, Error, Event, Instruct};
 use journal::Journal;
 use limit::{is_push_back, Limiter};
@@ -104,7 +105,6 @@ pub use stream::BulkStream;
 /// ```
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
-type Build<'c, T> = Arc<dyn for<'a> Fn(Create<'a, T>) -> Create<'a, T> + Send + Sync + 'c>;
 type Notify<'c> = Arc<dyn Fn(&Progress) + Send + Sync + 'c>;
 
 /// A bulk extraction of `T`, to configure and then [`run`](Self::run); from
@@ -133,7 +133,7 @@ pub struct Bulk<'c, T> {
     retry_failed: bool,
     requests_per_minute: Option<u32>,
     tokens_per_minute: Option<u64>,
-    build: Option<Build<'c, T>>,
+    build: Option<Shape<'c, T>>,
     on_progress: Option<Notify<'c>>,
     #[cfg(feature = "progress-bar")]
     bar: Option<ProgressBar>,
@@ -389,11 +389,7 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
                     Some(budget) => Some(budget.take(text.len()).await),
                     None => None,
                 };
-                let call = client.create::<T>();
-                let call = match &build {
-                    Some(build) => build(call),
-                    None => call,
-                };
+                let call = item_call(&client, build.as_ref());
                 tally.start();
                 let result = call.user(text).send_with_completion().await;
                 limiter.finished(slot, &result);
@@ -427,4 +423,9 @@ impl<'c, T: Instruct + Send> Bulk<'c, T> {
     fn notify(&self) -> Option<Notify<'c>> {
         self.on_progress.clone()
     }
+}
+
+/// Locks `mutex`, taking its state over if a holder panicked.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

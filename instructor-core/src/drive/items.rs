@@ -11,7 +11,7 @@ use futures::Stream;
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::streamed::Run;
+use super::streamed::{next_chunk, Run};
 use super::Ctx;
 use crate::engine::{check_finish, parse, validate_item, Prepared};
 use crate::json::{Path, Seg};
@@ -200,16 +200,7 @@ async fn step<T: Instruct>(
         if s.done {
             return None;
         }
-        if !s.run.is_open() {
-            if let Err(e) = s.run.ensure_open().await {
-                s.done = true;
-                return Some((Err(e), s));
-            }
-        }
-        let next = match s.run.next_ready() {
-            Some(next) => next,
-            None => s.run.next().await,
-        };
+        let next = next_chunk!(s);
         match next {
             Some(Ok(data)) => {
                 if let Err(e) = s.feed(&data) {

@@ -7,7 +7,7 @@ use futures::Stream;
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::streamed::Run;
+use super::streamed::{next_chunk, Run};
 use super::Ctx;
 use crate::engine::{Prepared, Step};
 use crate::settings::Call;
@@ -137,16 +137,7 @@ async fn step<T: Instruct>(
         if s.done {
             return None;
         }
-        if !s.run.is_open() {
-            if let Err(e) = s.run.ensure_open().await {
-                s.done = true;
-                return Some((Err(e), s));
-            }
-        }
-        let next = match s.run.next_ready() {
-            Some(next) => next,
-            None => s.run.next().await,
-        };
+        let next = next_chunk!(s);
         let item = match next {
             Some(Ok(data)) if s.whole => s.run.keep(&data).err().and_then(|e| s.malformed(e)),
             Some(Ok(data)) => match s.run.feed(&data, &mut |_, _, _| {}) {

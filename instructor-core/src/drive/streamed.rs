@@ -371,3 +371,24 @@ impl<'c, T: Instruct> Run<'c, T> {
         self.prepared.reask(response, e).err()
     }
 }
+
+/// The next piece of a driver step's answer text, as [`Run::next`] gives it, after opening
+/// the attempt's stream if a re-ask closed it; an error opening it ends the step's stream
+/// (`done`) and is returned from the step. A macro, not a method, so that the drivers keep
+/// the cheap checks inline and await the open and the wait only when they must (see
+/// [`Run::is_open`] and [`Run::next_ready`]).
+macro_rules! next_chunk {
+    ($s:ident) => {{
+        if !$s.run.is_open() {
+            if let Err(e) = $s.run.ensure_open().await {
+                $s.done = true;
+                return Some((Err(e), $s));
+            }
+        }
+        match $s.run.next_ready() {
+            Some(next) => next,
+            None => $s.run.next().await,
+        }
+    }};
+}
+pub(crate) use next_chunk;

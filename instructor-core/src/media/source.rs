@@ -1,7 +1,7 @@
-//! The three media part types, each a URL or base64 bytes with their media type, and the
-//! constructors they share (written once, by `media_part!`): from a URL (a `data:` URL
-//! becomes bytes), from bytes, from base64 text and from a file, the media type sniffed from
-//! the bytes when it is not given.
+//! The three media part types, each a URL or base64 bytes with their media type (declared
+//! once, by `media_enum!`), and the constructors they share (written once, by
+//! `media_part!`): from a URL (a `data:` URL becomes bytes), from bytes, from base64 text and
+//! from a file, the media type sniffed from the bytes when it is not given.
 
 use std::path::Path;
 
@@ -11,72 +11,79 @@ use super::encode::{data_url, decode, encode, expect_kind, read, sniff};
 use super::MediaKind;
 use crate::Error;
 
-/// An image given to a vision model.
-///
-/// ```
-/// use instructor_core::Image;
-/// let by_url = Image::from_url("https://example.com/receipt.png");
-/// assert!(matches!(by_url, Image::Url(_)));
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Image {
-    /// An image at a URL.
-    Url(String),
-    /// Base64-encoded bytes with their media type (`image/png`).
-    Base64 {
-        /// `image/png`, `image/jpeg`, ...
-        media_type: String,
-        /// The encoded bytes.
-        data: String,
-    },
+/// A media part type: a URL, or base64 bytes with their media type.
+macro_rules! media_enum {
+    (
+        $(#[$doc:meta])*
+        $ty:ident {
+            url: $url:literal,
+            base64: $base64:literal,
+            media_type: $media_type:literal $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum $ty {
+            #[doc = $url]
+            Url(String),
+            #[doc = $base64]
+            Base64 {
+                #[doc = $media_type]
+                media_type: String,
+                /// The encoded bytes.
+                data: String,
+            },
+        }
+    };
 }
 
-/// A document (a PDF) given to a model that reads them.
-///
-/// ```
-/// use instructor_core::Document;
-/// let pdf = Document::from_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")?;
-/// assert!(matches!(pdf, Document::Base64 { ref media_type, .. } if media_type == "application/pdf"));
-/// # Ok::<(), instructor_core::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Document {
-    /// A document at a URL.
-    Url(String),
-    /// Base64-encoded bytes with their media type (`application/pdf`).
-    Base64 {
-        /// `application/pdf`.
-        media_type: String,
-        /// The encoded bytes.
-        data: String,
-    },
+media_enum! {
+    /// An image given to a vision model.
+    ///
+    /// ```
+    /// use instructor_core::Image;
+    /// let by_url = Image::from_url("https://example.com/receipt.png");
+    /// assert!(matches!(by_url, Image::Url(_)));
+    /// ```
+    Image {
+        url: "An image at a URL.",
+        base64: "Base64-encoded bytes with their media type (`image/png`).",
+        media_type: "`image/png`, `image/jpeg`, ...",
+    }
 }
 
-/// Audio given to a model that listens.
-///
-/// ```
-/// use instructor_core::Audio;
-/// let clip = Audio::from_base64_with_type("UklGRg==", "audio/wav")?;
-/// assert!(matches!(clip, Audio::Base64 { .. }));
-/// # Ok::<(), instructor_core::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Audio {
-    /// Audio at a URL.
-    Url(String),
-    /// Base64-encoded bytes with their media type (`audio/wav`, `audio/mpeg`).
-    Base64 {
-        /// `audio/wav`, `audio/mpeg`, ...
-        media_type: String,
-        /// The encoded bytes.
-        data: String,
-    },
+media_enum! {
+    /// A document (a PDF) given to a model that reads them.
+    ///
+    /// ```
+    /// use instructor_core::Document;
+    /// let pdf = Document::from_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")?;
+    /// assert!(matches!(pdf, Document::Base64 { ref media_type, .. } if media_type == "application/pdf"));
+    /// # Ok::<(), instructor_core::Error>(())
+    /// ```
+    Document {
+        url: "A document at a URL.",
+        base64: "Base64-encoded bytes with their media type (`application/pdf`).",
+        media_type: "`application/pdf`.",
+    }
+}
+
+media_enum! {
+    /// Audio given to a model that listens.
+    ///
+    /// ```
+    /// use instructor_core::Audio;
+    /// let clip = Audio::from_base64_with_type("UklGRg==", "audio/wav")?;
+    /// assert!(matches!(clip, Audio::Base64 { .. }));
+    /// # Ok::<(), instructor_core::Error>(())
+    /// ```
+    Audio {
+        url: "Audio at a URL.",
+        base64: "Base64-encoded bytes with their media type (`audio/wav`, `audio/mpeg`).",
+        media_type: "`audio/wav`, `audio/mpeg`, ...",
+    }
 }
 
 macro_rules! media_part {

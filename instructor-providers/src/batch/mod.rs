@@ -61,6 +61,12 @@ impl<T: Translate> HttpProvider<T> {
         })?;
         Ok((kind, Wire::new::<T>(&self.endpoint)?))
     }
+
+    /// The batch API, its wire and the checked id of the batch job `id`.
+    fn job<'i>(&self, id: &'i str) -> Result<(BatchWire, Wire, &'i str), Error> {
+        let (kind, wire) = self.wire()?;
+        Ok((kind, wire, check_id(id)?))
+    }
 }
 
 #[async_trait]
@@ -76,8 +82,7 @@ impl<T: Translate> BatchApi for HttpProvider<T> {
     }
 
     async fn status(&self, id: &str) -> Result<BatchStatus, Error> {
-        let (kind, wire) = self.wire()?;
-        let id = check_id(id)?;
+        let (kind, wire, id) = self.job(id)?;
         match kind {
             BatchWire::OpenAi => openai::status(&wire, id).await,
             BatchWire::Anthropic => anthropic::status(&wire, id).await,
@@ -86,8 +91,7 @@ impl<T: Translate> BatchApi for HttpProvider<T> {
     }
 
     async fn results(&self, id: &str) -> Result<BatchItems, Error> {
-        let (kind, wire) = self.wire()?;
-        let id = check_id(id)?;
+        let (kind, wire, id) = self.job(id)?;
         match kind {
             BatchWire::OpenAi => openai::results::<T>(wire, id).await,
             BatchWire::Anthropic => anthropic::results::<T>(wire, id).await,
@@ -96,8 +100,7 @@ impl<T: Translate> BatchApi for HttpProvider<T> {
     }
 
     async fn cancel(&self, id: &str) -> Result<BatchStatus, Error> {
-        let (kind, wire) = self.wire()?;
-        let id = check_id(id)?;
+        let (kind, wire, id) = self.job(id)?;
         match kind {
             BatchWire::OpenAi => openai::cancel(&wire, id).await,
             BatchWire::Anthropic => anthropic::cancel(&wire, id).await,

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
+
 use instructor_core::provider::{
     async_trait, Capabilities, EventStream, Provider, Request, Response,
 };
@@ -111,6 +113,29 @@ impl Fallback {
             what: format!("streaming with the {} provider", member.name()),
         })
     }
+
+    /// What the first member to answer gives for `call` (a send, or the opening of a stream
+    /// when `streamed`): a member that is skipped, or that fails so that the next may
+    /// succeed, is passed over; when none answers, the last member's error.
+    async fn first_answer<'a, T>(
+        &'a self,
+        request: &'a Request,
+        streamed: bool,
+        call: impl Fn(&'a dyn Provider, &'a Request) -> BoxFuture<'a, Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let mut last = None;
+        for member in &self.members {
+            if let Some(skipped) = Self::skip(member.as_ref(), request, streamed) {
+                last = Some(skipped);
+                continue;
+            }
+            match call(member.as_ref(), request).await {
+                Err(error) if falls_through(&error) => last = Some(error),
+                done => return done,
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Config("the fallback chain is empty".to_owned())))
+    }
 }
 
 /// Whether the next member may succeed where one failed with `error`.
@@ -170,32 +195,12 @@ impl Provider for Fallback {
     }
 
     async fn send(&self, request: &Request) -> Result<Response, Error> {
-        let mut last = None;
-        for member in &self.members {
-            if let Some(skipped) = Self::skip(member.as_ref(), request, false) {
-                last = Some(skipped);
-                continue;
-            }
-            match member.send(request).await {
-                Err(error) if falls_through(&error) => last = Some(error),
-                done => return done,
-            }
-        }
-        Err(last.unwrap_or_else(|| Error::Config("the fallback chain is empty".to_owned())))
+        self.first_answer(request, false, |member, request| member.send(request))
+            .await
     }
 
     async fn stream(&self, request: &Request) -> Result<EventStream, Error> {
-        let mut last = None;
-        for member in &self.members {
-            if let Some(skipped) = Self::skip(member.as_ref(), request, true) {
-                last = Some(skipped);
-                continue;
-            }
-            match member.stream(request).await {
-                Err(error) if falls_through(&error) => last = Some(error),
-                done => return done,
-            }
-        }
-        Err(last.unwrap_or_else(|| Error::Config("the fallback chain is empty".to_owned())))
+        self.first_answer(request, true, |member, request| member.stream(request))
+            .await
     }
 }
