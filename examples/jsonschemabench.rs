@@ -73,8 +73,11 @@ struct Row {
     /// Per target: bodies built.
     sent: Vec<usize>,
     grammar: usize,
-    /// Compiled by llguidance (the local model's other engine), with its settings.
+    /// Compiled by llguidance in strict mode (a keyword it does not implement is an
+    /// error), and in lenient mode as the local engine compiles (such keywords loosen the
+    /// grammar and are checked after parsing).
     guidance: usize,
+    lenient: usize,
     /// Test instances of compiled schemas, and how many the check classified as the test says.
     tests: usize,
     agreed: usize,
@@ -162,8 +165,11 @@ fn main() {
     for t in &targets {
         print!(" {} |", t.label);
     }
-    println!(" local GBNF | local llguidance | instances classified right |");
-    println!("|---|---|---|{}---|---|---|", "---|".repeat(targets.len()));
+    println!(" local GBNF | llguidance strict | local llguidance (lenient) | instances classified right |");
+    println!(
+        "|---|---|---|{}---|---|---|---|",
+        "---|".repeat(targets.len())
+    );
     let pct = |n: usize, of: usize| {
         if of == 0 {
             "-".to_owned()
@@ -181,9 +187,10 @@ fn main() {
             print!(" {} |", pct(*n, row.compiled));
         }
         println!(
-            " {} | {} | {} |",
+            " {} | {} | {} | {} |",
             pct(row.grammar, row.compiled),
             pct(row.guidance, row.compiled),
+            pct(row.lenient, row.compiled),
             if row.tests == 0 {
                 "-".to_owned()
             } else {
@@ -199,9 +206,10 @@ fn main() {
     }
 }
 
-/// Whether llguidance compiles `schema` with the local engine's settings (the layout and
-/// lenient mode), over a byte-level vocabulary: compiling does not depend on the model.
-fn guidance_compiles(schema: &serde_json::Value) -> Result<(), String> {
+/// Whether llguidance compiles `schema` with the local engine's settings (the layout,
+/// `uniqueItems` left to the check after parsing, `lenient`) or in strict mode, over a
+/// byte-level vocabulary: compiling does not depend on the model.
+fn guidance_compiles(schema: &serde_json::Value, lenient: bool) -> Result<(), String> {
     use std::sync::OnceLock;
     static FACTORY: OnceLock<Result<llguidance::ParserFactory, String>> = OnceLock::new();
     let factory = FACTORY
@@ -210,12 +218,25 @@ fn guidance_compiles(schema: &serde_json::Value) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()?;
+    fn without_unique_items(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if map.contains_key("items") || map.get("type") == Some(&"array".into()) {
+                    map.shift_remove("uniqueItems");
+                }
+                map.values_mut().for_each(without_unique_items);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(without_unique_items),
+            _ => {}
+        }
+    }
     let mut schema = schema.clone();
+    without_unique_items(&mut schema);
     if let Some(object) = schema.as_object_mut() {
         object.insert(
             "x-guidance".to_owned(),
             serde_json::json!({"whitespace_flexible": false, "key_separator": ": ",
-                "item_separator": ", ", "lenient": true}),
+                "item_separator": ", ", "lenient": lenient}),
         );
     }
     let grammar = llguidance::api::TopLevelGrammar::from_json_schema(schema);
@@ -279,7 +300,10 @@ fn measure(file: &Path, targets: &[Target], row: &mut Row, errors: &mut BTreeMap
             }
         }
     }
-    match guidance_compiles(&dynamic.type_schema().request_schema) {
+    if guidance_compiles(&dynamic.type_schema().request_schema, true).is_ok() {
+        row.lenient += 1;
+    }
+    match guidance_compiles(&dynamic.type_schema().request_schema, false) {
         Ok(()) => row.guidance += 1,
         Err(e) => {
             let mut end = e.len().min(90);

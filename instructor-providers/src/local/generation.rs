@@ -96,7 +96,7 @@ impl Generation {
         );
         let output = Output::new(
             job.constraint.is_some(),
-            guided,
+            guided.then_some(job.source.as_str()),
             job.stop,
             max_tokens,
             job.out,

@@ -79,8 +79,12 @@ fn tighten(schema: &mut serde_json::Value) {
 
 /// How the JSON is laid out: one space after `:` and `,`, none elsewhere (a base model
 /// otherwise fills free whitespace until the token limit), keys in the schema's order; and
-/// llguidance's strict mode, so a keyword it does not implement is an error naming it
-/// rather than a constraint silently dropped.
+/// llguidance's lenient mode: a keyword it does not implement (`not`, `if`/`then`,
+/// `dependencies`, an unknown `format`; `oneOf` is held as `anyOf`) loosens the grammar, and
+/// is logged by name when the schema is compiled. The loosened grammar allows more than the
+/// schema, never less, and every answer is still checked against the whole schema after
+/// parsing (the derive's validators, a runtime schema's `jsonschema` check), so what it lets
+/// through is re-asked. A schema llguidance cannot compile at all is a typed error.
 pub(crate) fn with_layout(schema: &serde_json::Value) -> serde_json::Value {
     let mut schema = schema.clone();
     tighten(&mut schema);
@@ -91,7 +95,7 @@ pub(crate) fn with_layout(schema: &serde_json::Value) -> serde_json::Value {
                 "whitespace_flexible": false,
                 "key_separator": ": ",
                 "item_separator": ", ",
-                "lenient": false,
+                "lenient": true,
             }),
         );
     }
@@ -154,7 +158,10 @@ impl Guidance {
             serde_json::from_str(schema).map_err(|e| Error::SchemaIncompatible {
                 message: format!("the schema is not JSON: {e}"),
             })?;
-        let matcher = self.compile(TopLevelGrammar::from_json_schema(with_layout(&value)))?;
+        let mut matcher = self.compile(TopLevelGrammar::from_json_schema(with_layout(&value)))?;
+        for warning in matcher.grammar_warnings() {
+            tracing::warn!(%warning, "the local grammar does not hold this part of the schema; answers are checked against it after parsing");
+        }
         let copy = matcher.deep_clone();
         self.ready.insert(Arc::clone(schema), matcher);
         Ok(copy)

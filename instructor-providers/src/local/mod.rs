@@ -106,8 +106,9 @@ impl Default for LocalOptions {
 #[non_exhaustive]
 pub enum Engine {
     /// llguidance (the engine behind llama.cpp's, vLLM's and SGLang's structured output),
-    /// the default. It covers more of JSON Schema than our GBNF compiler, and a keyword it
-    /// does not implement is an error naming it. The tokens the grammar forces are
+    /// the default. It covers more of JSON Schema than our GBNF compiler; a keyword it does
+    /// not implement loosens the grammar (logged by name; the answer is still checked
+    /// against the whole schema after parsing). The tokens the grammar forces are
     /// appended without sampling and decoded in one batch (fast-forward); objects take only
     /// their listed properties, numbers without bounds at most 18 digits, and the JSON has
     /// one space after `:` and `,` and none elsewhere (the examples the prompt shows are
@@ -304,8 +305,15 @@ impl LocalModel {
                 c.instruction.as_str()
             }
         });
+        let source: Vec<String> = request
+            .messages
+            .iter()
+            .filter(|m| m.role == instructor_core::Role::User)
+            .map(instructor_core::Message::text)
+            .collect();
         let job = Job {
             turns: prompt::turns(&request.messages, instruction, spaced),
+            source: source.join("\n"),
             constraint: match &compiled {
                 None => None,
                 Some(c) => Some(match o.engine {

@@ -46,9 +46,10 @@ pub(crate) struct Undo {
 }
 
 impl Output {
+    /// `guard`: the user text, when list items are guarded (see [`RepeatGuard`]).
     pub fn new(
         constrained: bool,
-        guarded: bool,
+        guard: Option<&str>,
         stop: Vec<String>,
         max_tokens: u32,
         out: Sender<Result<Chunk, Error>>,
@@ -59,7 +60,7 @@ impl Output {
             sent: 0,
             starts: Vec::new(),
             json: constrained.then(ValueEnd::default),
-            guard: guarded.then(RepeatGuard::default),
+            guard: guard.map(RepeatGuard::new),
             hold: None,
             repeat: None,
             stop,
@@ -176,7 +177,7 @@ impl Output {
             j.feed(&self.text);
         }
         if let Some(g) = self.guard.as_mut() {
-            *g = RepeatGuard::default();
+            *g = g.restart();
             let _ = g.feed(&self.text);
         }
     }

@@ -1,11 +1,15 @@
-//! Lists that would repeat themselves end instead. A small model that has written the items
-//! of a list often goes on writing them again (`tomato, tomato, …`, or the whole list once
-//! more) until the item or token limit. So, as the answer is written, each list item is
-//! keyed by its text (an object item by its first member's value) and, from the second
-//! item on, held back from the caller until its key is known: a key already in the list
-//! marks the start of a loop, and the list ends before that item (the generation rolls
-//! back to the separator and writes `]` there). Items that merely share a later member
-//! (the same quantity) are kept.
+//! Lists that would repeat themselves, or run on past what the text holds, end instead. A
+//! small model that has written the items of a list often goes on writing them again
+//! (`tomato, tomato, …`, or the whole list once more), or invents more of the same kind
+//! (`tomato, apple, orange, …`), until the item or token limit. So, as the answer is
+//! written, each list item is keyed by its text (an object item by its first member's
+//! value) and, from the second item on, held back from the caller until its key is known.
+//! The list ends before that item (the generation rolls back to the separator and writes
+//! `]` there) when its key is already in the list, or when every earlier item's string key
+//! was copied from the user text and this one's is not (a list of things named in the text
+//! that starts naming others). Items that merely share a later member (the same quantity)
+//! are kept; lists whose items are not copied from the text (keywords the model makes up,
+//! numbers) are ended only by a repeat.
 //!
 //! The guard reads the answer's text as it arrives, one character at a time, knowing only
 //! as much JSON as this needs: strings and escapes, containers, members and items.
@@ -17,7 +21,8 @@ pub(crate) enum Seen {
     Separator(usize),
     /// The item after the last separator has a key not seen before in its list.
     NewKey,
-    /// The item after the separator at this offset repeats an earlier item's key.
+    /// The item after the separator at this offset repeats an earlier item's key, or leaves
+    /// the text its list was copied from.
     Repeat(usize),
 }
 
@@ -32,6 +37,8 @@ struct Frame {
     /// the current item.
     keys: Vec<String>,
     separator: Option<usize>,
+    /// Whether every key so far is a string found in the source text.
+    grounded: bool,
     /// Where this container began (for a container that is itself a key).
     start: usize,
 }
@@ -39,6 +46,8 @@ struct Frame {
 /// Reads an answer's JSON text and reports list separators and repeated items.
 #[derive(Debug, Default)]
 pub(crate) struct RepeatGuard {
+    /// The user text, lowercased, that items may be copied from.
+    source: String,
     text: String,
     stack: Vec<Frame>,
     string: Option<(usize, bool)>,
@@ -47,6 +56,31 @@ pub(crate) struct RepeatGuard {
 }
 
 impl RepeatGuard {
+    /// A guard for an answer drawn from `source` (the call's user text).
+    pub fn new(source: &str) -> Self {
+        Self {
+            source: source.to_lowercase(),
+            ..Self::default()
+        }
+    }
+
+    /// A fresh guard over the same source.
+    pub fn restart(&self) -> Self {
+        Self {
+            source: self.source.clone(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether `key` (an item's JSON text) is a string the source text holds.
+    fn in_source(&self, key: &str) -> bool {
+        let Ok(text) = serde_json::from_str::<String>(key) else {
+            return false;
+        };
+        let text = text.trim().to_lowercase();
+        !text.is_empty() && self.source.contains(&text)
+    }
+
     /// Reads the next piece of the answer; what it saw, in order.
     pub fn feed(&mut self, piece: &str) -> Vec<Seen> {
         let mut seen = Vec::new();
@@ -91,6 +125,7 @@ impl RepeatGuard {
                 after_colon: false,
                 keys: Vec::new(),
                 separator: None,
+                grounded: true,
                 start: at,
             }),
             '}' | ']' => {
@@ -136,16 +171,19 @@ impl RepeatGuard {
             return;
         }
         let key = self.text[start..end].to_owned();
+        let grounded = self.in_source(&key);
         let frame = &mut self.stack[list];
         if frame.keys.len() > frame.index {
             return;
         }
-        if frame.keys.contains(&key) {
+        let strays = frame.grounded && !grounded && !frame.keys.is_empty();
+        if frame.keys.contains(&key) || strays {
             if let Some(at) = frame.separator {
                 seen.push(Seen::Repeat(at));
                 return;
             }
         }
+        frame.grounded &= grounded;
         frame.keys.push(key);
         seen.push(Seen::NewKey);
     }
@@ -156,7 +194,11 @@ mod tests {
     use super::*;
 
     fn all(text: &str) -> Vec<Seen> {
-        let mut g = RepeatGuard::default();
+        all_from("", text)
+    }
+
+    fn all_from(source: &str, text: &str) -> Vec<Seen> {
+        let mut g = RepeatGuard::new(source);
         // One character at a time, as tokens may split anywhere.
         text.chars().flat_map(|c| g.feed(&c.to_string())).collect()
     }
@@ -180,6 +222,19 @@ mod tests {
             "{seen:?}"
         );
         assert_eq!(seen.iter().filter(|s| **s == Seen::NewKey).count(), 3);
+    }
+
+    #[test]
+    fn a_list_copied_from_the_text_ends_where_it_leaves_the_text() {
+        let source = "Add 4 Tomatoes and 2 pears to my basket.";
+        let text = r#"[{"p": "tomato", "q": 4}, {"p": "pears", "q": 2}, {"p": "apple", "q": 1}]"#;
+        let at = text.rfind(", {").unwrap();
+        assert_eq!(all_from(source, text).last(), Some(&Seen::Repeat(at)));
+        // A list whose first item is not from the text is the model's own: kept whole.
+        let made_up = r#"["fresh", "red", "tomato"]"#;
+        assert!(!all_from(source, made_up)
+            .iter()
+            .any(|s| matches!(s, Seen::Repeat(_))));
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub(crate) enum Constraint {
 
 pub(crate) struct Job {
     pub turns: Vec<Turn>,
+    /// The user messages' text, which list items are expected to come from.
+    pub source: String,
     pub constraint: Option<Constraint>,
     pub max_tokens: u32,
     pub settings: Settings,
