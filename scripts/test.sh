@@ -16,7 +16,7 @@ export INSTRUCTOR_TEST_MODEL="${INSTRUCTOR_TEST_MODEL:-$(setup_model)}"
 cargo test --workspace --all-targets --features "$INSTRUCTOR_FEATURES" --no-run
 
 # A real llama-cpp-python server for the server tests, on a free loopback port, one thread.
-if ! python3 -c 'import llama_cpp.server' 2>/dev/null; then
+if ! python3 -c 'import uvicorn, llama_cpp.server.app' 2>/dev/null; then
   echo "installing llama-cpp-python[server] (builds llama.cpp; a few minutes the first time)" >&2
   python3 -m pip install -q --disable-pip-version-check 'llama-cpp-python[server]==0.3.36' >&2
 fi
