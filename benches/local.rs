@@ -22,11 +22,6 @@ use instructor::{Client, Mode};
 mod quality;
 use quality::{Person, CASES};
 
-thread_local! {
-    /// `VERBOSE=1` prints every answer.
-    static VERBOSE: bool = std::env::var("VERBOSE").is_ok_and(|v| v == "1");
-}
-
 const ROUNDS: usize = 3;
 
 struct Row {
@@ -50,11 +45,13 @@ async fn measure(name: &'static str, client: &Client, mode: Mode) -> Row {
         .max_retries(0)
         .send()
         .await;
+    // `VERBOSE=1` prints every answer.
+    let verbose = std::env::var("VERBOSE").is_ok_and(|v| v == "1");
     let mut total = quality::Score::default();
     let mut families = Vec::new();
     let start = Instant::now();
     for family in quality::FAMILIES {
-        let score = quality::score(client, family, mode, VERBOSE.with(|v| *v)).await;
+        let score = quality::score(client, family, mode, verbose).await;
         families.push((family.name, score.right, score.n));
         total += score;
     }

@@ -59,8 +59,6 @@ pub(crate) struct Generation {
     staged: i32,
     /// Tokens the grammar forced, appended without sampling.
     forced: usize,
-    /// Lists ended before an item that repeated an earlier one.
-    pub closed_lists: usize,
     /// Why the answer ended, once it has.
     finished: Option<FinishReason>,
 }
@@ -90,13 +88,9 @@ impl Generation {
             .max_tokens
             .min((n_ctx_seq - tokens.len() - 1) as u32)
             .max(1);
-        let guided = matches!(
-            job.constraint,
-            Some(Constraint::Schema(_) | Constraint::Lark(_))
-        );
         let output = Output::new(
             job.constraint.is_some(),
-            guided.then_some(job.source.as_str()),
+            job.source.as_deref(),
             job.stop,
             max_tokens,
             job.out,
@@ -186,7 +180,6 @@ impl Generation {
             index: 0,
             staged: 0,
             forced: 0,
-            closed_lists: 0,
             finished: None,
         })
     }
@@ -290,7 +283,6 @@ impl Generation {
             ctx.clear_kv_cache_seq(Some(self.slot.seq as u32), Some(self.n_past as u32), None)
                 .map_err(decode_error)?;
         }
-        self.closed_lists += 1;
         for token in closing {
             if self.emit(model, token) {
                 return Ok(true);

@@ -305,15 +305,18 @@ impl LocalModel {
                 c.instruction.as_str()
             }
         });
-        let source: Vec<String> = request
-            .messages
-            .iter()
-            .filter(|m| m.role == instructor_core::Role::User)
-            .map(instructor_core::Message::text)
-            .collect();
+        let source = spaced.then(|| {
+            let texts: Vec<String> = request
+                .messages
+                .iter()
+                .filter(|m| m.role == instructor_core::Role::User)
+                .map(instructor_core::Message::text)
+                .collect();
+            texts.join("\n")
+        });
         let job = Job {
             turns: prompt::turns(&request.messages, instruction, spaced),
-            source: source.join("\n"),
+            source,
             constraint: match &compiled {
                 None => None,
                 Some(c) => Some(match o.engine {

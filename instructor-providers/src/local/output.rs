@@ -120,7 +120,7 @@ impl Output {
                 return Some(FinishReason::Stop);
             }
             let done = self.json.as_mut().is_some_and(|j| j.feed(&chunk));
-            self.watch(&chunk);
+            self.watch();
             if !self.flush() {
                 // The reader is gone: stop working for nobody.
                 return Some(FinishReason::Other("cancelled".to_owned()));
@@ -135,13 +135,13 @@ impl Output {
         None
     }
 
-    /// Lets the list guard read `chunk`: holds an item from its separator until its key is
-    /// known, and notes a repeat.
-    fn watch(&mut self, chunk: &str) {
+    /// Lets the list guard read the new text: holds an item from its separator until its
+    /// key is known, and notes a repeat.
+    fn watch(&mut self) {
         let Some(guard) = self.guard.as_mut() else {
             return;
         };
-        for seen in guard.feed(chunk) {
+        for seen in guard.feed(&self.text) {
             match seen {
                 Seen::Separator(at) => {
                     self.hold.get_or_insert(at);

@@ -11,8 +11,9 @@
 //! are kept; lists whose items are not copied from the text (keywords the model makes up,
 //! numbers) are ended only by a repeat.
 //!
-//! The guard reads the answer's text as it arrives, one character at a time, knowing only
-//! as much JSON as this needs: strings and escapes, containers, members and items.
+//! The guard reads the answer's text (the output's own buffer, not a copy) as it grows, one
+//! character at a time, knowing only as much JSON as this needs: strings and escapes,
+//! containers, members and items.
 
 /// What the guard sees in a piece of the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +49,8 @@ struct Frame {
 pub(crate) struct RepeatGuard {
     /// The user text, lowercased, that items may be copied from.
     source: String,
-    text: String,
+    /// How much of the answer has been read.
+    read: usize,
     stack: Vec<Frame>,
     string: Option<(usize, bool)>,
     escaped: bool,
@@ -81,18 +83,19 @@ impl RepeatGuard {
         !text.is_empty() && self.source.contains(&text)
     }
 
-    /// Reads the next piece of the answer; what it saw, in order.
-    pub fn feed(&mut self, piece: &str) -> Vec<Seen> {
+    /// Reads the answer past what was read before (`text` is the whole answer so far, the
+    /// earlier part unchanged); what it saw, in order.
+    pub fn feed(&mut self, text: &str) -> Vec<Seen> {
         let mut seen = Vec::new();
-        for c in piece.chars() {
-            let at = self.text.len();
-            self.text.push(c);
-            self.step(c, at, &mut seen);
+        let from = self.read.min(text.len());
+        for (i, c) in text[from..].char_indices() {
+            self.step(text, c, from + i, &mut seen);
         }
+        self.read = text.len();
         seen
     }
 
-    fn step(&mut self, c: char, at: usize, seen: &mut Vec<Seen>) {
+    fn step(&mut self, text: &str, c: char, at: usize, seen: &mut Vec<Seen>) {
         if let Some((start, is_key)) = self.string {
             if self.escaped {
                 self.escaped = false;
@@ -101,14 +104,14 @@ impl RepeatGuard {
             } else if c == '"' {
                 self.string = None;
                 if !is_key {
-                    self.value_end(start, at + 1, seen);
+                    self.value_end(text, start, at + 1, seen);
                 }
             }
             return;
         }
         if matches!(c, ',' | '}' | ']' | ':') || c.is_whitespace() {
             if let Some(start) = self.scalar.take() {
-                self.value_end(start, at, seen);
+                self.value_end(text, start, at, seen);
             }
         }
         match c {
@@ -130,7 +133,7 @@ impl RepeatGuard {
             }),
             '}' | ']' => {
                 if let Some(frame) = self.stack.pop() {
-                    self.value_end(frame.start, at + 1, seen);
+                    self.value_end(text, frame.start, at + 1, seen);
                 }
             }
             ':' => {
@@ -159,23 +162,24 @@ impl RepeatGuard {
 
     /// A value ended: if it keys a list item (the item itself, or the first member of an
     /// object item), checks the key against the list's.
-    fn value_end(&mut self, start: usize, end: usize, seen: &mut Vec<Seen>) {
+    fn value_end(&mut self, text: &str, start: usize, end: usize, seen: &mut Vec<Seen>) {
         let depth = self.stack.len();
         let list = match self.stack.last() {
             Some(f) if f.array => depth - 1,
             Some(f) if f.index == 0 && depth >= 2 && self.stack[depth - 2].array => depth - 2,
             _ => return,
         };
-        // An object item's own end, after its first member was checked, keys nothing.
-        if list == depth - 1 && self.text[start..].starts_with('{') {
+        // An item already keyed (an object item's own end, after its first member) keys
+        // nothing more.
+        if self.stack[list].keys.len() > self.stack[list].index {
             return;
         }
-        let key = self.text[start..end].to_owned();
-        let grounded = self.in_source(&key);
+        let Some(key) = text.get(start..end) else {
+            return;
+        };
+        let grounded = self.in_source(key);
+        let key = key.to_owned();
         let frame = &mut self.stack[list];
-        if frame.keys.len() > frame.index {
-            return;
-        }
         let strays = frame.grounded && !grounded && !frame.keys.is_empty();
         if frame.keys.contains(&key) || strays {
             if let Some(at) = frame.separator {
@@ -200,7 +204,13 @@ mod tests {
     fn all_from(source: &str, text: &str) -> Vec<Seen> {
         let mut g = RepeatGuard::new(source);
         // One character at a time, as tokens may split anywhere.
-        text.chars().flat_map(|c| g.feed(&c.to_string())).collect()
+        let mut so_far = String::new();
+        text.chars()
+            .flat_map(|c| {
+                so_far.push(c);
+                g.feed(&so_far)
+            })
+            .collect()
     }
 
     #[test]

@@ -43,8 +43,9 @@ pub(crate) enum Constraint {
 
 pub(crate) struct Job {
     pub turns: Vec<Turn>,
-    /// The user messages' text, which list items are expected to come from.
-    pub source: String,
+    /// Under llguidance, the user messages' text, which list items are expected to come
+    /// from (the list guard runs only there).
+    pub source: Option<String>,
     pub constraint: Option<Constraint>,
     pub max_tokens: u32,
     pub settings: Settings,
