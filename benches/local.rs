@@ -1,5 +1,6 @@
 //! In-process extraction on a real model: latency per extraction and generated tokens/s,
-//! constrained (grammar, by our GBNF compiler or by llguidance with fast-forward) against
+//! constrained (grammar, by our GBNF compiler or by llguidance with fast-forward, then with
+//! the copy bias and grounded nulls that are on by default) against
 //! unconstrained decoding on the same prompt; bulk runs
 //! (`extract_many`) with one sequence, and with 4 decoding together in one batch per step
 //! (`LocalOptions::parallel`); then the same extraction through Python
@@ -174,6 +175,12 @@ async fn main() {
         ..options.clone()
     });
     let plain = Client::new(plain_model.clone()).max_tokens(128);
+    let ungrounded = Client::new(load(LocalOptions {
+        copy_bias: 0.0,
+        ground_nulls: false,
+        ..options.clone()
+    }))
+    .max_tokens(128);
     let guided_model = load(options.clone());
     let guided = Client::new(guided_model.clone()).max_tokens(128);
     let before = plain_model.stats();
@@ -182,6 +189,12 @@ async fn main() {
         measure("ours: grammar, GBNF", &plain, Mode::Grammar).await,
         measure(
             "ours: grammar, llguidance + fast-forward",
+            &ungrounded,
+            Mode::Grammar,
+        )
+        .await,
+        measure(
+            "ours: + copy bias and grounded nulls (default)",
             &guided,
             Mode::Grammar,
         )
@@ -251,7 +264,10 @@ async fn main() {
         );
     }
     if let Some(theirs) = rows.iter().find(|r| r.name.starts_with("python")) {
-        for ours in rows.iter().filter(|r| r.name.starts_with("ours: grammar")) {
+        for ours in rows
+            .iter()
+            .filter(|r| r.name.starts_with("ours: grammar") || r.name.contains("(default)"))
+        {
             println!(
                 "latency {}/python: {:.2} (lower is better)",
                 ours.name,

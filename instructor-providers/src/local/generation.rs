@@ -91,6 +91,7 @@ impl Generation {
         let output = Output::new(
             job.constraint.is_some(),
             job.source.as_deref(),
+            job.nulls,
             job.stop,
             max_tokens,
             job.out,
@@ -161,7 +162,7 @@ impl Generation {
             }
         }
         let mut sampler = Sampler::new(grammar, job.settings);
-        let next = match sampler.choose(ctx.get_logits_ith(batch.n_tokens() - 1)) {
+        let next = match sampler.choose(ctx.get_logits_ith(batch.n_tokens() - 1), None) {
             Ok(t) => t,
             Err(e) => {
                 slot.cached = tokens;
@@ -223,7 +224,10 @@ impl Generation {
     /// After the batch is decoded: chooses the next token from this sequence's logits.
     pub fn advance(&mut self, ctx: &LlamaContext<'_>) -> Result<Status, Error> {
         self.n_past += self.staged;
-        self.next = self.sampler.choose(ctx.get_logits_ith(self.index))?;
+        let copying = self.output.copying();
+        self.next = self
+            .sampler
+            .choose(ctx.get_logits_ith(self.index), copying.as_ref())?;
         Ok(Status::Running)
     }
 
@@ -240,8 +244,21 @@ impl Generation {
         if self.emit(model, token) {
             return Ok(true);
         }
+        if let Some(at) = self.output.value_started.take() {
+            // Only a value that could be null is held.
+            let nullable = self
+                .output
+                .undo(at, "null")
+                .and_then(|u| self.sampler.rewrite(u.drop, &u.closing, false));
+            if nullable.is_none() {
+                self.output.release_value();
+            }
+        }
+        if let Some(at) = self.output.ungrounded.take() {
+            return self.rewrite(model, ctx, at, "null");
+        }
         match self.output.repeat {
-            Some(at) => self.close_list(model, ctx, at),
+            Some(at) => self.rewrite(model, ctx, at, "]"),
             None => Ok(false),
         }
     }
@@ -258,22 +275,28 @@ impl Generation {
         }
     }
 
-    /// Ends the list before the held item that starts at the separator `at`: the grammar,
-    /// the history and the output go back to the token holding the separator, the sequence
-    /// forgets what it held past there, and the list's `]` is written instead. If the
-    /// grammar does not allow the list to end there, the item stays.
-    fn close_list(
+    /// Writes `instead` in place of the held text from `at`: the list's `]` before an item
+    /// that repeats (`at` its separator), or `null` for a member value the text does not
+    /// hold (`at` its start). The grammar, the history and the output go back to the token
+    /// holding `at`, the sequence forgets what it held past there, and `instead` is
+    /// written. If the grammar does not allow it there, the held text stays.
+    fn rewrite(
         &mut self,
         model: &LlamaModel,
         ctx: &mut LlamaContext<'_>,
         at: usize,
+        instead: &str,
     ) -> Result<bool, Error> {
         let closed = self
             .output
-            .undo(at)
-            .and_then(|undo| Some((self.sampler.close_list(undo.drop, &undo.closing)?, undo)));
+            .undo(at, instead)
+            .and_then(|undo| Some((self.sampler.rewrite(undo.drop, &undo.closing, true)?, undo)));
         let Some((closing, undo)) = closed else {
-            self.output.release();
+            if instead == "null" {
+                self.output.release_value();
+            } else {
+                self.output.release();
+            }
             return Ok(false);
         };
         self.output.apply(&undo);

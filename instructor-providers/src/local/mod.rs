@@ -3,6 +3,7 @@
 //! server, no key.
 
 mod generation;
+mod ground;
 mod guidance;
 mod output;
 mod prompt;
@@ -69,6 +70,21 @@ pub struct LocalOptions {
     pub repeat_penalty: f32,
     /// Seed for sampling with a temperature.
     pub seed: u64,
+    /// Under llguidance, the bonus added to the logits of the tokens that go on copying a
+    /// run of the user text (from the start of one of its words, ignoring ASCII case)
+    /// while the answer is in a string or a number: extraction mostly copies, and a small
+    /// model that half-copies (`apple` for "apples", `100000000` for "3") is nudged back
+    /// onto the text. A value the text does not hold stays possible where the model
+    /// prefers it by more than this. `0.0` turns it off.
+    pub copy_bias: f32,
+    /// Under llguidance, whether a member value the user text does not hold (a string
+    /// whose trimmed content it does not contain, ignoring case; a number it does not
+    /// have) becomes `null` where the schema allows null: a small model fills optional
+    /// fields with invented details (`"phone": "1-800-…"` for a text with no phone). Such
+    /// a value is held back from a stream until it is known. A value the model would
+    /// work out rather than copy (a date it computes) is lost on a nullable field; turn
+    /// this off for such types.
+    pub ground_nulls: bool,
     /// The prompt format; `None` picks the model's chat template, else Gemma's turns for
     /// Gemma models, else a plain format.
     pub format: Option<PromptFormat>,
@@ -89,6 +105,8 @@ impl Default for LocalOptions {
             top_p: 0.95,
             repeat_penalty: 1.0,
             seed: 42,
+            copy_bias: 4.0,
+            ground_nulls: true,
             format: None,
         }
     }
@@ -317,6 +335,7 @@ impl LocalModel {
         let job = Job {
             turns: prompt::turns(&request.messages, instruction, spaced),
             source,
+            nulls: o.ground_nulls,
             constraint: match &compiled {
                 None => None,
                 Some(c) => Some(match o.engine {
@@ -341,6 +360,7 @@ impl LocalModel {
                 top_k: o.top_k,
                 top_p: request.top_p.unwrap_or(o.top_p),
                 repeat_penalty: o.repeat_penalty,
+                copy_bias: o.copy_bias,
                 seed: request.seed.unwrap_or(o.seed),
             },
             stop: request.stop.clone(),

@@ -7,6 +7,7 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::Sender;
 
+use super::ground::{Continues, Ground};
 use super::repeat::{RepeatGuard, Seen};
 
 /// What a job streams back.
@@ -27,10 +28,21 @@ pub(crate) struct Output {
     starts: Vec<usize>,
     json: Option<ValueEnd>,
     guard: Option<RepeatGuard>,
+    /// The user text values are copied from (with the guard).
+    ground: Option<Ground>,
     /// The separator of a list item whose key is not known yet: text from here is held.
     hold: Option<usize>,
     /// The separator of a held item found to repeat an earlier one.
     pub repeat: Option<usize>,
+    /// Whether a member value the text does not hold becomes `null` (where the grammar
+    /// allows it): such a value is held from its start until it is known.
+    nulls: bool,
+    /// The start of a member value, held until it ends.
+    value_hold: Option<usize>,
+    /// A member value that began in the last token: whether it may be null is asked.
+    pub value_started: Option<usize>,
+    /// The start of a held member value that the text does not hold.
+    pub ungrounded: Option<usize>,
     stop: Vec<String>,
     pub generated: u32,
     max_tokens: u32,
@@ -46,10 +58,12 @@ pub(crate) struct Undo {
 }
 
 impl Output {
-    /// `guard`: the user text, when list items are guarded (see [`RepeatGuard`]).
+    /// `guard`: the user text, when list items are guarded (see [`RepeatGuard`]), values
+    /// copied from it, and (with `nulls`) member values it does not hold made null.
     pub fn new(
         constrained: bool,
         guard: Option<&str>,
+        nulls: bool,
         stop: Vec<String>,
         max_tokens: u32,
         out: Sender<Result<Chunk, Error>>,
@@ -60,9 +74,14 @@ impl Output {
             sent: 0,
             starts: Vec::new(),
             json: constrained.then(ValueEnd::default),
+            ground: guard.map(Ground::new),
             guard: guard.map(RepeatGuard::new),
             hold: None,
             repeat: None,
+            nulls,
+            value_hold: None,
+            value_started: None,
+            ungrounded: None,
             stop,
             generated: 0,
             max_tokens,
@@ -70,9 +89,17 @@ impl Output {
         }
     }
 
+    /// What would go on copying the user text from where the answer is, if it is in a
+    /// value (see [`Ground`]).
+    pub fn copying(&self) -> Option<Continues<'_>> {
+        let open = self.guard.as_ref()?.open(&self.text)?;
+        self.ground.as_ref()?.next(open)
+    }
+
     /// Sends the end of the answer.
     pub fn done(&mut self, finish: FinishReason, prompt_tokens: usize) {
         self.hold = None;
+        self.value_hold = None;
         self.flush();
         let usage = Usage::new(prompt_tokens as u64, u64::from(self.generated));
         let _ = self.out.blocking_send(Ok(Chunk::Done { finish, usage }));
@@ -85,7 +112,11 @@ impl Output {
 
     /// Sends what is not sent yet and not held; whether the reader is still there.
     fn flush(&mut self) -> bool {
-        let end = self.hold.unwrap_or(self.text.len()).max(self.sent);
+        let held = match (self.hold, self.value_hold) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let end = held.unwrap_or(self.text.len()).max(self.sent);
         if end > self.sent {
             let chunk = self.text[self.sent..end].to_owned();
             self.sent = end;
@@ -149,17 +180,28 @@ impl Output {
                 Seen::NewKey => self.hold = None,
                 Seen::Repeat(at) if self.hold == Some(at) => self.repeat = Some(at),
                 Seen::Repeat(_) => {}
+                Seen::Value(at) if self.nulls => {
+                    self.value_hold = Some(at);
+                    self.value_started = Some(at);
+                }
+                Seen::Value(_) => {}
+                Seen::Grounded => self.value_hold = None,
+                Seen::Ungrounded(at) if self.value_hold == Some(at) => {
+                    self.ungrounded = Some(at);
+                }
+                Seen::Ungrounded(_) => {}
             }
         }
     }
 
-    /// How to undo the held item after the separator at `at`, if it can be undone.
-    pub fn undo(&self, at: usize) -> Option<Undo> {
+    /// How to undo the held text from `at` (an item's separator, a value's start) and write
+    /// `instead` there, if it can be undone.
+    pub fn undo(&self, at: usize, instead: &str) -> Option<Undo> {
         let keep = self.starts.iter().rposition(|&s| s <= at)?;
         let begin = self.starts[keep];
         Some(Undo {
             drop: self.starts.len() - keep,
-            closing: format!("{}]", self.text.get(begin..at)?),
+            closing: format!("{}{instead}", self.text.get(begin..at)?),
             keep,
         })
     }
@@ -172,6 +214,9 @@ impl Output {
         self.pending_bytes.clear();
         self.hold = None;
         self.repeat = None;
+        self.value_hold = None;
+        self.value_started = None;
+        self.ungrounded = None;
         if let Some(j) = self.json.as_mut() {
             *j = ValueEnd::default();
             j.feed(&self.text);
@@ -186,6 +231,12 @@ impl Output {
     pub fn release(&mut self) {
         self.hold = None;
         self.repeat = None;
+    }
+
+    /// Gives up on making a member value null: it goes out as it is.
+    pub fn release_value(&mut self) {
+        self.value_hold = None;
+        self.ungrounded = None;
     }
 }
 

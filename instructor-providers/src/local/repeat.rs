@@ -25,6 +25,12 @@ pub(crate) enum Seen {
     /// The item after the separator at this offset repeats an earlier item's key, or leaves
     /// the text its list was copied from.
     Repeat(usize),
+    /// A member's string or number value begins at this offset.
+    Value(usize),
+    /// The member value begun last ended, and is in the text (or is not a string or number).
+    Grounded,
+    /// The member value that begins at this offset ended, and the text does not hold it.
+    Ungrounded(usize),
 }
 
 #[derive(Debug)]
@@ -55,6 +61,19 @@ pub(crate) struct RepeatGuard {
     string: Option<(usize, bool)>,
     escaped: bool,
     scalar: Option<usize>,
+    /// Whether a value comes next (after `:`, `[` or a list's `,`).
+    expect_value: bool,
+}
+
+/// The value the answer is in the middle of, as [`RepeatGuard::open`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Open<'a> {
+    /// A value comes next and has not begun.
+    Next,
+    /// A string value (not a key), its content so far as JSON text.
+    String(&'a str),
+    /// A number, its text so far.
+    Number(&'a str),
 }
 
 impl RepeatGuard {
@@ -83,6 +102,20 @@ impl RepeatGuard {
         !text.is_empty() && self.source.contains(&text)
     }
 
+    /// The value `text` (the answer read so far) ends inside, if it ends inside a string
+    /// value, a number, or where a value is due.
+    pub fn open<'t>(&self, text: &'t str) -> Option<Open<'t>> {
+        if let Some((start, is_key)) = self.string {
+            return (!is_key).then(|| Open::String(text.get(start + 1..).unwrap_or_default()));
+        }
+        if let Some(start) = self.scalar {
+            let number = text.get(start..).unwrap_or_default();
+            let numeric = number.starts_with(|c: char| c == '-' || c.is_ascii_digit());
+            return numeric.then_some(Open::Number(number));
+        }
+        self.expect_value.then_some(Open::Next)
+    }
+
     /// Reads the answer past what was read before (`text` is the whole answer so far, the
     /// earlier part unchanged); what it saw, in order.
     pub fn feed(&mut self, text: &str) -> Vec<Seen> {
@@ -105,6 +138,7 @@ impl RepeatGuard {
                 self.string = None;
                 if !is_key {
                     self.value_end(text, start, at + 1, seen);
+                    self.member_end(text, start, at + 1, seen);
                 }
             }
             return;
@@ -112,7 +146,11 @@ impl RepeatGuard {
         if matches!(c, ',' | '}' | ']' | ':') || c.is_whitespace() {
             if let Some(start) = self.scalar.take() {
                 self.value_end(text, start, at, seen);
+                self.member_end(text, start, at, seen);
             }
+        }
+        if !c.is_whitespace() {
+            self.expect_value = matches!(c, ':' | '[') || (c == ',' && self.in_array());
         }
         match c {
             '"' => {
@@ -121,6 +159,9 @@ impl RepeatGuard {
                     .last()
                     .is_some_and(|f| !f.array && !f.after_colon);
                 self.string = Some((at, is_key));
+                if !is_key && self.in_object() {
+                    seen.push(Seen::Value(at));
+                }
             }
             '{' | '[' => self.stack.push(Frame {
                 array: c == '[',
@@ -155,9 +196,50 @@ impl RepeatGuard {
             _ => {
                 if self.scalar.is_none() {
                     self.scalar = Some(at);
+                    if self.in_object() {
+                        seen.push(Seen::Value(at));
+                    }
                 }
             }
         }
+    }
+
+    fn in_array(&self) -> bool {
+        self.stack.last().is_some_and(|f| f.array)
+    }
+
+    fn in_object(&self) -> bool {
+        self.stack.last().is_some_and(|f| !f.array)
+    }
+
+    /// A member's string or scalar value (`text[start..end]`) ended: whether the user text
+    /// holds it. A string is held when its trimmed content is (ignoring case), a number
+    /// when the text has it as a whole number; `null` and booleans count as held.
+    fn member_end(&self, text: &str, start: usize, end: usize, seen: &mut Vec<Seen>) {
+        if !self.in_object() {
+            return;
+        }
+        let Some(value) = text.get(start..end) else {
+            return;
+        };
+        let held = if value.starts_with('"') {
+            self.in_source(value)
+        } else if value.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            let digits = value.trim_start_matches('-');
+            self.source.match_indices(digits).any(|(i, _)| {
+                let before = self.source[..i].chars().next_back();
+                let after = self.source[i + digits.len()..].chars().next();
+                !before.is_some_and(|c| c.is_ascii_digit() || c == '.')
+                    && !after.is_some_and(|c| c.is_ascii_digit())
+            })
+        } else {
+            true
+        };
+        seen.push(if held {
+            Seen::Grounded
+        } else {
+            Seen::Ungrounded(start)
+        });
     }
 
     /// A value ended: if it keys a list item (the item itself, or the first member of an
@@ -201,7 +283,15 @@ mod tests {
         all_from("", text)
     }
 
+    /// What the guard reports of lists.
     fn all_from(source: &str, text: &str) -> Vec<Seen> {
+        everything(source, text)
+            .into_iter()
+            .filter(|s| matches!(s, Seen::Separator(_) | Seen::NewKey | Seen::Repeat(_)))
+            .collect()
+    }
+
+    fn everything(source: &str, text: &str) -> Vec<Seen> {
         let mut g = RepeatGuard::new(source);
         // One character at a time, as tokens may split anywhere.
         let mut so_far = String::new();
@@ -211,6 +301,48 @@ mod tests {
                 g.feed(&so_far)
             })
             .collect()
+    }
+
+    #[test]
+    fn member_values_are_checked_against_the_text() {
+        let source = "Call Bob Stone on 555-0142, he is 41.";
+        let text = r#"{"name": "bob stone", "email": "bob@acme.com", "age": 41, "n": 4, "x": null, "l": ["q"]}"#;
+        let at = |s: &str| text.find(s).unwrap();
+        assert_eq!(
+            everything(source, text),
+            [
+                Seen::Value(at("\"bob stone")),
+                Seen::Grounded,
+                Seen::Value(at("\"bob@")),
+                Seen::Ungrounded(at("\"bob@")),
+                Seen::Value(at("41")),
+                Seen::Grounded,
+                // A number that is only part of one in the text is not held.
+                Seen::Value(at("4,")),
+                Seen::Ungrounded(at("4,")),
+                Seen::Value(at("null")),
+                Seen::Grounded,
+                // List items are not members.
+                Seen::NewKey,
+            ]
+        );
+    }
+
+    #[test]
+    fn the_open_value_is_reported() {
+        let mut g = RepeatGuard::new("");
+        let mut text = String::new();
+        let mut at = |piece: &str| {
+            text.push_str(piece);
+            let _ = g.feed(&text);
+            g.open(&text).map(|o| format!("{o:?}"))
+        };
+        assert_eq!(at("{\"a\""), None);
+        assert_eq!(at(": "), Some("Next".to_owned()));
+        assert_eq!(at("\"Bo"), Some("String(\"Bo\")".to_owned()));
+        assert_eq!(at("b\", \"n\": 1"), Some("Number(\"1\")".to_owned()));
+        assert_eq!(at("2, \"l\": ["), Some("Next".to_owned()));
+        assert_eq!(at("true"), None);
     }
 
     #[test]

@@ -10,7 +10,9 @@ use llama_cpp_2::token::data::LlamaTokenData;
 use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 use llguidance::Matcher;
-use toktrie::SimpleVob;
+use toktrie::{SimpleVob, TokEnv};
+
+use super::ground::Continues;
 
 /// Sampling settings of one generation.
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +22,8 @@ pub(crate) struct Settings {
     pub top_p: f32,
     pub repeat_penalty: f32,
     pub seed: u64,
+    /// The bonus to the logits of tokens that go on copying the user text.
+    pub copy_bias: f32,
 }
 
 /// What constrains the tokens: llama.cpp's GBNF sampler or an llguidance matcher.
@@ -30,6 +34,8 @@ pub(crate) enum Rule {
 
 pub(crate) struct Sampler {
     grammar: Option<Rule>,
+    /// The vocabulary's bytes (under llguidance), for the copy bonus.
+    vocab: Option<TokEnv>,
     /// The matcher's mask for the current step, computed once when first needed.
     mask: Option<SimpleVob>,
     settings: Settings,
@@ -84,8 +90,13 @@ fn lowest(top: &[LlamaTokenData]) -> (usize, f32) {
 
 impl Sampler {
     pub fn new(grammar: Option<Rule>, settings: Settings) -> Self {
+        let vocab = match &grammar {
+            Some(Rule::Guided(m)) if settings.copy_bias != 0.0 => m.tok_env().ok(),
+            _ => None,
+        };
         Self {
             grammar,
+            vocab,
             mask: None,
             settings,
             rng: fastrand::Rng::with_seed(settings.seed),
@@ -150,8 +161,9 @@ impl Sampler {
     }
 
     /// Takes back the last `drop` tokens and writes `closing` instead, if the grammar (an
-    /// llguidance matcher) allows that; the tokens of `closing`, already accepted.
-    pub fn close_list(&mut self, drop: usize, closing: &str) -> Option<Vec<LlamaToken>> {
+    /// llguidance matcher) allows that; the tokens of `closing`, already accepted. With
+    /// `commit` false, only whether it would be allowed (`Some` of no tokens).
+    pub fn rewrite(&mut self, drop: usize, closing: &str, commit: bool) -> Option<Vec<LlamaToken>> {
         let Some(Rule::Guided(matcher)) = &mut self.grammar else {
             return None;
         };
@@ -160,6 +172,9 @@ impl Sampler {
         let tokens = trial.tok_env().ok()?.tokenize_bytes(closing.as_bytes());
         if tokens.is_empty() || trial.validate_tokens(&tokens).ok()? != tokens.len() {
             return None;
+        }
+        if !commit {
+            return Some(Vec::new());
         }
         trial.consume_tokens(&tokens).ok()?;
         **matcher = trial;
@@ -204,18 +219,55 @@ impl Sampler {
         Ok(candidates)
     }
 
-    /// Chooses the next token from `logits`.
-    pub fn choose(&mut self, logits: &[f32]) -> Result<LlamaToken, Error> {
+    /// The bonus on `candidates` that go on copying the text (see [`Continues`]).
+    /// The tokens that copy are added to the candidates where missing.
+    fn copy_bonus(
+        &self,
+        logits: &[f32],
+        candidates: &mut Vec<LlamaTokenData>,
+        copying: &Continues<'_>,
+    ) {
+        let Some(vocab) = &self.vocab else {
+            return;
+        };
+        let trie = vocab.tok_trie();
+        for id in copying.walk(trie) {
+            let token = LlamaToken(id.cast_signed());
+            if let Some(&l) = logits.get(id as usize) {
+                if !candidates.iter().any(|c| c.id() == token) {
+                    candidates.push(data(id as usize, l));
+                }
+            }
+        }
+        for c in candidates {
+            let share = copying.share(trie.token(c.id().0.cast_unsigned()));
+            c.set_logit(c.logit() + share * self.settings.copy_bias);
+        }
+    }
+
+    /// Chooses the next token from `logits`; where the answer is copying the user text
+    /// (`copying`), from the best `WIDE` with the copy bonus.
+    pub fn choose(
+        &mut self,
+        logits: &[f32],
+        copying: Option<&Continues<'_>>,
+    ) -> Result<LlamaToken, Error> {
         let owned = self.penalized(logits);
         let logits = owned.as_deref().unwrap_or(logits);
         let greedy = self.settings.temperature <= 0.0;
-        let k = if greedy {
+        let copying = copying.filter(|_| self.vocab.is_some());
+        let k = if copying.is_some() {
+            WIDE
+        } else if greedy {
             1
         } else {
             self.settings.top_k.max(1)
         };
         self.breaking = self.grammar.is_some() && self.run.1 >= MAX_RUN;
-        let top = top_k(logits, k);
+        let mut top = top_k(logits, k);
+        if let Some(copying) = copying {
+            self.copy_bonus(logits, &mut top, copying);
+        }
         let mut candidates = self.allowed(top)?;
         if candidates.is_empty() && self.grammar.is_some() && k < WIDE {
             // The model's favourite was not allowed: the allowed token is nearly always

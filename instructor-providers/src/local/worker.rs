@@ -46,6 +46,8 @@ pub(crate) struct Job {
     /// Under llguidance, the user messages' text, which list items are expected to come
     /// from (the list guard runs only there).
     pub source: Option<String>,
+    /// Whether member values the source does not hold become null (see `Output`).
+    pub nulls: bool,
     pub constraint: Option<Constraint>,
     pub max_tokens: u32,
     pub settings: Settings,
