@@ -21,6 +21,9 @@ pub(crate) struct Ground {
     words: Vec<usize>,
     /// Where a run of digits begins.
     numbers: Vec<usize>,
+    /// Where the value the answer copied last is in the text: related values sit close
+    /// together, so of the numbers a value could copy, the nearest earns the most.
+    anchor: Option<usize>,
 }
 
 /// Letters, digits and the bytes of non-ASCII characters.
@@ -69,6 +72,44 @@ impl Ground {
             text,
             words,
             numbers,
+            anchor: None,
+        }
+    }
+
+    /// Notes where a member value the answer finished (its JSON text) is in the text.
+    pub fn anchor(&mut self, value: &str) {
+        let (starts, copy) = match value.strip_prefix('"') {
+            Some(content) => (&self.words, content.strip_suffix('"').unwrap_or(content)),
+            None => (&self.numbers, value),
+        };
+        if copy.trim().is_empty() {
+            return;
+        }
+        let copy = copy.as_bytes();
+        if let Some(&at) = starts
+            .iter()
+            .find(|&&s| starts_with_ignore_case(&self.text[s..], copy))
+        {
+            self.anchor = Some(at);
+        }
+    }
+
+    /// The share a copy of the number at `start` may earn: all for the number nearest the
+    /// anchor (or for any, before there is one), half for the others.
+    fn nearness(&self, start: usize) -> f32 {
+        let Some(anchor) = self.anchor else {
+            return 1.0;
+        };
+        let nearest = self
+            .numbers
+            .iter()
+            .map(|&s| s.abs_diff(anchor))
+            .min()
+            .unwrap_or(0);
+        if start.abs_diff(anchor) <= nearest {
+            1.0
+        } else {
+            0.5
         }
     }
 
@@ -145,9 +186,13 @@ impl Continues<'_> {
                 Some((b'"', rest)) if !rest.is_empty() => {
                     best(&mut self.ground.words.iter().map(|&s| string(text, s, rest)))
                 }
-                Some((d, _)) if d.is_ascii_digit() => {
-                    best(&mut self.ground.numbers.iter().map(|&s| number(text, s, piece)))
-                }
+                Some((d, _)) if d.is_ascii_digit() => best(
+                    &mut self
+                        .ground
+                        .numbers
+                        .iter()
+                        .map(|&s| number(text, s, piece) * self.ground.nearness(s)),
+                ),
                 _ => 0.0,
             },
             Kind::String => best(&mut self.ends.iter().map(|&e| string(text, e, piece))),
@@ -288,5 +333,20 @@ mod tests {
         assert_eq!(share(&g, Open::Number("2"), "}"), 1.0);
         // A number inside a number is not a start: "0" of "10" is not a copy.
         assert!(!yes(&g, Open::Next, "0"));
+    }
+
+    #[test]
+    fn the_number_nearest_the_last_copied_value_earns_the_most() {
+        let mut g = Ground::new("We need 12 chairs and 3 tables.");
+        assert_eq!(share(&g, Open::Next, "3"), 1.0);
+        g.anchor("\"Chairs\"");
+        assert_eq!(share(&g, Open::Next, "12"), 1.0);
+        assert_eq!(share(&g, Open::Next, "3"), 0.5);
+        g.anchor("\"tables\"");
+        assert_eq!(share(&g, Open::Next, "12"), 0.5);
+        assert_eq!(share(&g, Open::Next, "3"), 1.0);
+        // A value the text does not hold moves nothing.
+        g.anchor("\"sofas\"");
+        assert_eq!(share(&g, Open::Next, "3"), 1.0);
     }
 }

@@ -35,6 +35,10 @@ use worker::{Chunk, Constraint, Job};
 /// use instructor_providers::LocalOptions;
 /// let o = LocalOptions { threads: 1, parallel: 4, ..LocalOptions::default() };
 /// assert_eq!(o.context_size, 2048);
+/// // For types whose values the model works out rather than copies (a summary, a date it
+/// // computes): no copy bonus, and no nulls in place of values the text lacks.
+/// let derived = LocalOptions { copy_bias: 0.0, ground_nulls: false, ..LocalOptions::default() };
+/// # let _ = derived;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalOptions {
@@ -132,8 +136,10 @@ pub enum Engine {
     /// one space after `:` and `,` and none elsewhere (the examples the prompt shows are
     /// written in that layout too). On top of the grammar: a list item that repeats an
     /// earlier one ends the list instead, a token repeated more than 8 times in a row gives
-    /// way to the next best, and `#[instruct(verbatim)]` strings of the root object can
-    /// only be copied from the call's user text.
+    /// way to the next best, `#[instruct(verbatim)]` strings of the root object can only
+    /// be copied from the call's user text, tokens that copy the text get
+    /// [`LocalOptions::copy_bias`], and values the text does not hold become null
+    /// ([`LocalOptions::ground_nulls`]).
     Guidance,
     /// Our own GBNF compiler and llama.cpp's grammar sampler: no fast-forward, no list
     /// guard, no verbatim constraint, and the schemas it cannot express are refused. Kept

@@ -185,7 +185,14 @@ impl Output {
                     self.value_started = Some(at);
                 }
                 Seen::Value(_) => {}
-                Seen::Grounded => self.value_hold = None,
+                Seen::Grounded(start, end) => {
+                    self.value_hold = None;
+                    if let (Some(ground), Some(value)) =
+                        (self.ground.as_mut(), self.text.get(start..end))
+                    {
+                        ground.anchor(value);
+                    }
+                }
                 Seen::Ungrounded(at) if self.value_hold == Some(at) => {
                     self.ungrounded = Some(at);
                 }

@@ -27,8 +27,9 @@ pub(crate) enum Seen {
     Repeat(usize),
     /// A member's string or number value begins at this offset.
     Value(usize),
-    /// The member value begun last ended, and is in the text (or is not a string or number).
-    Grounded,
+    /// The member value at these offsets ended, and is in the text (or is not a string or
+    /// a number).
+    Grounded(usize, usize),
     /// The member value that begins at this offset ended, and the text does not hold it.
     Ungrounded(usize),
 }
@@ -236,7 +237,7 @@ impl RepeatGuard {
             true
         };
         seen.push(if held {
-            Seen::Grounded
+            Seen::Grounded(start, end)
         } else {
             Seen::Ungrounded(start)
         });
@@ -312,16 +313,16 @@ mod tests {
             everything(source, text),
             [
                 Seen::Value(at("\"bob stone")),
-                Seen::Grounded,
+                Seen::Grounded(at("\"bob stone"), at(", \"email")),
                 Seen::Value(at("\"bob@")),
                 Seen::Ungrounded(at("\"bob@")),
                 Seen::Value(at("41")),
-                Seen::Grounded,
+                Seen::Grounded(at("41"), at(", \"n\"")),
                 // A number that is only part of one in the text is not held.
                 Seen::Value(at("4,")),
                 Seen::Ungrounded(at("4,")),
                 Seen::Value(at("null")),
-                Seen::Grounded,
+                Seen::Grounded(at("null"), at(", \"l\"")),
                 // List items are not members.
                 Seen::NewKey,
             ]
