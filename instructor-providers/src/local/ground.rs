@@ -182,20 +182,33 @@ impl Continues<'_> {
         match self.kind {
             // A value's first token: a number's first digits, or a string's quote and
             // its first bytes (a bare quote or `null` decides nothing about copying).
-            Kind::Start => match piece.split_first() {
-                Some((b'"', rest)) if !rest.is_empty() => {
-                    best(&mut self.ground.words.iter().map(|&s| string(text, s, rest)))
+            // The layout's space before a value may come in the value's first token.
+            Kind::Start => {
+                let lead = piece.trim_ascii_start();
+                match lead.split_first() {
+                    Some((b'"', rest)) if !rest.is_empty() => best(
+                        &mut self
+                            .ground
+                            .words
+                            .iter()
+                            .map(|&s| string(text, s, rest, false)),
+                    ),
+                    Some((d, _)) if d.is_ascii_digit() => best(
+                        &mut self
+                            .ground
+                            .numbers
+                            .iter()
+                            .map(|&s| number(text, s, lead) * self.ground.nearness(s)),
+                    ),
+                    _ => 0.0,
                 }
-                Some((d, _)) if d.is_ascii_digit() => best(
-                    &mut self
-                        .ground
-                        .numbers
-                        .iter()
-                        .map(|&s| number(text, s, piece) * self.ground.nearness(s)),
-                ),
-                _ => 0.0,
-            },
-            Kind::String => best(&mut self.ends.iter().map(|&e| string(text, e, piece))),
+            }
+            Kind::String => best(
+                &mut self
+                    .ends
+                    .iter()
+                    .map(|&e| string(text, e, piece, self.begun)),
+            ),
             Kind::Number => best(&mut self.ends.iter().map(|&e| number(text, e, piece))),
         }
     }
@@ -218,8 +231,12 @@ impl Continues<'_> {
             // At a value's start, only numbers: every word of the text could start a
             // string, and the model's own ranking of them is better than a walk's.
             Kind::Start => {
+                let space = trie.child_at_byte(trie.root(), b' ');
                 for &s in &self.ground.numbers {
                     follow(trie.root(), s);
+                    if let Some(space) = space {
+                        follow(space, s);
+                    }
                 }
             }
             // A string that holds nothing yet could start at any word: as at a value's
@@ -237,10 +254,11 @@ impl Continues<'_> {
     }
 }
 
-/// The share of the bonus `piece` earns copying the text at `at` (a string's content): it
-/// copies, and whatever it holds past the copy begins with the string's closing quote
-/// where the copy ends a word.
-fn string(text: &[u8], at: usize, piece: &[u8]) -> f32 {
+/// The share of the bonus `piece` earns copying the text at `at` (a string's content, of
+/// which `begun` says whether it holds anything yet): it copies, and whatever it holds past
+/// the copy begins with the string's closing quote where a copy of at least a byte ends a
+/// word (an empty string copies nothing).
+fn string(text: &[u8], at: usize, piece: &[u8], begun: bool) -> f32 {
     let rest = &text[at.min(text.len())..];
     let n = common(piece, rest);
     if n == piece.len() {
@@ -249,7 +267,7 @@ fn string(text: &[u8], at: usize, piece: &[u8]) -> f32 {
         } else {
             0.5
         }
-    } else if piece[n] == b'"' && boundary(text, at + n) {
+    } else if piece[n] == b'"' && (begun || n > 0) && boundary(text, at + n) {
         1.0
     } else {
         0.0
@@ -322,6 +340,11 @@ mod tests {
         assert!(!yes(&g, Open::Next, "\""));
         assert!(!yes(&g, Open::Next, "null"));
         assert!(yes(&g, Open::Next, "\"note"));
+        assert!(yes(&g, Open::Next, " \"note"));
+        // An empty string copies nothing.
+        assert!(!yes(&g, Open::Next, " \"\""));
+        assert!(!yes(&g, Open::String(""), "\""));
+        assert!(yes(&g, Open::Next, " 10"));
         assert!(yes(&g, Open::Number("5"), ","));
         assert!(yes(&g, Open::Number("5"), "},"));
         assert!(!yes(&g, Open::Number("5"), "0"));
