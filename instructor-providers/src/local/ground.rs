@@ -24,6 +24,8 @@ pub(crate) struct Ground {
     /// Where the value the answer copied last is in the text: related values sit close
     /// together, so of the numbers a value could copy, the nearest earns the most.
     anchor: Option<usize>,
+    /// The share a bare opening quote earns.
+    open_string: f32,
 }
 
 /// Letters, digits and the bytes of non-ASCII characters.
@@ -73,7 +75,15 @@ impl Ground {
             words,
             numbers,
             anchor: None,
+            open_string: 0.0,
         }
+    }
+
+    /// With grounded nulls a string the text does not hold becomes null anyway, so
+    /// starting one risks little: a bare opening quote earns this share of the bonus.
+    pub fn with_open_string(mut self, share: f32) -> Self {
+        self.open_string = share;
+        self
     }
 
     /// Notes where a member value the answer finished (its JSON text) is in the text.
@@ -186,7 +196,8 @@ impl Continues<'_> {
             Kind::Start => {
                 let lead = piece.trim_ascii_start();
                 match lead.split_first() {
-                    Some((b'"', rest)) if !rest.is_empty() => best(
+                    Some((b'"', [])) => self.ground.open_string,
+                    Some((b'"', rest)) => best(
                         &mut self
                             .ground
                             .words
@@ -247,6 +258,10 @@ impl Continues<'_> {
                     follow(trie.root(), e);
                 }
             }
+        }
+        if self.kind == Kind::Start && self.ground.open_string > 0.0 {
+            found.extend(trie.token_id(b"\""));
+            found.extend(trie.token_id(b" \""));
         }
         found.sort_unstable();
         found.dedup();
@@ -341,8 +356,12 @@ mod tests {
         assert!(!yes(&g, Open::Next, "null"));
         assert!(yes(&g, Open::Next, "\"note"));
         assert!(yes(&g, Open::Next, " \"note"));
-        // An empty string copies nothing.
+        // An empty string copies nothing; a bare quote earns only what grounded nulls
+        // allow it.
         assert!(!yes(&g, Open::Next, " \"\""));
+        assert!(!yes(&g, Open::Next, " \""));
+        let g = Ground::new("5 notebooks").with_open_string(0.25);
+        assert_eq!(share(&g, Open::Next, " \""), 0.25);
         assert!(!yes(&g, Open::String(""), "\""));
         assert!(yes(&g, Open::Next, " 10"));
         assert!(yes(&g, Open::Number("5"), ","));

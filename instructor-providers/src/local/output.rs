@@ -74,7 +74,7 @@ impl Output {
             sent: 0,
             starts: Vec::new(),
             json: constrained.then(ValueEnd::default),
-            ground: guard.map(Ground::new),
+            ground: guard.map(|g| Ground::new(g).with_open_string(if nulls { 0.25 } else { 0.0 })),
             guard: guard.map(RepeatGuard::new),
             hold: None,
             repeat: None,
