@@ -360,8 +360,8 @@ mod tests {
         // allow it.
         assert!(!yes(&g, Open::Next, " \"\""));
         assert!(!yes(&g, Open::Next, " \""));
-        let g = Ground::new("5 notebooks").with_open_string(0.25);
-        assert_eq!(share(&g, Open::Next, " \""), 0.25);
+        let quoted = Ground::new("5 notebooks").with_open_string(0.25);
+        assert_eq!(share(&quoted, Open::Next, " \""), 0.25);
         assert!(!yes(&g, Open::String(""), "\""));
         assert!(yes(&g, Open::Next, " 10"));
         assert!(yes(&g, Open::Number("5"), ","));
