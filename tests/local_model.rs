@@ -466,6 +466,14 @@ async fn held_out_families_come_out_right() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// One extraction of `T` from `text`, without re-asks.
+async fn once<T: Instruct + serde::de::DeserializeOwned + Send + 'static>(
+    client: &Client,
+    text: &str,
+) -> Result<T, Error> {
+    client.create::<T>().user(text).max_retries(0).send().await
+}
+
 /// Under the default options values come from the text: quantities and products copied
 /// whole (`3`, `apples`, where the model alone writes `100000000` and `apple`), and an
 /// optional detail the text does not give is null, never shown to a stream before that is
@@ -490,37 +498,14 @@ async fn values_are_copied_from_the_text_and_absent_details_are_null() {
     let want = Order {
         lines: vec![line("apples", 3), line("pears", 2)],
     };
-    let got = |client: &Client| {
-        let client = client.clone();
-        async move {
-            client
-                .create::<Order>()
-                .user(order)
-                .max_retries(0)
-                .send()
-                .await
-        }
-    };
-    assert_eq!(got(&client).await.unwrap(), want);
-    assert_ne!(got(&loose).await.ok(), Some(want));
+    assert_eq!(once::<Order>(&client, order).await.unwrap(), want);
+    assert_ne!(once::<Order>(&loose, order).await.ok(), Some(want));
 
     let text = "Mark Evans wrote to us yesterday.";
-    let contact = |client: &Client| {
-        let client = client.clone();
-        async move {
-            client
-                .create::<Contact>()
-                .user(text)
-                .max_retries(0)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let c = contact(&client).await;
+    let c: Contact = once(&client, text).await.unwrap();
     assert_eq!(c.name, "Mark Evans");
     assert_eq!((c.email, c.phone, c.company), (None, None, None));
-    let invented = contact(&loose).await;
+    let invented: Contact = once(&loose, text).await.unwrap();
     assert!(
         invented.email.is_some() || invented.phone.is_some() || invented.company.is_some(),
         "{invented:?}"
