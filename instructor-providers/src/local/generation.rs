@@ -162,7 +162,7 @@ impl Generation {
             }
         }
         let mut sampler = Sampler::new(grammar, job.settings);
-        let next = match sampler.choose(ctx.get_logits_ith(batch.n_tokens() - 1), None) {
+        let next = match sampler.choose(ctx.get_logits_ith(batch.n_tokens() - 1), None, false) {
             Ok(t) => t,
             Err(e) => {
                 slot.cached = tokens;
@@ -225,9 +225,10 @@ impl Generation {
     pub fn advance(&mut self, ctx: &LlamaContext<'_>) -> Result<Status, Error> {
         self.n_past += self.staged;
         let copying = self.output.copying();
-        self.next = self
-            .sampler
-            .choose(ctx.get_logits_ith(self.index), copying.as_ref())?;
+        let in_string = self.output.in_string();
+        self.next =
+            self.sampler
+                .choose(ctx.get_logits_ith(self.index), copying.as_ref(), in_string)?;
         Ok(Status::Running)
     }
 

@@ -96,6 +96,14 @@ impl Output {
         self.ground.as_ref()?.next(open)
     }
 
+    /// Whether the answer is inside a string value (as far as the list guard reads it).
+    pub fn in_string(&self) -> bool {
+        self.guard
+            .as_ref()
+            .and_then(|g| g.open(&self.text))
+            .is_some_and(|o| matches!(o, super::repeat::Open::String(_)))
+    }
+
     /// Sends the end of the answer.
     pub fn done(&mut self, finish: FinishReason, prompt_tokens: usize) {
         self.hold = None;

@@ -43,8 +43,11 @@ pub(crate) struct Sampler {
     recent: Vec<LlamaToken>,
     /// The last token taken and how many times in a row.
     run: (LlamaToken, usize),
-    /// Whether the run's token is out of the candidates for this step.
-    breaking: bool,
+    /// The last tokens taken (at most `3 * MAX_PERIOD`), for cycles.
+    tail: std::collections::VecDeque<LlamaToken>,
+    /// The token out of the candidates for this step: a run's, or the one that would
+    /// start a cycle's next turn.
+    breaking: Option<LlamaToken>,
     /// How often the full-vocabulary mask was needed (for tracing).
     pub full_masks: usize,
 }
@@ -61,6 +64,25 @@ const WIDE: usize = 64;
 /// before the token limit. After this many, the token must give way to the next best the
 /// grammar allows (the value's end, as a rule); where nothing else is allowed, it stays.
 const MAX_RUN: usize = 8;
+
+/// The longest cycle of tokens looked for inside a string: a block of 2 to this many tokens
+/// written three times in a row (`Ltd. (UK) Ltd. (UK) Ltd. (UK)`) does not get a fourth
+/// turn; its first token must give way to the next best the grammar allows.
+const MAX_PERIOD: usize = 8;
+
+/// The token that would start a fourth turn of a block the end of `tail` repeats three
+/// times, if it does.
+fn cycle(tail: &std::collections::VecDeque<LlamaToken>) -> Option<LlamaToken> {
+    let n = tail.len();
+    (2..=MAX_PERIOD)
+        .find(|&p| {
+            n >= 3 * p
+                && (0..2 * p).all(|i| tail[n - 1 - i] == tail[n - 1 - i - p])
+                // One token over and over is a run (`MAX_RUN`), not a cycle.
+                && (n - p..n).any(|i| tail[i] != tail[n - 1])
+        })
+        .map(|p| tail[n - p])
+}
 
 /// The `k` highest logits in one pass, without sorting the vocabulary: only a logit above
 /// the current k-th best does any work.
@@ -102,7 +124,8 @@ impl Sampler {
             rng: fastrand::Rng::with_seed(settings.seed),
             recent: Vec::new(),
             run: (LlamaToken(-1), 0),
-            breaking: false,
+            tail: std::collections::VecDeque::with_capacity(3 * MAX_PERIOD),
+            breaking: None,
             full_masks: 0,
         }
     }
@@ -115,6 +138,10 @@ impl Sampler {
         } else {
             (token, 1)
         };
+        if self.tail.len() == 3 * MAX_PERIOD {
+            self.tail.pop_front();
+        }
+        self.tail.push_back(token);
         match &mut self.grammar {
             Some(Rule::Gbnf(g)) => g.accept(token),
             Some(Rule::Guided(m)) if !m.is_stopped() => {
@@ -178,6 +205,8 @@ impl Sampler {
         }
         trial.consume_tokens(&tokens).ok()?;
         **matcher = trial;
+        // What the cycle check saw was partly taken back.
+        self.tail.clear();
         self.mask = None;
         Some(
             tokens
@@ -213,8 +242,8 @@ impl Sampler {
             }
             None => {}
         }
-        if self.breaking {
-            candidates.retain(|c| c.id() != self.run.0);
+        if let Some(banned) = self.breaking {
+            candidates.retain(|c| c.id() != banned);
         }
         Ok(candidates)
     }
@@ -246,11 +275,13 @@ impl Sampler {
     }
 
     /// Chooses the next token from `logits`; where the answer is copying the user text
-    /// (`copying`), from the best `WIDE` with the copy bonus.
+    /// (`copying`), from the best `WIDE` with the copy bonus; inside a string
+    /// (`in_string`), never a cycle's fourth turn.
     pub fn choose(
         &mut self,
         logits: &[f32],
         copying: Option<&Continues<'_>>,
+        in_string: bool,
     ) -> Result<LlamaToken, Error> {
         let owned = self.penalized(logits);
         let logits = owned.as_deref().unwrap_or(logits);
@@ -263,7 +294,15 @@ impl Sampler {
         } else {
             self.settings.top_k.max(1)
         };
-        self.breaking = self.grammar.is_some() && self.run.1 >= MAX_RUN;
+        self.breaking = if self.grammar.is_none() {
+            None
+        } else if self.run.1 >= MAX_RUN {
+            Some(self.run.0)
+        } else if in_string {
+            cycle(&self.tail)
+        } else {
+            None
+        };
         let mut top = top_k(logits, k);
         if let Some(copying) = copying {
             self.copy_bonus(logits, &mut top, copying);
@@ -284,9 +323,9 @@ impl Sampler {
                     .collect()
             };
             candidates = self.allowed(all())?;
-            if candidates.is_empty() && self.breaking {
-                // Only the run's token is allowed: the grammar wins.
-                self.breaking = false;
+            if candidates.is_empty() && self.breaking.is_some() {
+                // Only the run's (or cycle's) token is allowed: the grammar wins.
+                self.breaking = None;
                 candidates = self.allowed(all())?;
             }
         }
@@ -331,5 +370,24 @@ impl Sampler {
             r -= w;
         }
         Ok(candidates[0].id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tail(ids: &[i32]) -> std::collections::VecDeque<LlamaToken> {
+        ids.iter().map(|&i| LlamaToken(i)).collect()
+    }
+
+    #[test]
+    fn a_block_written_three_times_gets_no_fourth_turn() {
+        let at = |ids: &[i32]| cycle(&tail(ids));
+        assert_eq!(at(&[9, 1, 2, 3, 1, 2, 3, 1, 2, 3]), Some(LlamaToken(1)));
+        assert_eq!(at(&[5, 6, 5, 6, 5, 6]), Some(LlamaToken(5)));
+        // Twice is not yet a cycle; one token repeated is a run, not a cycle.
+        assert_eq!(at(&[1, 2, 3, 1, 2, 3]), None);
+        assert_eq!(at(&[4, 4, 4, 4, 4, 4]), None);
     }
 }
