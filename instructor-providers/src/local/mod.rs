@@ -135,8 +135,9 @@ pub enum Engine {
     /// their listed properties, numbers without bounds at most 18 digits, and the JSON has
     /// one space after `:` and `,` and none elsewhere (the examples the prompt shows are
     /// written in that layout too). On top of the grammar: a list item that repeats an
-    /// earlier one ends the list instead, a token repeated more than 8 times in a row gives
-    /// way to the next best, `#[instruct(verbatim)]` strings of the root object can only
+    /// earlier one ends the list instead, a token repeated more than 8 times in a row (or,
+    /// in a string, a block of 2 to 8 tokens written three times) gives way to the next
+    /// best, `#[instruct(verbatim)]` strings of the root object can only
     /// be copied from the call's user text, tokens that copy the text get
     /// [`LocalOptions::copy_bias`], and values the text does not hold become null
     /// ([`LocalOptions::ground_nulls`]).
