@@ -127,28 +127,19 @@ pub const SENTIMENTS: Family = Family {
     name: "sentiment",
     extract: extract::<Review>,
     cases: || {
-        vec![
-            case(
+        [
+            (
                 "The battery died after two days and support never answered.",
-                json!({"sentiment": "negative"}),
+                "negative",
             ),
-            case(
-                "Absolutely love it, best purchase this year!",
-                json!({"sentiment": "positive"}),
-            ),
-            case(
-                "It arrived on Tuesday in a brown box.",
-                json!({"sentiment": "neutral"}),
-            ),
-            case(
-                "Terrible fit and cheap fabric. I sent it back.",
-                json!({"sentiment": "negative"}),
-            ),
-            case(
-                "Works perfectly, and the price was fair.",
-                json!({"sentiment": "positive"}),
-            ),
+            ("Absolutely love it, best purchase this year!", "positive"),
+            ("It arrived on Tuesday in a brown box.", "neutral"),
+            ("Terrible fit and cheap fabric. I sent it back.", "negative"),
+            ("Works perfectly, and the price was fair.", "positive"),
         ]
+        .into_iter()
+        .map(|(text, sentiment)| case(text, json!({ "sentiment": sentiment })))
+        .collect()
     },
 };
 
@@ -156,28 +147,35 @@ pub const ORDERS: Family = Family {
     name: "order",
     extract: extract::<Order>,
     cases: || {
-        vec![
-            case(
+        let orders: [(&str, &[(&str, u32)]); 5] = [
+            (
                 "Please send 3 apples and 2 pears.",
-                json!({"lines": [{"product": "apples", "quantity": 3}, {"product": "pears", "quantity": 2}]}),
+                &[("apples", 3), ("pears", 2)],
             ),
-            case(
+            (
                 "I'd like 1 coffee and 2 croissants.",
-                json!({"lines": [{"product": "coffee", "quantity": 1}, {"product": "croissants", "quantity": 2}]}),
+                &[("coffee", 1), ("croissants", 2)],
             ),
-            case(
+            (
                 "Order: 5 notebooks, 10 pens, 1 stapler.",
-                json!({"lines": [{"product": "notebooks", "quantity": 5}, {"product": "pens", "quantity": 10}, {"product": "stapler", "quantity": 1}]}),
+                &[("notebooks", 5), ("pens", 10), ("stapler", 1)],
             ),
-            case(
-                "Add 4 tomatoes to my basket.",
-                json!({"lines": [{"product": "tomatoes", "quantity": 4}]}),
-            ),
-            case(
+            ("Add 4 tomatoes to my basket.", &[("tomatoes", 4)]),
+            (
                 "We need 12 chairs and 3 tables for the office.",
-                json!({"lines": [{"product": "chairs", "quantity": 12}, {"product": "tables", "quantity": 3}]}),
+                &[("chairs", 12), ("tables", 3)],
             ),
-        ]
+        ];
+        orders
+            .into_iter()
+            .map(|(text, lines)| {
+                let lines: Vec<Value> = lines
+                    .iter()
+                    .map(|(product, quantity)| json!({"product": product, "quantity": quantity}))
+                    .collect();
+                case(text, json!({ "lines": lines }))
+            })
+            .collect()
     },
 };
 
@@ -185,32 +183,67 @@ pub const CONTACTS: Family = Family {
     name: "contact",
     extract: extract::<Contact>,
     cases: || {
-        vec![
-            case(
+        // (text, name, email, phone, company)
+        type Row = (
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let contacts: [Row; 6] = [
+            (
                 "You can reach Anna Schmidt at anna.schmidt@example.com.",
-                json!({"name": "Anna Schmidt", "email": "anna.schmidt@example.com", "phone": null, "company": null}),
+                "Anna Schmidt",
+                Some("anna.schmidt@example.com"),
+                None,
+                None,
             ),
-            case(
+            (
                 "Call Bob Stone on 555-0142, he works at Acme Corp.",
-                json!({"name": "Bob Stone", "email": null, "phone": "555-0142", "company": "Acme Corp"}),
+                "Bob Stone",
+                None,
+                Some("555-0142"),
+                Some("Acme Corp"),
             ),
-            case(
+            (
                 "Lena Fischer from Globex: lena@globex.io, +44 20 7946 0958.",
-                json!({"name": "Lena Fischer", "email": "lena@globex.io", "phone": "+44 20 7946 0958", "company": "Globex"}),
+                "Lena Fischer",
+                Some("lena@globex.io"),
+                Some("+44 20 7946 0958"),
+                Some("Globex"),
             ),
-            case(
+            (
                 "Mark Evans wrote to us yesterday.",
-                json!({"name": "Mark Evans", "email": null, "phone": null, "company": null}),
+                "Mark Evans",
+                None,
+                None,
+                None,
             ),
-            case(
+            (
                 "Email carlos.ruiz@fastmail.com to reach Carlos Ruiz.",
-                json!({"name": "Carlos Ruiz", "email": "carlos.ruiz@fastmail.com", "phone": null, "company": null}),
+                "Carlos Ruiz",
+                Some("carlos.ruiz@fastmail.com"),
+                None,
+                None,
             ),
-            case(
+            (
                 "Yuki Tanaka of Initech, phone 090-1234-5678.",
-                json!({"name": "Yuki Tanaka", "email": null, "phone": "090-1234-5678", "company": "Initech"}),
+                "Yuki Tanaka",
+                None,
+                Some("090-1234-5678"),
+                Some("Initech"),
             ),
-        ]
+        ];
+        contacts
+            .into_iter()
+            .map(|(text, name, email, phone, company)| {
+                case(
+                    text,
+                    json!({"name": name, "email": email, "phone": phone, "company": company}),
+                )
+            })
+            .collect()
     },
 };
 

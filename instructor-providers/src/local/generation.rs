@@ -224,8 +224,7 @@ impl Generation {
     /// After the batch is decoded: chooses the next token from this sequence's logits.
     pub fn advance(&mut self, ctx: &LlamaContext<'_>) -> Result<Status, Error> {
         self.n_past += self.staged;
-        let copying = self.output.copying();
-        let in_string = self.output.in_string();
+        let (copying, in_string) = self.output.position();
         self.next =
             self.sampler
                 .choose(ctx.get_logits_ith(self.index), copying.as_ref(), in_string)?;
@@ -256,10 +255,10 @@ impl Generation {
             }
         }
         if let Some(at) = self.output.ungrounded.take() {
-            return self.rewrite(model, ctx, at, "null");
+            return self.rewrite(model, ctx, at, "null", Output::release_value);
         }
         match self.output.repeat {
-            Some(at) => self.rewrite(model, ctx, at, "]"),
+            Some(at) => self.rewrite(model, ctx, at, "]", Output::release),
             None => Ok(false),
         }
     }
@@ -280,24 +279,22 @@ impl Generation {
     /// that repeats (`at` its separator), or `null` for a member value the text does not
     /// hold (`at` its start). The grammar, the history and the output go back to the token
     /// holding `at`, the sequence forgets what it held past there, and `instead` is
-    /// written. If the grammar does not allow it there, the held text stays.
+    /// written. If the grammar does not allow it there, the held text stays (`give_up`
+    /// lets it go).
     fn rewrite(
         &mut self,
         model: &LlamaModel,
         ctx: &mut LlamaContext<'_>,
         at: usize,
         instead: &str,
+        give_up: fn(&mut Output),
     ) -> Result<bool, Error> {
         let closed = self
             .output
             .undo(at, instead)
             .and_then(|undo| Some((self.sampler.rewrite(undo.drop, &undo.closing, true)?, undo)));
         let Some((closing, undo)) = closed else {
-            if instead == "null" {
-                self.output.release_value();
-            } else {
-                self.output.release();
-            }
+            give_up(&mut self.output);
             return Ok(false);
         };
         self.output.apply(&undo);

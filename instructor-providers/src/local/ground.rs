@@ -21,12 +21,18 @@ pub(crate) struct Ground {
     words: Vec<usize>,
     /// Where a run of digits begins.
     numbers: Vec<usize>,
-    /// Where the value the answer copied last is in the text: related values sit close
-    /// together, so of the numbers a value could copy, the nearest earns the most.
-    anchor: Option<usize>,
+    /// Where the value the answer copied last is in the text, and how far the number
+    /// nearest it is: related values sit close together, so of the numbers a value could
+    /// copy, the nearest earns the most.
+    anchor: Option<(usize, usize)>,
     /// The share a bare opening quote earns.
     open_string: f32,
 }
+
+/// With grounded nulls a string the text does not hold becomes null anyway, so starting
+/// one risks little: a bare opening quote earns this share of the bonus (a half share made
+/// the model start strings for details the text lacks).
+const OPEN_STRING_SHARE: f32 = 0.25;
 
 /// Letters, digits and the bytes of non-ASCII characters.
 fn wordy(b: u8) -> bool {
@@ -51,8 +57,9 @@ fn common(a: &[u8], b: &[u8]) -> usize {
 }
 
 impl Ground {
-    /// The ground of `source` (the call's user text).
-    pub fn new(source: &str) -> Self {
+    /// The ground of `source` (the call's user text); `nulls`: whether grounded nulls are
+    /// on (see [`OPEN_STRING_SHARE`]).
+    pub fn new(source: &str, nulls: bool) -> Self {
         let escaped = serde_json::to_string(source).unwrap_or_default();
         let text = escaped
             .get(1..escaped.len().saturating_sub(1))
@@ -75,15 +82,8 @@ impl Ground {
             words,
             numbers,
             anchor: None,
-            open_string: 0.0,
+            open_string: if nulls { OPEN_STRING_SHARE } else { 0.0 },
         }
-    }
-
-    /// With grounded nulls a string the text does not hold becomes null anyway, so
-    /// starting one risks little: a bare opening quote earns this share of the bonus.
-    pub fn with_open_string(mut self, share: f32) -> Self {
-        self.open_string = share;
-        self
     }
 
     /// Notes where a member value the answer finished (its JSON text) is in the text.
@@ -100,22 +100,17 @@ impl Ground {
             .iter()
             .find(|&&s| starts_with_ignore_case(&self.text[s..], copy))
         {
-            self.anchor = Some(at);
+            let nearest = self.numbers.iter().map(|&s| s.abs_diff(at)).min();
+            self.anchor = Some((at, nearest.unwrap_or(0)));
         }
     }
 
     /// The share a copy of the number at `start` may earn: all for the number nearest the
     /// anchor (or for any, before there is one), half for the others.
     fn nearness(&self, start: usize) -> f32 {
-        let Some(anchor) = self.anchor else {
+        let Some((anchor, nearest)) = self.anchor else {
             return 1.0;
         };
-        let nearest = self
-            .numbers
-            .iter()
-            .map(|&s| s.abs_diff(anchor))
-            .min()
-            .unwrap_or(0);
         if start.abs_diff(anchor) <= nearest {
             1.0
         } else {
@@ -328,7 +323,7 @@ mod tests {
 
     #[test]
     fn strings_go_on_copying_from_a_word_start() {
-        let g = Ground::new("Please send 3 apples and 2 \"pears\".");
+        let g = Ground::new("Please send 3 apples and 2 \"pears\".", false);
         assert!(yes(&g, Open::String("apple"), "s"));
         // A copy to a word's end earns more than one that stops inside it.
         assert_eq!(share(&g, Open::Next, "\"apples"), 1.0);
@@ -347,7 +342,7 @@ mod tests {
 
     #[test]
     fn numbers_are_copied_whole() {
-        let g = Ground::new("Order: 5 notebooks, 10 pens, 1.5 kg");
+        let g = Ground::new("Order: 5 notebooks, 10 pens, 1.5 kg", false);
         assert!(yes(&g, Open::Next, "5"));
         assert!(yes(&g, Open::Next, "10"));
         assert!(yes(&g, Open::Next, "1"));
@@ -360,7 +355,7 @@ mod tests {
         // allow it.
         assert!(!yes(&g, Open::Next, " \"\""));
         assert!(!yes(&g, Open::Next, " \""));
-        let quoted = Ground::new("5 notebooks").with_open_string(0.25);
+        let quoted = Ground::new("5 notebooks", true);
         assert_eq!(share(&quoted, Open::Next, " \""), 0.25);
         assert!(!yes(&g, Open::String(""), "\""));
         assert!(yes(&g, Open::Next, " 10"));
@@ -371,7 +366,7 @@ mod tests {
         assert!(yes(&g, Open::Number("1"), "."));
         assert!(!yes(&g, Open::Number("1"), "}"));
         // A sentence's full stop after a number ends it.
-        let g = Ground::new("I want 2.");
+        let g = Ground::new("I want 2.", false);
         assert_eq!(share(&g, Open::Number("2"), "}"), 1.0);
         // A number inside a number is not a start: "0" of "10" is not a copy.
         assert!(!yes(&g, Open::Next, "0"));
@@ -379,7 +374,7 @@ mod tests {
 
     #[test]
     fn the_number_nearest_the_last_copied_value_earns_the_most() {
-        let mut g = Ground::new("We need 12 chairs and 3 tables.");
+        let mut g = Ground::new("We need 12 chairs and 3 tables.", false);
         assert_eq!(share(&g, Open::Next, "3"), 1.0);
         g.anchor("\"Chairs\"");
         assert_eq!(share(&g, Open::Next, "12"), 1.0);

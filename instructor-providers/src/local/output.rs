@@ -8,7 +8,7 @@ use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::Sender;
 
 use super::ground::{Continues, Ground};
-use super::repeat::{RepeatGuard, Seen};
+use super::repeat::{Open, RepeatGuard, Seen};
 
 /// What a job streams back.
 #[derive(Debug)]
@@ -74,7 +74,7 @@ impl Output {
             sent: 0,
             starts: Vec::new(),
             json: constrained.then(ValueEnd::default),
-            ground: guard.map(|g| Ground::new(g).with_open_string(if nulls { 0.25 } else { 0.0 })),
+            ground: guard.map(|g| Ground::new(g, nulls)),
             guard: guard.map(RepeatGuard::new),
             hold: None,
             repeat: None,
@@ -89,19 +89,14 @@ impl Output {
         }
     }
 
-    /// What would go on copying the user text from where the answer is, if it is in a
-    /// value (see [`Ground`]).
-    pub fn copying(&self) -> Option<Continues<'_>> {
-        let open = self.guard.as_ref()?.open(&self.text)?;
-        self.ground.as_ref()?.next(open)
-    }
-
-    /// Whether the answer is inside a string value (as far as the list guard reads it).
-    pub fn in_string(&self) -> bool {
-        self.guard
-            .as_ref()
-            .and_then(|g| g.open(&self.text))
-            .is_some_and(|o| matches!(o, super::repeat::Open::String(_)))
+    /// Where the answer is, for the next choice: what would go on copying the user text
+    /// (if it is in a value, see [`Ground`]), and whether it is inside a string value.
+    pub fn position(&self) -> (Option<Continues<'_>>, bool) {
+        let Some(open) = self.guard.as_ref().and_then(|g| g.open(&self.text)) else {
+            return (None, false);
+        };
+        let in_string = matches!(open, Open::String(_));
+        (self.ground.as_ref().and_then(|g| g.next(open)), in_string)
     }
 
     /// Sends the end of the answer.

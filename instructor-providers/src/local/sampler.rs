@@ -41,9 +41,7 @@ pub(crate) struct Sampler {
     settings: Settings,
     rng: fastrand::Rng,
     recent: Vec<LlamaToken>,
-    /// The last token taken and how many times in a row.
-    run: (LlamaToken, usize),
-    /// The last tokens taken (at most `3 * MAX_PERIOD`), for cycles.
+    /// The last tokens taken (at most `3 * MAX_PERIOD`), for runs and cycles.
     tail: std::collections::VecDeque<LlamaToken>,
     /// The token out of the candidates for this step: a run's, or the one that would
     /// start a cycle's next turn.
@@ -69,6 +67,12 @@ const MAX_RUN: usize = 8;
 /// written three times in a row (`Ltd. (UK) Ltd. (UK) Ltd. (UK)`) does not get a fourth
 /// turn; its first token must give way to the next best the grammar allows.
 const MAX_PERIOD: usize = 8;
+
+/// The token that ends `tail` `MAX_RUN` times in a row, if one does.
+fn run(tail: &std::collections::VecDeque<LlamaToken>) -> Option<LlamaToken> {
+    let last = *tail.back()?;
+    (tail.len() >= MAX_RUN && tail.iter().rev().take(MAX_RUN).all(|&t| t == last)).then_some(last)
+}
 
 /// The token that would start a fourth turn of a block the end of `tail` repeats three
 /// times, if it does.
@@ -123,7 +127,6 @@ impl Sampler {
             settings,
             rng: fastrand::Rng::with_seed(settings.seed),
             recent: Vec::new(),
-            run: (LlamaToken(-1), 0),
             tail: std::collections::VecDeque::with_capacity(3 * MAX_PERIOD),
             breaking: None,
             full_masks: 0,
@@ -133,11 +136,6 @@ impl Sampler {
     /// Records a chosen token in the grammar and the repeat window.
     pub fn accept(&mut self, token: LlamaToken) {
         self.mask = None;
-        self.run = if self.run.0 == token {
-            (token, self.run.1 + 1)
-        } else {
-            (token, 1)
-        };
         if self.tail.len() == 3 * MAX_PERIOD {
             self.tail.pop_front();
         }
@@ -296,8 +294,8 @@ impl Sampler {
         };
         self.breaking = if self.grammar.is_none() {
             None
-        } else if self.run.1 >= MAX_RUN {
-            Some(self.run.0)
+        } else if let Some(token) = run(&self.tail) {
+            Some(token)
         } else if in_string {
             cycle(&self.tail)
         } else {
@@ -389,5 +387,10 @@ mod tests {
         // Twice is not yet a cycle; one token repeated is a run, not a cycle.
         assert_eq!(at(&[1, 2, 3, 1, 2, 3]), None);
         assert_eq!(at(&[4, 4, 4, 4, 4, 4]), None);
+        assert_eq!(run(&tail(&[4, 4, 4, 4, 4, 4])), None);
+        assert_eq!(
+            run(&tail(&[1, 4, 4, 4, 4, 4, 4, 4, 4])),
+            Some(LlamaToken(4))
+        );
     }
 }
